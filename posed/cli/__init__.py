@@ -1,0 +1,1 @@
+"""The `posed` command line. Each subcommand lives in its own module."""

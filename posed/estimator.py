@@ -1,0 +1,69 @@
+"""The pose-estimator contract, and the factory that builds one for a model.
+
+An estimator owns its inference sessions and closes them; it turns RGB images
+into poses in the image's own pixel coordinates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Protocol, Self
+
+from posed.backend import Backend, BackendConfig
+from posed.config.schema import ModelConfig
+from posed.types import ImageArray, Pose
+
+
+class PoseEstimator(Protocol):
+    @property
+    def model_name(self) -> str: ...
+
+    @property
+    def keypoint_names(self) -> tuple[str, ...]: ...
+
+    @property
+    def devices(self) -> dict[str, str]:
+        """Device really in use per model role, e.g. {"landmarks": "CPU"}."""
+        ...
+
+    def estimate(self, image: ImageArray, timestamp: float | None = None) -> list[Pose]:
+        """Poses in `image` (RGB, H x W x 3 uint8).
+
+        `timestamp` is the capture time in seconds, for tracking and smoothing.
+        None means a still image: no tracking, no smoothing.
+        """
+        ...
+
+    def reset(self) -> None:
+        """Forget tracking state, e.g. after a camera reconnect."""
+        ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+
+def open_estimator(
+    model: ModelConfig,
+    backend: Backend,
+    backend_config: BackendConfig,
+    *,
+    model_dirs: Sequence[Path],
+) -> PoseEstimator:
+    """Resolve the model's files and open the estimator of its family."""
+    from posed.models.resolve import resolve_model
+
+    resolved = resolve_model(model, model_dirs)
+    if resolved.family == "blazepose":
+        from posed.blazepose.estimator import BlazePoseEstimator
+
+        return BlazePoseEstimator.open(resolved, model.blazepose, backend, backend_config)
+    from posed.posenet.estimator import PoseNetEstimator
+
+    return PoseNetEstimator.open(resolved, model.posenet, backend, backend_config)

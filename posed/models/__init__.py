@@ -1,0 +1,1 @@
+"""Known models, where they are stored, and how they are found."""

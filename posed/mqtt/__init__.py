@@ -1,0 +1,1 @@
+"""MQTT output: topics, payloads, Home Assistant discovery."""

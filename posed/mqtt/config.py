@@ -1,0 +1,74 @@
+"""Config model of the MQTT section."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, PositiveFloat, PositiveInt, model_validator
+
+from posed.strict import StrictModel
+
+
+class TlsConfig(StrictModel):
+    ca_file: Path | None = Field(
+        None, description="CA certificate (PEM) that signed the broker's certificate."
+    )
+    cert_file: Path | None = Field(None, description="Client certificate (PEM) for mutual TLS.")
+    key_file: Path | None = Field(None, description="Private key (PEM) of the client certificate.")
+    insecure: bool = Field(
+        False, description="Skip the broker hostname check. Only for testing; it defeats TLS."
+    )
+
+    @model_validator(mode="after")
+    def _pair(self) -> TlsConfig:
+        if (self.cert_file is None) != (self.key_file is None):
+            raise ValueError("cert_file and key_file must be given together")
+        return self
+
+
+class HomeAssistantConfig(StrictModel):
+    enabled: bool = Field(False, description="Publish Home Assistant MQTT discovery messages.")
+    discovery_prefix: str = Field("homeassistant", min_length=1, description="HA discovery prefix.")
+
+
+class MqttConfig(StrictModel):
+    host: str = Field("127.0.0.1", min_length=1, description="Broker host name or address.")
+    port: int = Field(1883, ge=1, le=65535, description="Broker port (8883 is usual for TLS).")
+    topic_prefix: str = Field("posed", min_length=1, description="First level of every topic.")
+    client_id: str | None = Field(None, description="MQTT client id; default posed-<device_id>.")
+    keepalive: int = Field(30, ge=5, le=3600, description="Keepalive interval in seconds.")
+    protocol: Literal["3.1.1", "5"] = Field("3.1.1", description="MQTT protocol version.")
+    username: str | None = Field(None, description="User name for password authentication.")
+    password_file: Path | None = Field(
+        None, description="File holding the password, e.g. $CREDENTIALS_DIRECTORY/mqtt_password."
+    )
+    password_env: str | None = Field(None, description="Environment variable holding the password.")
+    tls: TlsConfig | None = Field(None, description="TLS settings; absent means plain TCP.")
+    qos: Literal[0, 1, 2] = Field(0, description="QoS of pose messages.")
+    max_rate_hz: PositiveFloat | None = Field(
+        None, description="Publish at most this many pose messages per second per camera."
+    )
+    only_when_people: bool = Field(
+        False, description="Skip frames with no person; the change to zero is still sent."
+    )
+    compact: bool = Field(False, description="Arrays instead of objects in pose payloads.")
+    presence_hold: float = Field(5.0, ge=0, description="Seconds without people before presence turns OFF.")
+    stats_interval: PositiveFloat = Field(15.0, description="Seconds between stats messages.")
+    queue_size: PositiveInt = Field(
+        256, description="Pose messages kept while disconnected; the oldest are dropped."
+    )
+    reconnect_min_delay: PositiveFloat = Field(1.0, description="First reconnect delay, seconds.")
+    reconnect_max_delay: PositiveFloat = Field(30.0, description="Cap of the reconnect back-off, seconds.")
+    homeassistant: HomeAssistantConfig = Field(
+        default_factory=HomeAssistantConfig,
+        description="Home Assistant discovery.",
+    )
+
+    @model_validator(mode="after")
+    def _credentials(self) -> MqttConfig:
+        if self.password_file is not None and self.password_env is not None:
+            raise ValueError("give password_file or password_env, not both")
+        if (self.password_file or self.password_env) and not self.username:
+            raise ValueError("a password needs a username")
+        return self

@@ -1,0 +1,63 @@
+"""Counters and rolling percentiles for the `stats` topic.
+
+These are the values the daemon measures; the MQTT publisher adds its own
+counters (reconnects, dropped messages) when it builds the stats payload.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True, slots=True)
+class Percentiles:
+    p50: float
+    p95: float
+
+
+@dataclass(frozen=True, slots=True)
+class CameraStats:
+    camera: str
+    status: str  # online | offline | reconnecting
+    camera_fps: float  # frames the camera delivered per second
+    processed_fps: float  # frames estimated per second
+    skipped_fps: float  # frames dropped by latest-frame-wins per second
+    inference_ms: Percentiles
+    latency_ms: Percentiles  # capture to publish
+    reconnects: int
+    stalls: int
+
+
+@dataclass(frozen=True, slots=True)
+class StatsSnapshot:
+    cameras: tuple[CameraStats, ...]
+    backend: str
+    devices: Mapping[str, str]  # model role -> device really in use
+    cpu_percent: float
+    rss_mb: float
+    uptime_s: float
+
+
+class RollingWindow:
+    """The last `size` samples in a preallocated ring, for cheap percentiles."""
+
+    def __init__(self, size: int = 512) -> None:
+        self._values = np.zeros(size, dtype=np.float64)
+        self._count = 0
+
+    def add(self, value: float) -> None:
+        self._values[self._count % self._values.size] = value
+        self._count += 1
+
+    def __len__(self) -> int:
+        return min(self._count, self._values.size)
+
+    def percentiles(self) -> Percentiles:
+        n = len(self)
+        if n == 0:
+            return Percentiles(0.0, 0.0)
+        p50, p95 = np.percentile(self._values[:n], [50, 95])
+        return Percentiles(float(p50), float(p95))

@@ -1,0 +1,88 @@
+"""Read tensor metadata straight from a `.tflite` flatbuffer.
+
+Every backend reads the same files; quantization parameters come from here so
+that a runtime which hides them (OpenVINO returns raw uint8) still gets them.
+The schema module is the one LiteRT ships, imported only when needed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from posed.backend import Quantization, TensorSpec
+from posed.errors import ModelError
+
+TFLITE_IDENTIFIER = b"TFL3"
+_DTYPES = {0: "float32", 1: "float16", 2: "int32", 3: "uint8", 4: "int64", 9: "int8"}
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInfo:
+    path: Path
+    inputs: tuple[TensorSpec, ...]
+    outputs: tuple[TensorSpec, ...]
+    custom_ops: tuple[str, ...]
+
+
+def schema() -> ModuleType:
+    """LiteRT's generated TFLite schema (object API)."""
+    try:
+        from ai_edge_litert import schema_py_generated
+    except ImportError as exc:
+        raise ModelError(
+            "reading .tflite files needs LiteRT's schema: pip install 'posed[tflite]' (ai-edge-litert)"
+        ) from exc
+    module: ModuleType = schema_py_generated
+    return module
+
+
+def check_header(path: Path) -> bytes:
+    """The file's bytes, after checking that it is a TFLite flatbuffer at all."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise ModelError(f"model file not found: {path}") from exc
+    except OSError as exc:
+        raise ModelError(f"cannot read model file {path}: {exc.strerror}") from exc
+    if len(data) < 8 or data[4:8] != TFLITE_IDENTIFIER:
+        raise ModelError(
+            f"{path} is not a TFLite model (no TFL3 header): the file is corrupt or of "
+            "another format. Re-fetch it with `posed models fetch`."
+        )
+    return data
+
+
+def read_model_info(path: Path) -> ModelInfo:
+    """Input and output tensors (names, shapes, dtypes, quantization) of a model."""
+    data = check_header(path)
+    sch = schema()
+    try:
+        model = sch.ModelT.InitFromPackedBuf(data, 0)
+        graph = model.subgraphs[0]
+        inputs = tuple(_spec(graph.tensors[i]) for i in graph.inputs)
+        outputs = tuple(_spec(graph.tensors[i]) for i in graph.outputs)
+        custom = tuple(sorted({_text(c.customCode) for c in (model.operatorCodes or []) if c.customCode}))
+    except Exception as exc:  # the flatbuffer decoder raises bare IndexError/struct.error
+        raise ModelError(f"{path} is truncated or corrupt ({type(exc).__name__}): re-fetch it") from exc
+    return ModelInfo(path=path, inputs=inputs, outputs=outputs, custom_ops=custom)
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _spec(tensor: Any) -> TensorSpec:
+    quant = None
+    q = tensor.quantization
+    if q is not None and q.scale is not None and len(q.scale) == 1 and q.scale[0] != 0:
+        quant = Quantization(float(q.scale[0]), int(q.zeroPoint[0]))
+    shape = tuple(int(d) for d in (tensor.shape if tensor.shape is not None else ()))
+    return TensorSpec(
+        name=_text(tensor.name),
+        shape=shape,
+        dtype=_DTYPES.get(tensor.type, f"tflite:{tensor.type}"),
+        quantization=quant,
+    )

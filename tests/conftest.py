@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("POSED_SHARED_DIR", REPO.parent / "shared"))
+MODELS = SHARED / "models"
+CONFORMANCE = SHARED / "conformance"
+MEDIA = SHARED / "media"
+POSED = [sys.executable, "-m", "posed"]
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    if not MODELS.is_dir():
+        pytest.fail(f"the shared test data is missing: expected {MODELS} (set POSED_SHARED_DIR)")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def models_dir(shared: Path) -> Path:
+    return shared / "models"
