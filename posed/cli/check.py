@@ -7,12 +7,17 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
-from posed.config.loader import LoadedConfig, load_config
+from pydantic import ValidationError
+from ruamel.yaml.comments import CommentedMap
+
+from posed.config.loader import LoadedConfig, line_of, read_document, sort_issues, validate_document
+from posed.config.schema import ModelConfig
 from posed.errors import EXIT_OK, EXIT_USAGE, ConfigError, ConfigIssue, PosedError
 from posed.estimator import open_estimator
-from posed.models.resolve import model_search_path
+from posed.models.resolve import model_search_path, resolve_model
 from posed.plugins import load_backend
 
 
@@ -29,15 +34,41 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def execute(args: argparse.Namespace) -> int:
+    path: Path = args.config
     try:
-        loaded = load_config(args.config)
+        document = read_document(path)
     except ConfigError as exc:
         return _report(exc.issues)
-    issues = [] if args.config_only else list(_probe(loaded, args.model_dir))
+    loaded, issues = validate_document(path, document)
+    if not args.config_only:
+        if loaded is None:
+            # The config is invalid, but a missing model file is worth reporting in the same run.
+            issues.extend(_model_file_issues(path, document, args.model_dir))
+        else:
+            issues.extend(_probe(loaded, args.model_dir))
     if issues:
-        return _report(issues)
-    print(f"{args.config}: OK" + (" (config only)" if args.config_only else ""))
+        return _report(sort_issues(issues))
+    print(f"{path}: OK" + (" (config only)" if args.config_only else ""))
     return EXIT_OK
+
+
+def _model_key(model: ModelConfig) -> str:
+    return "model.name" if model.name is not None else "model.path"
+
+
+def _model_file_issues(path: Path, document: CommentedMap, model_dir: Path | None) -> list[ConfigIssue]:
+    try:
+        model = ModelConfig.model_validate(document.get("model"))
+    except ValidationError:
+        return []  # already reported by validation
+    config_dir = document.get("model_dir")
+    dirs = model_search_path(cli_dir=model_dir, config_dir=Path(config_dir) if config_dir else None)
+    try:
+        resolve_model(model, dirs)
+    except PosedError as exc:
+        key = _model_key(model)
+        return [ConfigIssue(str(path), line_of(document, key), key, str(exc))]
+    return []
 
 
 def _probe(loaded: LoadedConfig, model_dir: Path | None) -> list[ConfigIssue]:
@@ -45,7 +76,7 @@ def _probe(loaded: LoadedConfig, model_dir: Path | None) -> list[ConfigIssue]:
 
     cfg, file = loaded.config, str(loaded.path)
     issues: list[ConfigIssue] = []
-    backend = load_backend(cfg.backend["type"])  # type: ignore[arg-type]
+    backend = load_backend(loaded.backend.type)
     status = backend.probe()
     if not status.runnable:
         issues.append(
@@ -57,13 +88,13 @@ def _probe(loaded: LoadedConfig, model_dir: Path | None) -> list[ConfigIssue]:
             )
         )
     else:
-        model_key = "model.name" if cfg.model.name is not None else "model.path"
+        key = _model_key(cfg.model)
         dirs = model_search_path(cli_dir=model_dir, config_dir=cfg.model_dir)
         try:
             with open_estimator(cfg.model, backend, loaded.backend, model_dirs=dirs):
                 pass
         except PosedError as exc:
-            issues.append(ConfigIssue(file, loaded.line_of(model_key), model_key, str(exc)))
+            issues.append(ConfigIssue(file, loaded.line_of(key), key, str(exc)))
     for name, camera in cfg.cameras.items():
         try:
             probe_camera(name, camera)
@@ -73,7 +104,8 @@ def _probe(loaded: LoadedConfig, model_dir: Path | None) -> list[ConfigIssue]:
     return issues
 
 
-def _report(issues: tuple[ConfigIssue, ...] | list[ConfigIssue]) -> int:
+def _report(issues: Iterable[ConfigIssue]) -> int:
+    issues = list(issues)
     for issue in issues:
         print(f"error: {issue}", file=sys.stderr)
     print(f"{len(issues)} problem(s) found", file=sys.stderr)

@@ -42,6 +42,16 @@ class LoadedConfig:
 def load_config(path: Path | str) -> LoadedConfig:
     """Parse and validate `path`; raise ConfigError naming every problem."""
     path = Path(path)
+    document = read_document(path)
+    loaded, issues = validate_document(path, document)
+    if issues:
+        raise ConfigError(sort_issues(issues))
+    assert loaded is not None
+    return loaded
+
+
+def read_document(path: Path) -> CommentedMap:
+    """The YAML document with the line of every key; ConfigError if it is not a YAML mapping."""
     display = str(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -55,7 +65,12 @@ def load_config(path: Path | str) -> LoadedConfig:
         raise ConfigError([ConfigIssue(display, line, "", f"invalid YAML: {exc.problem}")]) from exc
     if not isinstance(document, CommentedMap):
         raise ConfigError([ConfigIssue(display, 1, "", "the config must be a mapping of keys")])
+    return document
 
+
+def validate_document(path: Path, document: CommentedMap) -> tuple[LoadedConfig | None, list[ConfigIssue]]:
+    """Validate everything at once; the config is None when there is any issue."""
+    display = str(path)
     issues: list[ConfigIssue] = []
     config: PosedConfig | None = None
     try:
@@ -63,10 +78,17 @@ def load_config(path: Path | str) -> LoadedConfig:
     except ValidationError as exc:
         issues.extend(_issues(exc, display, document, PosedConfig, ()))
     backend = _validate_backend(document, display, issues)
-    if issues:
-        raise ConfigError(sorted(issues, key=lambda i: (i.line or 0, i.key)))
-    assert config is not None and backend is not None
-    return LoadedConfig(path=path, config=config, backend=backend, document=document)
+    if issues or config is None or backend is None:
+        return None, issues
+    return LoadedConfig(path=path, config=config, backend=backend, document=document), issues
+
+
+def sort_issues(issues: Iterable[ConfigIssue]) -> list[ConfigIssue]:
+    return sorted(issues, key=lambda i: (i.line or 0, i.key))
+
+
+def line_of(document: CommentedMap, dotted_key: str) -> int | None:
+    return _line_of(document, tuple(dotted_key.split(".")))
 
 
 def _validate_backend(
