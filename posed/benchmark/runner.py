@@ -1,0 +1,246 @@
+"""Run `posed bench`: every backend/device x model asked for, one record each.
+
+Within one combination raw inference and the pipeline are timed in this process
+in alternating half-second blocks, on the same backend config, so that their
+ratio holds even when the load of a shared machine comes and goes; latency is
+measured right after, at 90% of the pipeline rate just found.
+`startup_s` and `rss_mb` come from fresh processes (posed.benchmark.process).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from posed.backend import ROLE_DETECTOR, ROLE_LANDMARKS, ROLE_MAIN, Backend, BackendConfig
+from posed.benchmark.frames import default_media, load_frames
+from posed.benchmark.inference import RawTimer, time_model
+from posed.benchmark.latency import measure_latency
+from posed.benchmark.pipeline import FrameStep, PipelineTimer
+from posed.benchmark.process import measure_process, write_config
+from posed.benchmark.records import BenchRecord, spread
+from posed.cli.estimate import backend_settings
+from posed.config.schema import ModelConfig
+from posed.errors import ModelNotFoundError, PosedError
+from posed.estimator import open_estimator
+from posed.models.resolve import ResolvedModel, known_models, model_search_path, resolve_model
+from posed.plugins import discover, load_backend
+from posed.types import ImageArray
+
+log = logging.getLogger(__name__)
+
+# The simulated camera runs this far below the measured capacity (latest-frame-wins).
+CAMERA_RATE_FRACTION = 0.9
+DETECTOR_MODEL = "blazepose-detector"
+# Raw inference and the pipeline are timed in alternating blocks of about this length.
+INTERLEAVE_BLOCK_S = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class BenchOptions:
+    backends: Sequence[str] = ()  # empty: every runnable backend
+    device: str | None = None  # None: every device the backend sees
+    models: Sequence[str] = ()  # names or .tflite paths; empty: every known model found
+    model_dir: Path | None = None
+    video: Path | None = None  # None: the default media of each model family
+    shared_dir: Path = Path("../shared")
+    seconds: float = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    backend: str
+    device: str
+    model: str
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One backend/device, with its validated config and the raw settings it came from."""
+
+    name: str
+    backend: Backend
+    device: str | None
+    settings: dict[str, Any]
+    config: BackendConfig
+
+
+def run_bench(
+    options: BenchOptions,
+    on_record: Callable[[BenchRecord], None],
+    on_failure: Callable[[Failure], None],
+) -> None:
+    """Measure every combination, reporting each record or failure as soon as it is known.
+
+    Models are the outer loop so that each input file is decoded once; the
+    BlazePose detector's record of each backend/device comes last.
+    """
+    dirs = model_search_path(cli_dir=options.model_dir)
+    models = [model_config(m) for m in options.models] or found_models(dirs)
+    if not models:
+        raise ModelNotFoundError(
+            f"no known model found in {', '.join(map(str, dirs))}; pass --model-dir or --model"
+        )
+    targets: list[Target] = []
+    for name, backend, device in combinations(options):
+        settings = backend_settings(name, device)
+        try:
+            config = backend.config_model.model_validate(settings)
+        except ValueError as exc:
+            on_failure(Failure(name, str(device), "*", str(exc)))
+            continue
+        targets.append(Target(name, backend, device, settings, config))
+    frames = _FrameCache(options)
+    detector: Path | None = None
+    with tempfile.TemporaryDirectory(prefix="posed-bench-") as scratch:
+        for model in models:
+            label = model.name or str(model.path)
+            try:
+                resolved = resolve_model(model, dirs)
+            except PosedError as exc:
+                on_failure(Failure("*", "*", label, str(exc)))
+                continue
+            if resolved.family == "blazepose":
+                detector = resolved.files["detector"]
+            for target in targets:
+                try:
+                    record = measure_one(target, model, resolved, frames, options, scratch=Path(scratch))
+                except PosedError as exc:
+                    on_failure(Failure(target.name, str(target.device), label, str(exc)))
+                    continue
+                on_record(record)
+    if detector is None:
+        return
+    for target in targets:
+        try:
+            used, samples = time_model(
+                target.backend, target.config, detector, ROLE_DETECTOR, options.seconds
+            )
+        except PosedError as exc:
+            on_failure(Failure(target.name, str(target.device), DETECTOR_MODEL, str(exc)))
+            continue
+        on_record(BenchRecord(target.name, used, DETECTOR_MODEL, raw_inference_ms=spread(samples, 50, 95)))
+
+
+def measure_one(
+    target: Target,
+    model: ModelConfig,
+    resolved: ResolvedModel,
+    frames: _FrameCache,
+    options: BenchOptions,
+    *,
+    scratch: Path,
+) -> BenchRecord:
+    backend, config = target.backend, target.config
+    role = ROLE_LANDMARKS if resolved.family == "blazepose" else ROLE_MAIN
+    media, images = frames.get(resolved.family)
+    dirs = model_search_path(cli_dir=options.model_dir)
+    with (
+        backend.open_session(resolved.files[role], config, role=role) as session,
+        open_estimator(model, backend, config, model_dirs=dirs) as estimator,
+    ):
+        step = FrameStep(estimator)
+        raw, pipeline = RawTimer(session), PipelineTimer(step, images)
+        # Alternate short blocks so that both see the same load on a busy machine.
+        blocks = max(1, round(options.seconds / INTERLEAVE_BLOCK_S))
+        for _ in range(blocks):
+            raw.run_for(options.seconds / blocks)
+            pipeline.run_for(options.seconds / blocks)
+        device = session.device
+        fps = pipeline.fps
+        latency = measure_latency(step, images, fps * CAMERA_RATE_FRACTION, options.seconds)
+    log.info(
+        "%s %s: camera %.1f fps, %d frames, %d dropped",
+        backend.name,
+        resolved.name,
+        latency.camera_fps,
+        latency.produced,
+        latency.dropped,
+    )
+    child_settings = dict(target.settings)
+    if "cache_dir" in backend.config_model.model_fields and "cache_dir" not in child_settings:
+        # A warm compiled-model cache is part of the definition of startup_s.
+        child_settings["cache_dir"] = str(scratch / f"cache-{backend.name}")
+    workdir = Path(tempfile.mkdtemp(dir=scratch))
+    config_path = write_config(
+        workdir,
+        child_settings,
+        model.model_dump(mode="json", exclude_defaults=True),
+        media,
+        options.model_dir,
+    )
+    figures = measure_process(config_path, options.seconds)
+    return BenchRecord(
+        backend=backend.name,
+        device=device,
+        model=resolved.name,
+        raw_inference_ms=spread(raw.samples_ms, 50, 95),
+        pipeline_fps=fps,
+        latency_ms=spread(latency.latencies_ms, 50, 99),
+        rss_mb=figures.rss_mb,
+        startup_s=figures.startup_s,
+    )
+
+
+def model_config(model: str) -> ModelConfig:
+    """Tracking mode with MediaPipe's defaults; PoseNet multi-person with tfjs's."""
+    if model.endswith(".tflite"):
+        return ModelConfig(path=Path(model))
+    return ModelConfig(name=model)
+
+
+def found_models(dirs: Sequence[Path]) -> list[ModelConfig]:
+    """Every known model whose files are in the model directories."""
+    found = []
+    for name in known_models():
+        config = ModelConfig(name=name)
+        try:
+            resolve_model(config, dirs)
+        except ModelNotFoundError:
+            continue
+        found.append(config)
+    return found
+
+
+def combinations(options: BenchOptions) -> Iterator[tuple[str, Backend, str | None]]:
+    """(backend name, backend, device) for every backend/device asked for."""
+    for name in options.backends or list(discover()):
+        backend = load_backend(name)
+        if options.device is not None:
+            yield name, backend, options.device
+            continue
+        status = backend.probe()
+        if not status.runnable:
+            if options.backends:
+                raise PosedError(f"backend {name} cannot run here: {status.detail}; {status.fix}")
+            log.warning("skipping backend %s: %s", name, status.detail)
+            continue
+        for device in status.devices or (None,):
+            yield name, backend, device
+
+
+class _FrameCache:
+    """The decoded frames of the input file in use; one file is held at a time."""
+
+    def __init__(self, options: BenchOptions) -> None:
+        self._options = options
+        self._path: Path | None = None
+        self._images: list[ImageArray] = []
+
+    def get(self, family: str) -> tuple[Path, list[ImageArray]]:
+        path = self._options.video or default_media(family, self._options.shared_dir)
+        if path != self._path:
+            self._images = []  # drop the previous file's frames before decoding the next
+            self._images = load_frames(path)
+            self._path = path
+        return path, self._images
+
+
+def shared_dir_default() -> Path:
+    return Path(os.environ.get("POSED_SHARED_DIR", "../shared"))

@@ -1,0 +1,90 @@
+"""`posed bench --json`: the record contract, on a short real run. No speed is asserted."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import subprocess
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from posed.benchmark.frames import replay_order
+from posed.benchmark.latency import LatestFrameSlot
+from posed.benchmark.records import RECORD_KEYS, BenchRecord, format_table, spread
+from posed.types import Frame
+from tests.conftest import POSED, REPO, SHARED
+
+
+@pytest.fixture(scope="module")
+def lite_records(models_dir):
+    env = {**os.environ, "POSED_SHARED_DIR": str(SHARED)}
+    command = [*POSED, "bench", "--json", "--seconds", "1", "--backend", "tflite"]
+    command += ["--model", "blazepose-lite", "--model-dir", str(models_dir)]
+    result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=240)
+    assert result.returncode == 0, result.stderr
+    assert "load average" in result.stderr
+    return {record["model"]: record for record in map(json.loads, result.stdout.splitlines())}
+
+
+def test_records_have_exactly_the_contract_keys(lite_records):
+    assert set(lite_records) == {"blazepose-lite", "blazepose-detector"}
+    for record in lite_records.values():
+        assert tuple(record) == RECORD_KEYS
+        assert record["backend"] == "tflite"
+        assert record["device"].startswith("cpu")
+
+
+def test_model_record_is_sane(lite_records):
+    lite = lite_records["blazepose-lite"]
+    raw, latency = lite["raw_inference_ms"], lite["latency_ms"]
+    assert set(raw) == {"p50", "p95"} and 0 < raw["p50"] <= raw["p95"]
+    assert set(latency) == {"p50", "p99"} and 0 < latency["p50"] <= latency["p99"]
+    assert lite["pipeline_fps"] > 0
+    # The pipeline runs the landmark model on every frame, so it cannot be much
+    # faster than that model alone; a ratio far above 1 means a step was skipped.
+    assert lite["pipeline_fps"] * raw["p50"] / 1000 < 2.0
+    # Two interpreters, numpy, OpenCV and a decoded frame cannot fit in 50 MB.
+    assert 50 < lite["rss_mb"] < 4000
+    assert 0 < lite["startup_s"] < 120
+
+
+def test_detector_record_holds_only_raw_inference(lite_records):
+    detector = lite_records["blazepose-detector"]
+    assert 0 < detector["raw_inference_ms"]["p50"] <= detector["raw_inference_ms"]["p95"]
+    assert [detector[k] for k in ("pipeline_fps", "latency_ms", "rss_mb", "startup_s")] == [None] * 4
+
+
+def test_table_has_one_row_per_record_and_the_ratio():
+    record = BenchRecord(
+        "tflite", "cpu", "blazepose-full", spread([10.0, 10.0, 30.0], 50, 95), 90.0, None, 120.0, 1.5
+    )
+    detector = BenchRecord("tflite", "cpu", "blazepose-detector", spread([5.0], 50, 95))
+    lines = format_table([record, detector]).splitlines()
+    assert len(lines) == 3
+    assert "0.90" in lines[1].split()  # 90 fps x 10 ms / 1000
+    assert lines[2].split()[3:] == ["5.00/5.00", "-", "-", "-", "-", "-"]
+
+
+def test_replay_goes_forwards_then_backwards_without_repeating_ends():
+    assert list(itertools.islice(replay_order(4), 10)) == [0, 1, 2, 3, 2, 1, 0, 1, 2, 3]
+    assert list(itertools.islice(replay_order(1), 3)) == [0, 0, 0]
+
+
+def test_latest_frame_slot_keeps_the_newest_and_counts_drops():
+    slot = LatestFrameSlot()
+    image = np.zeros((2, 2, 3), np.uint8)
+    for number in range(3):
+        slot.put(Frame(image, number, time.monotonic(), time.time()))
+    taken = slot.take(timeout=0.1)
+    assert taken is not None and taken.number == 2
+    assert slot.dropped == 2
+    assert slot.take(timeout=0.01) is None
+    later = threading.Timer(0.05, slot.put, [Frame(image, 3, time.monotonic(), time.time())])
+    later.start()
+    woken = slot.take(timeout=5.0)
+    later.join()
+    assert woken is not None and woken.number == 3
