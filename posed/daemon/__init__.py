@@ -1,0 +1,1 @@
+"""`posed run`: the daemon's lifecycle under systemd (notify, watchdog, reload, stop)."""

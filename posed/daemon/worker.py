@@ -1,0 +1,164 @@
+"""One camera's processing loop: newest frame -> estimator -> publisher, in its own thread.
+
+The thread can hang inside a model run (a wedged accelerator, a driver bug),
+and Python cannot kill a thread. So the worker exposes how long the current
+inference has been running, the supervisor gives up on it after hang_timeout,
+and the estimator passes to the hung thread, which closes it if it ever returns.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from typing import Protocol
+
+from posed.cameras import EndOfStream
+from posed.estimator import PoseEstimator
+from posed.stats import RollingWindow
+from posed.types import Frame, Pose
+
+log = logging.getLogger(__name__)
+
+FRAME_WAIT = 0.25  # seconds; bounds how long a stop request waits on an idle camera
+
+
+class FrameSource(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    def latest(self, timeout: float) -> Frame | None: ...
+
+
+class PoseSink(Protocol):
+    def publish_poses(
+        self,
+        camera: str,
+        frame: Frame,
+        poses: Sequence[Pose],
+        *,
+        inference_ms: float,
+        width: int,
+        height: int,
+    ) -> None: ...
+
+
+class Worker:
+    """Owns an estimator and the thread that runs it on one camera's frames.
+
+    The camera and the sink belong to the caller. `close()` after `stop()`:
+    it closes the estimator, or hands it to the thread if that is stuck.
+    """
+
+    def __init__(self, camera: FrameSource, estimator: PoseEstimator, sink: PoseSink) -> None:
+        self.camera = camera
+        self.name = camera.name
+        self.estimator = estimator
+        self._sink = sink
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._done = True  # until the thread runs: nothing to hand over
+        self._orphaned = False
+        self._closed = False
+        self._reset_requested = False
+        self._busy_since: float | None = None
+        self._thread = threading.Thread(target=self._run, name=f"worker-{self.name}", daemon=True)
+        self.last_beat = time.monotonic()
+        self.end_of_stream = False
+        self.error: BaseException | None = None
+        self.processed = 0
+        self.people = 0
+        self.inference_ms = RollingWindow()
+        self.latency_ms = RollingWindow()
+
+    def start(self) -> None:
+        with self._lock:
+            self._done = False
+        self.last_beat = time.monotonic()
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Ask the loop to end after the frame in flight is published."""
+        self._stop.set()
+
+    def join(self, timeout: float) -> bool:
+        self._thread.join(max(timeout, 0.0))
+        return not self._thread.is_alive()
+
+    @property
+    def finished(self) -> bool:
+        with self._lock:
+            return self._done
+
+    def busy_for(self, now: float) -> float | None:
+        """Seconds the inference in progress has run, or None between inferences."""
+        since = self._busy_since
+        return None if since is None else now - since
+
+    def request_reset(self) -> None:
+        """Forget tracking before the next frame (the camera reconnected)."""
+        self._reset_requested = True
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            if not self._done:
+                # The thread is still inside the estimator; closing it under its feet could
+                # crash the runtime. The thread closes it when (if) it returns.
+                self._orphaned = True
+                return
+        self.estimator.close()
+
+    def _run(self) -> None:
+        try:
+            self._loop()
+        except BaseException as exc:  # reported to the supervisor, which restarts or exits
+            self.error = exc
+            log.error("camera %s: processing failed: %s", self.name, exc, exc_info=exc)
+        finally:
+            self._busy_since = None
+            with self._lock:
+                self._done = True
+                orphaned = self._orphaned
+            if orphaned:
+                log.warning("camera %s: a hung inference returned; closing its estimator", self.name)
+                self.estimator.close()
+
+    def _loop(self) -> None:
+        clock = time.monotonic
+        while not self._stop.is_set():
+            self.last_beat = clock()
+            try:
+                frame = self.camera.latest(FRAME_WAIT)
+            except EndOfStream:
+                log.info("camera %s: end of stream", self.name)
+                self.end_of_stream = True
+                return
+            if frame is None:
+                continue
+            if self._reset_requested:
+                self._reset_requested = False
+                self.estimator.reset()
+            started = clock()
+            self._busy_since = started
+            poses = self.estimator.estimate(frame.image, frame.monotonic)
+            self._busy_since = None
+            if self._orphaned:
+                return  # the supervisor gave up on this thread; a new worker owns the camera
+            inference_ms = (clock() - started) * 1000.0
+            self._sink.publish_poses(
+                self.name,
+                frame,
+                poses,
+                inference_ms=inference_ms,
+                width=frame.width,
+                height=frame.height,
+            )
+            self.latency_ms.add((clock() - frame.monotonic) * 1000.0)
+            self.inference_ms.add(inference_ms)
+            self.people = len(poses)
+            self.processed += 1
+            self.last_beat = clock()

@@ -1,0 +1,87 @@
+"""A reload restarts only what changed: the plan computed from two real config files."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from posed.config.loader import LoadedConfig, load_config
+from posed.daemon.reload import plan_reload
+
+BASE = """\
+device_id: dev
+backend: {{type: tflite, num_threads: {threads}}}
+model: {{name: {model}}}
+cameras:
+  front: {{type: video, path: a.avi, loop: {loop}}}
+  {extra}
+mqtt: {{topic_prefix: {prefix}}}
+daemon: {{hang_timeout: {hang}}}
+log_level: {level}
+"""
+Loader = Callable[..., LoadedConfig]
+DEFAULTS = {
+    "threads": 2,
+    "model": "blazepose-lite",
+    "loop": "true",
+    "extra": "back: {type: video, path: b.avi}",
+    "prefix": "posed",
+    "hang": 10,
+    "level": "info",
+}
+
+
+@pytest.fixture
+def load(tmp_path: Path) -> Loader:
+    counter = iter(range(100))
+
+    def _load(**changes: object) -> LoadedConfig:
+        path = tmp_path / f"c{next(counter)}.yaml"
+        path.write_text(BASE.format(**{**DEFAULTS, **changes}))
+        return load_config(path)
+
+    return _load
+
+
+def test_same_settings_change_nothing(load: Loader) -> None:
+    plan = plan_reload(load(), load())
+    assert not plan.changed
+    assert plan.describe() == "nothing"
+
+
+def test_mqtt_change_restarts_only_the_publisher(load: Loader) -> None:
+    plan = plan_reload(load(), load(prefix="other"))
+    assert plan.publisher and not plan.estimators
+    assert not (plan.cameras_added or plan.cameras_removed or plan.cameras_changed)
+
+
+def test_camera_change_reopens_only_that_camera(load: Loader) -> None:
+    plan = plan_reload(load(), load(loop="false"))
+    assert plan.cameras_changed == ("front",)
+    assert not plan.publisher and not plan.estimators
+
+
+def test_camera_added_and_removed(load: Loader) -> None:
+    plan = plan_reload(load(), load(extra="side: {type: video, path: c.avi}"))
+    assert plan.cameras_added == ("side",) and plan.cameras_removed == ("back",)
+    assert plan.publisher, "the publisher announces the camera list (discovery), so it restarts"
+    assert not plan.estimators
+
+
+def test_backend_options_change_the_estimators_not_the_publisher(load: Loader) -> None:
+    plan = plan_reload(load(), load(threads=1))
+    assert plan.estimators and not plan.publisher
+
+
+def test_model_change_restarts_estimators_and_publisher(load: Loader) -> None:
+    plan = plan_reload(load(), load(model="blazepose-full"))
+    assert plan.estimators and plan.publisher  # the model name is in every pose payload
+
+
+def test_in_place_settings(load: Loader) -> None:
+    plan = plan_reload(load(), load(level="debug", hang=3))
+    assert plan.log_level and plan.daemon
+    assert not (plan.publisher or plan.estimators or plan.cameras_changed)
+    assert plan.describe() == "log_level, daemon"

@@ -1,0 +1,158 @@
+"""The daemon's lifecycle end to end: one `posed run` subprocess, as systemd runs it.
+
+A real video camera (vtest.avi, realtime, looping), BlazePose lite on TFLite, a
+private Mosquitto, and a notify socket the test owns. The tests run in order on
+the same process: ready, watchdog, reload, rejected reload, stop.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import signal
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.daemon_harness import Daemon, write_config
+from tests.mosquitto import Mosquitto, Received, Subscriber
+
+WATCHDOG_USEC = 2_000_000  # systemd's WatchdogSec=2s: pings expected every second
+
+
+@dataclass
+class Running:
+    daemon: Daemon
+    broker: Mosquitto
+    subscriber: Subscriber
+    config: Path
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    tmp = tmp_path_factory.mktemp("daemon")
+    with (
+        Mosquitto(tmp) as broker,
+        Subscriber(broker, ["#"]) as subscriber,
+    ):
+        config = write_config(tmp / "posed.yaml", port=broker.port, prefix="first")
+        with Daemon(config, tmp / "posed.log", watchdog_usec=WATCHDOG_USEC) as daemon:
+            yield Running(daemon, broker, subscriber, config)
+
+
+def _poses_on(prefix: str, since: float = 0.0) -> Callable[[Received], bool]:
+    def match(m: Received) -> bool:
+        return m.topic == f"{prefix}/dev/street/poses" and m.at >= since
+
+    return match
+
+
+def test_ready_after_startup_with_a_status_line(running: Running) -> None:
+    notify = running.daemon.notify
+    ready = notify.wait_for("READY=1", timeout=60)
+    fields = notify.messages[ready].fields
+    status = [f for f in fields if f.startswith("STATUS=")]
+    assert status and "street" in status[0] and "fps" in status[0] and "people" in status[0]
+    # READY=1 promised an open camera and a started MQTT connection: both show at once.
+    assert "street: online" in status[0], status
+    sub = running.subscriber
+    sub.wait_for(lambda m: m.topic == "first/dev/availability" and m.text == "online", timeout=10)
+    message = sub.wait_for(_poses_on("first"), timeout=10)
+    payload = json.loads(message.payload)
+    assert payload["camera"] == "street" and payload["model"] == "blazepose-lite"
+
+
+def test_watchdog_pings_at_half_watchdog_usec(running: Running) -> None:
+    notify = running.daemon.notify
+    start = len(notify)
+    time.sleep(5.5)
+    pings = notify.times_of("WATCHDOG=1", start)
+    assert len(pings) >= 4, f"{len(pings)} WATCHDOG=1 in 5.5 s"
+    gaps = [b - a for a, b in itertools.pairwise(pings)]
+    period = WATCHDOG_USEC / 2 / 1e6
+    assert min(gaps) >= period * 0.95, gaps  # not more often than asked
+    assert statistics.median(gaps) < period * 1.5, gaps
+    assert max(gaps) < WATCHDOG_USEC / 1e6, gaps  # never late enough for systemd to act
+
+
+def test_sighup_applies_a_changed_setting(running: Running) -> None:
+    notify, sub = running.daemon.notify, running.subscriber
+    write_config(running.config, port=running.broker.port, prefix="second")
+    start = len(notify)
+    sent = time.monotonic()
+    running.daemon.signal(signal.SIGHUP)
+    reloading = notify.wait_for("RELOADING=1", after=start, timeout=10)
+    monotonic = [f for f in notify.messages[reloading].fields if f.startswith("MONOTONIC_USEC=")]
+    assert monotonic and int(monotonic[0].split("=")[1]) > 0
+    notify.wait_for("READY=1", after=reloading + 1, timeout=30)
+    # The new prefix is in effect; the old publisher said goodbye on the old one.
+    sub.wait_for(_poses_on("second", sent), timeout=10)
+    sub.wait_for(lambda m: m.topic == "second/dev/availability" and m.text == "online", timeout=10)
+    sub.wait_for(lambda m: m.topic == "first/dev/availability" and m.text == "offline", timeout=10)
+    log = running.daemon.log_text()
+    assert "reloaded: restarted mqtt" in log
+    assert "model blazepose-lite loaded" in log and log.count("model blazepose-lite loaded") == 1, (
+        "an MQTT change must not reload the model"
+    )
+
+
+def test_sighup_restarts_only_the_changed_camera_and_model(running: Running) -> None:
+    notify, sub = running.daemon.notify, running.subscriber
+    write_config(
+        running.config,
+        port=running.broker.port,
+        prefix="second",
+        backend="{type: tflite, num_threads: 2}",
+        camera=", stall_timeout: 15",
+    )
+    start = len(notify)
+    running.daemon.signal(signal.SIGHUP)
+    reloading = notify.wait_for("RELOADING=1", after=start, timeout=10)
+    notify.wait_for("READY=1", after=reloading + 1, timeout=30)
+    after = time.monotonic()
+    sub.wait_for(_poses_on("second", after), timeout=10)
+    log = running.daemon.log_text()
+    assert "reloaded: restarted model/backend, camera street" in log
+    assert log.count("model blazepose-lite loaded") == 2
+    assert log.count("MQTT: connecting") == 2, "the publisher had no reason to restart"
+
+
+def test_sighup_with_a_broken_config_keeps_running(running: Running) -> None:
+    notify, sub = running.daemon.notify, running.subscriber
+    running.config.write_text(
+        running.config.read_text().replace("num_threads: 2", "num_threads: zero") + "surprise: 1\n"
+    )
+    start = len(notify)
+    running.daemon.signal(signal.SIGHUP)
+    reloading = notify.wait_for("RELOADING=1", after=start, timeout=10)
+    notify.wait_for("READY=1", after=reloading + 1, timeout=10)
+    running.daemon.wait_log("reload rejected")
+    log = running.daemon.log_text()
+    assert "backend.num_threads" in log and "surprise" in log, "every error is logged"
+    assert running.daemon.process.poll() is None
+    after = time.monotonic()
+    sub.wait_for(_poses_on("second", after), timeout=10)  # still at work, on the config it had
+
+
+def test_sigterm_stops_cleanly_within_5_s(running: Running) -> None:
+    notify, sub, process = running.daemon.notify, running.subscriber, running.daemon.process
+    start = len(notify)
+    running.daemon.signal(signal.SIGTERM)
+    sent = time.monotonic()
+    code = process.wait(timeout=10)
+    elapsed = time.monotonic() - sent
+    assert code == 0, running.daemon.log_text()
+    assert elapsed < 5.0
+    notify.wait_for("STOPPING=1", after=start, timeout=1)
+    sub.wait_for(
+        lambda m: m.topic == "second/dev/availability" and m.text == "offline" and m.at >= sent, timeout=5
+    )
+    # Retained, so a subscriber that comes later learns that posed is gone.
+    with Subscriber(running.broker, ["second/dev/availability"]) as late:
+        retained = late.wait_for(lambda m: m.topic == "second/dev/availability", timeout=5)
+    assert retained.retain and retained.text == "offline"
+    assert "SIGTERM received: stopping" in running.daemon.log_text()
