@@ -7,17 +7,15 @@ Nothing here downloads: a missing model is an error naming the fetch command.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
-from importlib.resources import files
 from pathlib import Path
 from typing import Any, Literal
 
 from posed.config.schema import ModelConfig
 from posed.errors import ModelError, ModelNotFoundError
+from posed.models.registry import imported_model, packaged_registry
 from posed.tflite_file import read_model_info
 
 Family = Literal["blazepose", "posenet"]
@@ -30,11 +28,9 @@ class ResolvedModel:
     files: Mapping[str, Path]  # role -> file: {"detector", "landmarks"} or {"main"}
 
 
-@cache
 def known_models() -> Mapping[str, Mapping[str, Any]]:
-    data = files("posed.models").joinpath("known_models.json").read_text(encoding="utf-8")
-    loaded: dict[str, Mapping[str, Any]] = json.loads(data)
-    return loaded
+    """The packaged models by name, each with at least `family` and `files` (role -> file name)."""
+    return {name: spec.model_dump() for name, spec in packaged_registry().models.items()}
 
 
 def user_cache_dir() -> Path:
@@ -68,23 +64,47 @@ def resolve_model(model: ModelConfig, model_dirs: Sequence[Path]) -> ResolvedMod
 
 
 def resolve_named(name: str, model_dirs: Sequence[Path], *, model_type: str = "full") -> ResolvedModel:
-    catalog = known_models()
+    """Find a named model's files. Never downloads: a missing file names the fetch command.
+
+    Packaged models are looked up file by file along `model_dirs`; models a user
+    imported are defined by a store's registry.json and live beside it.
+    """
     if name == "blazepose":
         name = f"blazepose-{model_type}"
-    entry = catalog.get(name)
-    if entry is None:
-        raise ModelNotFoundError(f"unknown model {name!r}; known models: {', '.join(catalog)}")
-    found: dict[str, Path] = {}
-    for role, filename in entry["files"].items():
-        path = _first_existing(filename, model_dirs)
-        if path is None:
-            searched = ", ".join(str(d) for d in model_dirs) or "(no directories)"
+    packaged = packaged_registry().models.get(name)
+    if packaged is not None:
+        found: dict[str, Path] = {}
+        for role, filename in packaged.files.items():
+            path = _first_existing(filename, model_dirs)
+            if path is None:
+                raise ModelNotFoundError(_missing_message(name, filename, model_dirs))
+            found[role] = path
+        return ResolvedModel(name=name, family=packaged.family, files=found)
+    imported = imported_model(name, list(model_dirs))
+    if imported is None:
+        raise ModelNotFoundError(
+            f"unknown model {name!r}; known models: {', '.join(packaged_registry().models)} "
+            "(see `posed models list`; add your own with `posed models import FILE --name NAME`)"
+        )
+    spec, directory = imported
+    paths = {role: directory / filename for role, filename in spec.files.items()}
+    for path in paths.values():
+        if not path.is_file():
             raise ModelNotFoundError(
-                f"model {name!r} needs {filename}, which is in none of: {searched}. "
-                f"Run `posed models fetch {name}` (or pass --model-dir)."
+                f"imported model {name!r} is registered in {directory} but {path.name} is gone; "
+                f"import it again with `posed models import FILE --name {name} --model-dir {directory}`"
             )
-        found[role] = path
-    return ResolvedModel(name=name, family=entry["family"], files=found)
+    return ResolvedModel(name=name, family=spec.family, files=paths)
+
+
+def _missing_message(name: str, filename: str, model_dirs: Sequence[Path]) -> str:
+    searched = ", ".join(str(d) for d in model_dirs) or "(no directories)"
+    store = f" --model-dir {model_dirs[0]}" if model_dirs else ""
+    return (
+        f"model {name!r} needs {filename}, which is in none of: {searched}. "
+        f"posed never downloads at run time: run `posed models fetch {name}{store}` "
+        "once (add --from DIR to copy from a local directory when offline), or pass --model-dir."
+    )
 
 
 def resolve_path(path: Path, detector_path: Path | None, model_dirs: Sequence[Path]) -> ResolvedModel:

