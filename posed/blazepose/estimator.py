@@ -1,0 +1,185 @@
+"""BlazePose estimator: detector, tracking, landmarks and smoothing behind the PoseEstimator contract.
+
+One person at a time, as in MediaPipe Pose. With timestamps the person is
+tracked: the detector runs only when there is no crop from the previous frame
+(at the start, or after the model lost the person). Without a timestamp each
+image stands alone.
+"""
+
+from __future__ import annotations
+
+import math
+from contextlib import ExitStack
+from types import TracebackType
+from typing import Self
+
+import cv2
+import numpy as np
+
+from posed.backend import ROLE_DETECTOR, ROLE_LANDMARKS, Backend, BackendConfig, InferenceSession
+from posed.blazepose.detector import PoseDetector
+from posed.blazepose.landmarks import NUM_BODY, LandmarkModel, LandmarkResult, segmentation_to_image
+from posed.blazepose.roi import Roi, alignment_roi
+from posed.blazepose.segmentation import MaskSmoother
+from posed.blazepose.tracker import Array, Tracker
+from posed.config.schema import BlazePoseOptions
+from posed.errors import ClosedError, ModelError
+from posed.keypoints import BLAZEPOSE_33
+from posed.models.resolve import ResolvedModel
+from posed.types import FloatArray, ImageArray, Pose, box_of
+
+
+class BlazePoseEstimator:
+    """Owns the detector and landmark sessions; close it (or use `with`) to release them."""
+
+    def __init__(
+        self,
+        name: str,
+        detector: InferenceSession,
+        landmarks: InferenceSession,
+        options: BlazePoseOptions,
+    ) -> None:
+        self._name = name
+        self._sessions: tuple[InferenceSession, ...] = (detector, landmarks)
+        self._devices = {"detector": detector.device, "landmarks": landmarks.device}
+        self._options = options
+        self._detector = PoseDetector(detector, options.min_detection_confidence)
+        self._landmarks = LandmarkModel(landmarks, options.min_tracking_confidence)
+        self._tracker = Tracker(smooth_landmarks=options.enable_smoothing)
+        self._mask_smoother = MaskSmoother()
+        self._mirror: ImageArray | None = None
+        self._tracked_size: tuple[int, int] | None = None
+        self._closed = False
+        self.last_segmentation: FloatArray | None = None
+        """With `enable_segmentation`: the last image's person mask, (H, W) float32 in [0, 1]."""
+
+    @classmethod
+    def open(
+        cls,
+        resolved: ResolvedModel,
+        options: BlazePoseOptions,
+        backend: Backend,
+        backend_config: BackendConfig,
+    ) -> BlazePoseEstimator:
+        for role in ("detector", "landmarks"):
+            if role not in resolved.files:
+                raise ModelError(f"BlazePose model {resolved.name!r} has no {role} file")
+        with ExitStack() as stack:
+            detector = stack.enter_context(
+                backend.open_session(resolved.files["detector"], backend_config, role=ROLE_DETECTOR)
+            )
+            landmarks = stack.enter_context(
+                backend.open_session(resolved.files["landmarks"], backend_config, role=ROLE_LANDMARKS)
+            )
+            estimator = cls(resolved.name, detector, landmarks, options)
+            stack.pop_all()
+        return estimator
+
+    @property
+    def model_name(self) -> str:
+        return self._name
+
+    @property
+    def keypoint_names(self) -> tuple[str, ...]:
+        return BLAZEPOSE_33
+
+    @property
+    def devices(self) -> dict[str, str]:
+        return dict(self._devices)
+
+    def estimate(self, image: ImageArray, timestamp: float | None = None) -> list[Pose]:
+        if self._closed:
+            raise ClosedError(f"BlazePose estimator {self._name} is closed")
+        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+            raise ValueError(f"expected an RGB uint8 image (H, W, 3), got {image.dtype} {image.shape}")
+        if self._options.flip_horizontal:
+            image = self._mirrored(image)
+        height, width = image.shape[:2]
+        tracking = timestamp is not None and not self._options.static_image_mode
+        if tracking and self._tracked_size != (width, height):
+            # The crop is in pixels of the old frame size: start over.
+            self.reset()
+            self._tracked_size = (width, height)
+        roi = self._tracker.roi if tracking else None
+        if roi is None:
+            detection = self._detector.detect(image)
+            if detection is None:
+                return self._lost(tracking)
+            points = detection.keypoints
+            roi = alignment_roi(
+                (float(points[0, 0]), float(points[0, 1])), (float(points[1, 0]), float(points[1, 1]))
+            )
+            if not roi.is_valid:
+                return self._lost(tracking)
+        segmentation = self._options.enable_segmentation
+        result = self._landmarks.run(image, roi, segmentation=segmentation)
+        if result is None:
+            return self._lost(tracking)
+        landmarks, world = result.landmarks, result.world
+        if tracking and timestamp is not None:
+            landmarks, world = self._tracker.update(landmarks, world, _nanoseconds(timestamp))
+        if segmentation:
+            self._segment(result, width, height, smooth=tracking)
+        return [self._pose(result.presence, landmarks, world, width, height)]
+
+    def reset(self) -> None:
+        self._tracker.reset()
+        self._mask_smoother.reset()
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        for session in reversed(self._sessions):
+            session.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    @property
+    def tracked_roi(self) -> Roi | None:
+        """The crop the next tracked frame will use, if a person is being tracked."""
+        return self._tracker.roi
+
+    def _lost(self, tracking: bool) -> list[Pose]:
+        if tracking:
+            self.reset()
+        self.last_segmentation = None
+        return []
+
+    def _mirrored(self, image: ImageArray) -> ImageArray:
+        # Selfie view, as MediaPipe and tfjs do it: the model sees the mirrored
+        # image, so coordinates and left/right names belong to the mirror image.
+        if self._mirror is None or self._mirror.shape != image.shape:
+            self._mirror = np.empty_like(image)
+        cv2.flip(image, 1, dst=self._mirror)
+        return self._mirror
+
+    def _segment(self, result: LandmarkResult, width: int, height: int, *, smooth: bool) -> None:
+        assert result.segmentation_logits is not None
+        mask = segmentation_to_image(result.segmentation_logits, self._landmarks.matrix, width, height)
+        self.last_segmentation = self._mask_smoother.apply(mask) if smooth else mask
+
+    def _pose(self, presence: float, landmarks: Array, world: Array, width: int, height: int) -> Pose:
+        keypoints = np.empty((NUM_BODY, 3), dtype=np.float32)
+        keypoints[:, :2] = landmarks[:NUM_BODY, :2]
+        keypoints[:, 2] = landmarks[:NUM_BODY, 3]
+        return Pose(
+            score=presence,
+            keypoints=keypoints,
+            names=BLAZEPOSE_33,
+            box=box_of(keypoints, width, height),
+            z=landmarks[:NUM_BODY, 2].astype(np.float32),
+            keypoints3d=world.astype(np.float32),
+        )
+
+
+def _nanoseconds(timestamp: float) -> int:
+    if not math.isfinite(timestamp):
+        raise ValueError(f"timestamp must be a finite number of seconds, got {timestamp}")
+    return round(timestamp * 1e9)
