@@ -12,7 +12,7 @@ import pytest
 from posed.cli.main import main
 from posed.errors import ModelNotFoundError
 from posed.models.resolve import model_search_path, resolve_named
-from tests.conftest import CONFORMANCE, MEDIA, REPO
+from tests.conftest import CONFORMANCE, MEDIA, POSED, REPO
 from tests.models_support import isolate
 
 
@@ -96,3 +96,22 @@ def test_estimate_refuses_with_the_fetch_hint(store: Path, capsys: pytest.Captur
     err = capsys.readouterr().err
     assert code == 1
     assert f"posed models fetch blazepose-full --model-dir {store}" in err
+
+
+def test_run_refuses_to_start_with_the_fetch_hint(store: Path, tmp_path: Path) -> None:
+    config = tmp_path / "posed.yaml"
+    config.write_text(
+        f"device_id: offline-run\nmodel_dir: {store}\nbackend: {{type: tflite}}\n"
+        f"model: {{name: blazepose-heavy}}\ncameras: {{c: {{type: video, path: {MEDIA / 'vtest.avi'}}}}}\n"
+        "mqtt: {host: 127.0.0.1}\n"
+    )
+    result = subprocess.run(
+        [*POSED, "run", "-c", str(config)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert f"posed models fetch blazepose-heavy --model-dir {store}" in result.stderr
+    assert not store.exists() or not any(store.glob("*.tflite")), "run must not download"
