@@ -89,6 +89,7 @@ def write_config(
     backend: str = "{type: tflite, num_threads: 1}",
     daemon: str = "{}",
     camera: str = "",
+    cameras: str = "",
     extra: str = "",
 ) -> Path:
     path.write_text(
@@ -97,6 +98,7 @@ def write_config(
         "model: {name: blazepose-lite}\n"
         "cameras:\n"
         f"  street: {{type: video, path: {MEDIA / 'vtest.avi'}, realtime: true, loop: true{camera}}}\n"
+        f"{cameras}"
         f"mqtt: {{host: 127.0.0.1, port: {port}, topic_prefix: {prefix}}}\n"
         f"daemon: {daemon}\n"
         f"{extra}"

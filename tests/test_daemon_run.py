@@ -22,6 +22,8 @@ from tests.daemon_harness import Daemon, write_config
 from tests.mosquitto import Mosquitto, Received, Subscriber
 
 WATCHDOG_USEC = 2_000_000  # systemd's WatchdogSec=2s: pings expected every second
+# A second camera that is down for the whole run: posed must neither exit nor stop its watchdog.
+DEAD_CAMERA = "  dead: {type: stream, url: 'rtsp://127.0.0.1:9/none', open_timeout: 2, read_timeout: 2}\n"
 
 
 @dataclass
@@ -39,7 +41,7 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
         Mosquitto(tmp) as broker,
         Subscriber(broker, ["#"]) as subscriber,
     ):
-        config = write_config(tmp / "posed.yaml", port=broker.port, prefix="first")
+        config = write_config(tmp / "posed.yaml", port=broker.port, prefix="first", cameras=DEAD_CAMERA)
         with Daemon(config, tmp / "posed.log", watchdog_usec=WATCHDOG_USEC) as daemon:
             yield Running(daemon, broker, subscriber, config)
 
@@ -59,6 +61,7 @@ def test_ready_after_startup_with_a_status_line(running: Running) -> None:
     assert status and "street" in status[0] and "fps" in status[0] and "people" in status[0]
     # READY=1 promised an open camera and a started MQTT connection: both show at once.
     assert "street: online" in status[0], status
+    assert "1/2 cameras online" in status[0] and "dead: reconnecting" in status[0], status
     sub = running.subscriber
     sub.wait_for(lambda m: m.topic == "first/dev/availability" and m.text == "online", timeout=10)
     message = sub.wait_for(_poses_on("first"), timeout=10)
@@ -81,7 +84,7 @@ def test_watchdog_pings_at_half_watchdog_usec(running: Running) -> None:
 
 def test_sighup_applies_a_changed_setting(running: Running) -> None:
     notify, sub = running.daemon.notify, running.subscriber
-    write_config(running.config, port=running.broker.port, prefix="second")
+    write_config(running.config, port=running.broker.port, prefix="second", cameras=DEAD_CAMERA)
     start = len(notify)
     sent = time.monotonic()
     running.daemon.signal(signal.SIGHUP)
@@ -95,9 +98,7 @@ def test_sighup_applies_a_changed_setting(running: Running) -> None:
     sub.wait_for(lambda m: m.topic == "first/dev/availability" and m.text == "offline", timeout=10)
     log = running.daemon.log_text()
     assert "reloaded: restarted mqtt" in log
-    assert "model blazepose-lite loaded" in log and log.count("model blazepose-lite loaded") == 1, (
-        "an MQTT change must not reload the model"
-    )
+    assert log.count("model blazepose-lite loaded") == 2, "an MQTT change must not reload the models"
 
 
 def test_sighup_restarts_only_the_changed_camera_and_model(running: Running) -> None:
@@ -108,6 +109,7 @@ def test_sighup_restarts_only_the_changed_camera_and_model(running: Running) -> 
         prefix="second",
         backend="{type: tflite, num_threads: 2}",
         camera=", stall_timeout: 15",
+        cameras=DEAD_CAMERA,
     )
     start = len(notify)
     running.daemon.signal(signal.SIGHUP)
@@ -117,7 +119,7 @@ def test_sighup_restarts_only_the_changed_camera_and_model(running: Running) -> 
     sub.wait_for(_poses_on("second", after), timeout=10)
     log = running.daemon.log_text()
     assert "reloaded: restarted model/backend, camera street" in log
-    assert log.count("model blazepose-lite loaded") == 2
+    assert log.count("model blazepose-lite loaded") == 4, "one estimator per camera, each renewed"
     assert log.count("MQTT: connecting") == 2, "the publisher had no reason to restart"
 
 
