@@ -1,4 +1,8 @@
-"""Config models for camera sources, one per `type`."""
+"""Config models for camera sources, one per `type`.
+
+Validators here are pure: they check the values against each other and never
+touch a device, a file or the network (that is `posed.cameras.probe`).
+"""
 
 from __future__ import annotations
 
@@ -11,9 +15,17 @@ from posed.strict import StrictModel
 
 
 class CameraCommon(StrictModel):
-    width: PositiveInt | None = Field(None, description="Requested frame width in pixels.")
-    height: PositiveInt | None = Field(None, description="Requested frame height in pixels.")
-    fps: PositiveFloat | None = Field(None, description="Requested frame rate.")
+    width: PositiveInt | None = Field(
+        None,
+        description="Frame width in pixels: requested from picamera2/v4l2 devices; streams, files and "
+        "images are resized to it (keeping the aspect ratio when only one of width/height is set).",
+    )
+    height: PositiveInt | None = Field(None, description="Frame height in pixels; see `width`.")
+    fps: PositiveFloat | None = Field(
+        None,
+        description="Frame rate: requested from picamera2/v4l2 devices; for `video` and `images` with "
+        "`realtime: true`, the pace of playback. Not valid for `stream` (the sender sets it).",
+    )
     stall_timeout: PositiveFloat = Field(
         20.0, description="Seconds without a frame before the source is reopened."
     )
@@ -40,15 +52,52 @@ class Picamera2Camera(CameraCommon):
     lores: bool = Field(
         False, description="Also configure a low-resolution stream sized for the model, and use it."
     )
+    lores_width: PositiveInt | None = Field(
+        None,
+        description="Width of the low-resolution stream (even); default 640, or the main width if smaller.",
+    )
+    lores_height: PositiveInt | None = Field(
+        None,
+        description="Height of the low-resolution stream (even); default keeps the main stream's "
+        "aspect ratio.",
+    )
     buffer_count: int = Field(4, ge=1, le=16, description="Number of frame buffers libcamera allocates.")
+
+    @model_validator(mode="after")
+    def _sizes(self) -> Picamera2Camera:
+        if (self.width is None) != (self.height is None):
+            raise ValueError("picamera2 needs both width and height, or neither (the camera's default)")
+        if (self.lores_width is not None or self.lores_height is not None) and not self.lores:
+            raise ValueError("lores_width/lores_height need lores: true")
+        for key in ("lores_width", "lores_height"):
+            value = getattr(self, key)
+            if value is not None and value % 2:
+                raise ValueError(f"{key} must be even (the lores stream is YUV420)")
+        if self.width is not None and self.height is not None:
+            if self.lores_width is not None and self.lores_width > self.width:
+                raise ValueError("lores_width must not exceed width")
+            if self.lores_height is not None and self.lores_height > self.height:
+                raise ValueError("lores_height must not exceed height")
+        return self
 
 
 class V4L2Camera(CameraCommon):
     type: Literal["v4l2"] = Field(description="A USB or other V4L2 camera through OpenCV.")
-    device: int | str = Field(description="Camera index (0) or device path (/dev/video0).")
+    device: int | str = Field(
+        description="Camera index (0 means /dev/video0) or device path (/dev/video0, "
+        "/dev/v4l/by-id/... stays stable across reboots)."
+    )
     fourcc: str | None = Field(
         "MJPG", min_length=4, max_length=4, description="Pixel format FOURCC, e.g. MJPG or YUYV."
     )
+
+    @model_validator(mode="after")
+    def _device(self) -> V4L2Camera:
+        if isinstance(self.device, int) and self.device < 0:
+            raise ValueError("device index must be >= 0")
+        if isinstance(self.device, str) and not self.device.startswith("/dev/"):
+            raise ValueError("device must be an index (0) or a path under /dev (/dev/video0)")
+        return self
 
 
 class StreamCamera(CameraCommon):
@@ -63,6 +112,8 @@ class StreamCamera(CameraCommon):
         schemes = ("rtsp://", "rtsps://", "rtmp://", "http://", "https://")
         if not self.url.startswith(schemes):
             raise ValueError(f"url must start with one of {', '.join(schemes)}")
+        if self.fps is not None:
+            raise ValueError("fps cannot be set for a stream: the sender chooses its frame rate")
         return self
 
 
@@ -70,9 +121,17 @@ class VideoCamera(CameraCommon):
     type: Literal["video"] = Field(description="A video file, decoded with OpenCV.")
     path: Path = Field(description="Path of the video file.")
     realtime: bool = Field(
-        False, description="Play at the file's own frame rate, as a camera would; else as fast as possible."
+        False,
+        description="Play at the file's own frame rate (or `fps`), as a camera would, dropping frames "
+        "the pipeline is too slow for; else deliver every frame, as fast as the pipeline takes them.",
     )
     loop: bool = Field(False, description="Start again at the end of the file.")
+
+    @model_validator(mode="after")
+    def _fps_needs_realtime(self) -> VideoCamera:
+        if self.fps is not None and not self.realtime:
+            raise ValueError("fps paces playback and needs realtime: true")
+        return self
 
 
 class ImagesCamera(CameraCommon):
@@ -82,6 +141,12 @@ class ImagesCamera(CameraCommon):
         False, description="Pace the images at `fps` (default 1) instead of as fast as possible."
     )
     loop: bool = Field(False, description="Start again after the last image.")
+
+    @model_validator(mode="after")
+    def _fps_needs_realtime(self) -> ImagesCamera:
+        if self.fps is not None and not self.realtime:
+            raise ValueError("fps paces the images and needs realtime: true")
+        return self
 
 
 CameraConfig = Annotated[

@@ -1,0 +1,71 @@
+"""Colour conversion and optional resizing of decoded frames into RGB."""
+
+from __future__ import annotations
+
+from typing import cast
+
+import cv2
+import numpy as np
+
+from posed.types import ImageArray
+
+
+def as_u8(array: object) -> ImageArray:
+    """OpenCV's stubs type every result loosely; decoded frames are uint8 by construction."""
+    return cast(ImageArray, array)
+
+
+def target_size(shape: tuple[int, ...], width: int | None, height: int | None) -> tuple[int, int] | None:
+    """(w, h) to resize an image of `shape` to, or None to keep it.
+
+    With only one of width/height the other follows the image's aspect ratio.
+    """
+    src_h, src_w = int(shape[0]), int(shape[1])
+    if width is None and height is None:
+        return None
+    if width is not None and height is not None:
+        size = (width, height)
+    elif width is not None:
+        size = (width, max(1, round(src_h * width / src_w)))
+    else:
+        assert height is not None
+        size = (max(1, round(src_w * height / src_h)), height)
+    return None if size == (src_w, src_h) else size
+
+
+class ToRgb:
+    """Turns a decoded image (BGR by default) into a new RGB array, resized if configured.
+
+    The returned array is always fresh, because it is handed to the consumer; the
+    intermediate resize buffer is reused from frame to frame.
+    """
+
+    def __init__(
+        self, code: int | None = cv2.COLOR_BGR2RGB, width: int | None = None, height: int | None = None
+    ) -> None:
+        self._code = code
+        self._width = width
+        self._height = height
+        self._shape: tuple[int, ...] | None = None
+        self._size: tuple[int, int] | None = None
+        self._resized: ImageArray | None = None
+
+    def __call__(self, image: ImageArray) -> ImageArray:
+        if image.shape != self._shape:
+            self._shape = image.shape
+            self._size = target_size(image.shape, self._width, self._height)
+            self._resized = None
+        if self._size is not None:
+            shrink = self._size[0] * self._size[1] < image.shape[0] * image.shape[1]
+            resized = as_u8(
+                cv2.resize(
+                    image,
+                    self._size,
+                    dst=self._resized,
+                    interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR,
+                )
+            )
+            self._resized = image = resized
+        if self._code is None:
+            return np.array(image, dtype=np.uint8, copy=True)
+        return as_u8(cv2.cvtColor(image, self._code))

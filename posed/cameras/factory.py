@@ -1,0 +1,44 @@
+"""Build a camera's source from its config, and the Camera around it."""
+
+from __future__ import annotations
+
+from posed.cameras.capture import Camera, StatusCallback
+from posed.cameras.config import (
+    CameraConfig,
+    ImagesCamera,
+    Picamera2Camera,
+    StreamCamera,
+    V4L2Camera,
+    VideoCamera,
+)
+from posed.cameras.source import Source
+
+
+def make_source(config: CameraConfig) -> Source:
+    """The source for `config`, not yet opened. Each type's module is imported here, on demand."""
+    if isinstance(config, VideoCamera):
+        from posed.cameras.sources.video import VideoSource
+
+        return VideoSource(config)
+    if isinstance(config, ImagesCamera):
+        from posed.cameras.sources.images import ImagesSource
+
+        return ImagesSource(config)
+    if isinstance(config, StreamCamera):
+        from posed.cameras.sources.stream import StreamSource
+
+        return StreamSource(config)
+    if isinstance(config, V4L2Camera):
+        from posed.cameras.sources.v4l2 import V4L2Source
+
+        return V4L2Source(config)
+    if isinstance(config, Picamera2Camera):
+        from posed.cameras.sources.picamera2 import Picamera2Source
+
+        return Picamera2Source(config)
+    raise TypeError(f"unknown camera config {type(config).__name__}")
+
+
+def open_camera(name: str, config: CameraConfig, *, on_status: StatusCallback | None = None) -> Camera:
+    """A Camera for `config`. Nothing is opened until `start()`."""
+    return Camera(name, make_source(config), config, on_status=on_status)

@@ -1,0 +1,55 @@
+"""What every camera source provides to the capture thread."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from posed.types import ImageArray
+
+
+class EndOfStream(Exception):
+    """A finite source (a video or images without `loop`) has delivered its last frame.
+
+    Not a PosedError: it is the normal end of a file, not a fault.
+    """
+
+
+class Source(Protocol):
+    """One camera device, file or stream, opened and closed by the capture thread only.
+
+    `open()` may be called again after `close()`; every call is bounded in time
+    by the source's own timeouts, so a dead device surfaces as a CameraError and
+    never as a thread blocked for ever.
+    """
+
+    @property
+    def description(self) -> str:
+        """What this source reads, for log lines (credentials removed)."""
+        ...
+
+    @property
+    def interval(self) -> float | None:
+        """Seconds between frames when the capture thread must pace them (files played in
+        real time); None when reading already waits for the device. Valid after `open()`."""
+        ...
+
+    @property
+    def lossless(self) -> bool:
+        """True when every frame must reach the consumer (files not played in real time)."""
+        ...
+
+    def open(self) -> None:
+        """Open the device; raise CameraError saying what is wrong and how to fix it."""
+        ...
+
+    def read(self) -> ImageArray:
+        """The next frame as a new RGB uint8 HxWx3 array the caller owns.
+
+        Raises CameraError when the device fails or stops delivering, EndOfStream at
+        the end of a finite source.
+        """
+        ...
+
+    def close(self) -> None:
+        """Release the device. Idempotent; never raises."""
+        ...

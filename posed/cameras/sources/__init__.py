@@ -1,0 +1,1 @@
+"""One module per camera `type`; each is imported only when a camera of that type opens."""

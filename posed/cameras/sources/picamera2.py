@@ -1,0 +1,191 @@
+"""`picamera2`: a Raspberry Pi camera through picamera2 (libcamera).
+
+A thin adapter: a video configuration, one request at a time mapped and
+converted straight into the RGB frame, and the request always released.
+picamera2 is imported in `open()`, so posed runs and tests without it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import cv2
+import numpy as np
+
+from posed.cameras.config import Picamera2Camera
+from posed.cameras.convert import as_u8
+from posed.errors import CameraError
+from posed.types import ImageArray
+
+log = logging.getLogger(__name__)
+
+# libcamera names formats by word order; in memory "RGB888" is B, G, R.
+_MAIN_TO_RGB: dict[str, int] = {
+    "RGB888": cv2.COLOR_BGR2RGB,
+    "BGR888": -1,  # already R, G, B: copied as is
+    "XRGB8888": cv2.COLOR_BGRA2RGB,
+    "XBGR8888": cv2.COLOR_RGBA2RGB,
+}
+_INSTALL = (
+    "picamera2 is not installed: on Raspberry Pi OS run `sudo apt install python3-picamera2` and create "
+    "posed's venv with --system-site-packages"
+)
+_BUSY = (
+    "is in use by another process (another posed, rpicam-*/libcamera-* or a stuck process; "
+    "`sudo fuser -v /dev/media* /dev/video*` shows which)"
+)
+
+
+def lores_size(config: Picamera2Camera, main: tuple[int, int]) -> tuple[int, int]:
+    """The lores stream's size: as configured, else 640 wide (or the main width) at main's aspect."""
+    width = config.lores_width or min(640, main[0])
+    height = config.lores_height or round(width * main[1] / main[0])
+    return (width - width % 2, height - height % 2)
+
+
+def explain(camera_num: int, exc: BaseException) -> str:
+    text = str(exc)
+    busy = ("acquire", "busy", "in use", "did not complete")
+    if any(word in text.lower() for word in busy):
+        return f"picamera2 camera {camera_num} {_BUSY}: {text}"
+    return f"picamera2 camera {camera_num} failed: {text}"
+
+
+class Picamera2Source:
+    def __init__(self, config: Picamera2Camera) -> None:
+        self._config = config
+        self._camera: Any = None
+        self._mapped_array: Any = None
+        self._stream = "lores" if config.lores else "main"
+        self._size = (0, 0)
+        self._i420: ImageArray | None = None
+
+    @property
+    def description(self) -> str:
+        return f"picamera2 camera {self._config.camera_num}"
+
+    @property
+    def interval(self) -> float | None:
+        return None
+
+    @property
+    def lossless(self) -> bool:
+        return False
+
+    def open(self) -> None:
+        self.close()
+        try:
+            import picamera2
+        except ImportError as exc:
+            raise CameraError(_INSTALL) from exc
+        cfg = self._config
+        try:
+            cameras = picamera2.Picamera2.global_camera_info()
+        except Exception as exc:
+            raise CameraError(f"libcamera cannot list cameras: {exc}") from exc
+        if cfg.camera_num >= len(cameras):
+            raise CameraError(
+                f"{self.description} not found: libcamera sees {len(cameras)} camera(s) "
+                "(cable seated? `rpicam-hello --list-cameras` lists them)"
+            )
+        try:
+            camera = picamera2.Picamera2(cfg.camera_num)
+        except Exception as exc:  # picamera2 raises RuntimeError, libcamera other errors
+            raise CameraError(explain(cfg.camera_num, exc)) from exc
+        try:
+            self._configure(camera)
+            camera.start()
+        except Exception as exc:
+            _close_quietly(camera)
+            raise CameraError(explain(cfg.camera_num, exc)) from exc
+        self._camera = camera
+        self._mapped_array = picamera2.MappedArray
+
+    def _configure(self, camera: Any) -> None:
+        cfg = self._config
+        main: dict[str, Any] = {"format": cfg.format}
+        if cfg.width is not None and cfg.height is not None:
+            main["size"] = (cfg.width, cfg.height)
+        controls: dict[str, Any] = {}
+        if cfg.fps is not None:
+            frame_us = round(1_000_000 / cfg.fps)
+            controls["FrameDurationLimits"] = (frame_us, frame_us)
+        lores = None
+        if cfg.lores:
+            # The video configuration's own default main size, when none is given.
+            main_size = main.get("size", (1280, 720))
+            lores = {"size": lores_size(cfg, main_size), "format": "YUV420"}
+        # queue=False: a capture waits for a frame taken after it was asked for, never an old one.
+        video = camera.create_video_configuration(
+            main=main, lores=lores, buffer_count=cfg.buffer_count, controls=controls, queue=False
+        )
+        camera.configure(video)
+        # configure() may align sizes; the camera's own copy has what the buffers really hold.
+        width, height = camera.camera_config[self._stream]["size"]
+        self._size = (int(width), int(height))
+
+    def read(self) -> ImageArray:
+        camera = self._camera
+        if camera is None:
+            raise CameraError(f"{self.description} is not open")
+        timeout = self._config.stall_timeout
+        try:
+            request = camera.capture_request(wait=timeout)
+        except TimeoutError as exc:
+            raise CameraError(f"{self.description}: no frame within {timeout:g} s") from exc
+        except Exception as exc:
+            raise CameraError(explain(self._config.camera_num, exc)) from exc
+        try:
+            with self._mapped_array(request, self._stream, write=False) as mapped:
+                return self._convert(mapped.array)
+        except Exception as exc:
+            raise CameraError(f"{self.description}: cannot read the frame buffer: {exc}") from exc
+        finally:
+            request.release()
+
+    def close(self) -> None:
+        camera, self._camera = self._camera, None
+        if camera is not None:
+            _close_quietly(camera)
+
+    def _convert(self, array: ImageArray) -> ImageArray:
+        width, height = self._size
+        if self._stream == "lores":
+            return as_u8(cv2.cvtColor(self._packed_i420(array, width, height), cv2.COLOR_YUV2RGB_I420))
+        pixels = array[:height, :width]
+        code = _MAIN_TO_RGB[self._config.format]
+        if code < 0:
+            return np.array(pixels[:, :, :3], dtype=np.uint8, copy=True)
+        return as_u8(cv2.cvtColor(pixels, code))
+
+    def _packed_i420(self, array: ImageArray, width: int, height: int) -> ImageArray:
+        """The YUV420 planes without row padding, as cvtColor needs them."""
+        stride = array.shape[1]
+        if stride == width:
+            return array[: height * 3 // 2]
+        if self._i420 is None or self._i420.shape != (height * 3 // 2, width):
+            self._i420 = np.empty((height * 3 // 2, width), dtype=np.uint8)
+        out = self._i420
+        out[:height] = array[:height, :width]
+        # Chroma rows are half as wide, so two of them share one padded row of the mapped array.
+        flat = array[height : height * 3 // 2].reshape(-1)
+        quarter = (height // 2) * (stride // 2)
+        chroma_dst = out[height:].reshape(2, height // 2, width // 2)
+        for plane in range(2):
+            rows = flat[plane * quarter : (plane + 1) * quarter].reshape(height // 2, stride // 2)
+            chroma_dst[plane] = rows[:, : width // 2]
+        return out
+
+
+def _close_quietly(camera: Any) -> None:
+    """stop() then close(); close() runs even when stop() fails, and nothing escapes."""
+    try:
+        camera.stop()
+    except Exception as exc:  # the camera is being dropped; close() below must still run
+        log.warning("picamera2: stop() failed while closing: %s", exc)
+    finally:
+        try:
+            camera.close()
+        except Exception as exc:
+            log.warning("picamera2: close() failed: %s", exc)

@@ -1,0 +1,89 @@
+"""`video`: a file decoded by OpenCV's FFmpeg backend."""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+
+from posed.cameras.config import VideoCamera
+from posed.cameras.convert import ToRgb, as_u8
+from posed.cameras.source import EndOfStream
+from posed.errors import CameraError
+from posed.types import ImageArray
+
+
+class VideoSource:
+    """Reads a file front to back; with `loop` it reopens the file at the end.
+
+    Reopening, rather than seeking back, picks up a file that was replaced on disk
+    and turns a file that disappeared into a CameraError, so the capture thread's
+    reconnect logic covers it.
+    """
+
+    def __init__(self, config: VideoCamera) -> None:
+        self._config = config
+        self._cap: cv2.VideoCapture | None = None
+        self._bgr: ImageArray | None = None
+        self._to_rgb = ToRgb(width=config.width, height=config.height)
+        self._interval: float | None = None
+        self._frames_this_pass = 0
+
+    @property
+    def description(self) -> str:
+        return f"video file {self._config.path}"
+
+    @property
+    def interval(self) -> float | None:
+        return self._interval
+
+    @property
+    def lossless(self) -> bool:
+        return not self._config.realtime
+
+    def open(self) -> None:
+        self.close()
+        self._cap = self._open_file()
+        self._frames_this_pass = 0
+        if self._config.realtime:
+            fps = self._config.fps or self._cap.get(cv2.CAP_PROP_FPS)
+            if not fps or not math.isfinite(fps) or fps <= 0:
+                self.close()
+                raise CameraError(
+                    f"{self.description} does not state its frame rate; set `fps` to play it in real time"
+                )
+            self._interval = 1.0 / fps
+
+    def read(self) -> ImageArray:
+        if self._cap is None:
+            raise CameraError(f"{self.description} is not open")
+        ok, bgr = self._cap.read(self._bgr)
+        if not ok:
+            if self._frames_this_pass == 0:
+                raise CameraError(f"{self.description}: no frame could be decoded")
+            if not self._config.loop:
+                raise EndOfStream(str(self._config.path))
+            self._cap.release()
+            self._cap = self._open_file()
+            self._frames_this_pass = 0
+            ok, bgr = self._cap.read(self._bgr)
+            if not ok:
+                raise CameraError(f"{self.description}: no frame could be decoded after looping")
+        self._bgr = bgr = as_u8(bgr)
+        self._frames_this_pass += 1
+        return self._to_rgb(bgr)
+
+    def close(self) -> None:
+        if self._cap is not None:
+            self._cap.release()
+            self._cap = None
+
+    def _open_file(self) -> cv2.VideoCapture:
+        path = self._config.path
+        if not path.is_file():
+            raise CameraError(f"video file not found: {path}")
+        cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
+        if not cap.isOpened():
+            cap.release()
+            raise CameraError(f"cannot decode {path}: not a video, or a codec OpenCV's FFmpeg lacks")
+        return cap
