@@ -6,16 +6,11 @@ import itertools
 import json
 import os
 import subprocess
-import threading
-import time
 
-import numpy as np
 import pytest
 
 from posed.benchmark.frames import replay_order
-from posed.benchmark.latency import LatestFrameSlot
 from posed.benchmark.records import RECORD_KEYS, BenchRecord, format_table, spread
-from posed.types import Frame
 from tests.conftest import POSED, REPO, SHARED
 
 
@@ -72,19 +67,3 @@ def test_table_has_one_row_per_record_and_the_ratio():
 def test_replay_goes_forwards_then_backwards_without_repeating_ends():
     assert list(itertools.islice(replay_order(4), 10)) == [0, 1, 2, 3, 2, 1, 0, 1, 2, 3]
     assert list(itertools.islice(replay_order(1), 3)) == [0, 0, 0]
-
-
-def test_latest_frame_slot_keeps_the_newest_and_counts_drops():
-    slot = LatestFrameSlot()
-    image = np.zeros((2, 2, 3), np.uint8)
-    for number in range(3):
-        slot.put(Frame(image, number, time.monotonic(), time.time()))
-    taken = slot.take(timeout=0.1)
-    assert taken is not None and taken.number == 2
-    assert slot.dropped == 2
-    assert slot.take(timeout=0.01) is None
-    later = threading.Timer(0.05, slot.put, [Frame(image, 3, time.monotonic(), time.time())])
-    later.start()
-    woken = slot.take(timeout=5.0)
-    later.join()
-    assert woken is not None and woken.number == 3

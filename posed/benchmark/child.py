@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     if not isinstance(camera, VideoCamera | ImagesCamera):
         raise CameraError("the benchmark child reads a `video` or `images` camera only")
     with open_estimator(config.model, backend, loaded.backend, model_dirs=dirs) as estimator:
-        step = FrameStep(estimator, config.device_id, camera_name)
+        step = FrameStep(estimator, loaded.backend.type, config.device_id, camera_name)
         feed = MediaFeed(Path(camera.path))
         try:
             step(feed.next_frame())

@@ -1,52 +1,62 @@
 """Capture-to-publish latency with latest-frame-wins, at a camera rate below capacity.
 
-A producer thread plays the part of the camera: at a fixed rate it stamps the
-next in-memory frame with its capture time and puts it in a one-slot buffer,
-replacing a frame the worker has not taken yet (a drop). The worker (this
-thread) takes the newest frame, runs the per-frame step and records the time
-from capture to the finished payload. Below capacity the latency is about one
-step; near or above it, latest-frame-wins keeps it bounded and counts drops.
+The camera is posed's own capture machinery (posed.cameras.capture.Camera: its
+thread, pacing and one-frame slot) reading a source that replays the in-memory
+frames at a fixed rate. This thread plays the daemon's worker: it takes the
+newest frame, runs the per-frame step and records the time from capture to the
+finished payload. Below capacity the latency is about one step; near or above
+it, latest-frame-wins keeps it bounded and the slot counts the drops.
 """
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from posed.benchmark.frames import replay_order
 from posed.benchmark.pipeline import FrameStep
-from posed.types import Frame, ImageArray
+from posed.cameras.capture import Camera
+from posed.cameras.config import CameraCommon
+from posed.types import ImageArray
 
 
-class LatestFrameSlot:
-    """One frame; a newer put() replaces an untaken one and counts it as dropped."""
+class ReplaySource:
+    """A camera source replaying frames held in memory at `fps`.
 
-    def __init__(self) -> None:
-        self._frame: Frame | None = None
-        self._ready = threading.Condition()
-        self.dropped = 0
+    The frames are handed out without a copy: nothing in the pipeline writes to
+    its input, and a copy would add work no real camera driver does twice.
+    """
 
-    def put(self, frame: Frame) -> None:
-        with self._ready:
-            if self._frame is not None:
-                self.dropped += 1
-            self._frame = frame
-            self._ready.notify()
+    lossless = False
 
-    def take(self, timeout: float) -> Frame | None:
-        with self._ready:
-            if self._frame is None:
-                self._ready.wait(timeout)
-            frame, self._frame = self._frame, None
-            return frame
+    def __init__(self, images: Sequence[ImageArray], fps: float) -> None:
+        self._images = images
+        self._interval = 1.0 / fps
+        self._order: Iterator[int] = replay_order(len(images))
+
+    @property
+    def description(self) -> str:
+        return f"{len(self._images)} in-memory frames at {1.0 / self._interval:.1f} fps"
+
+    @property
+    def interval(self) -> float:
+        return self._interval
+
+    def open(self) -> None:
+        self._order = replay_order(len(self._images))
+
+    def read(self) -> ImageArray:
+        return self._images[next(self._order)]
+
+    def close(self) -> None:
+        return None
 
 
 @dataclass(frozen=True, slots=True)
 class LatencyResult:
     latencies_ms: list[float]
-    produced: int
+    captured: int
     dropped: int
     camera_fps: float
 
@@ -54,36 +64,16 @@ class LatencyResult:
 def measure_latency(
     step: FrameStep, images: Sequence[ImageArray], camera_fps: float, seconds: float
 ) -> LatencyResult:
-    """Run the step on frames from a simulated camera at `camera_fps` for `seconds`."""
-    slot = LatestFrameSlot()
-    stop = threading.Event()
-    produced = 0
-
-    def camera() -> None:
-        nonlocal produced
-        order = replay_order(len(images))
-        period = 1.0 / camera_fps
-        due = time.monotonic()
-        while not stop.is_set():
-            wait = due - time.monotonic()
-            if wait > 0:
-                time.sleep(wait)
-            slot.put(Frame(images[next(order)], produced, time.monotonic(), time.time()))
-            produced += 1
-            due += period
-
-    thread = threading.Thread(target=camera, name="bench-camera", daemon=True)
+    """Run the step on the newest frames of a camera at `camera_fps` for `seconds`."""
     latencies: list[float] = []
-    thread.start()
-    try:
+    with Camera("bench", ReplaySource(images, camera_fps), CameraCommon()) as camera:
+        camera.start()
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
-            frame = slot.take(timeout=1.0)
+            frame = camera.latest(timeout=1.0)
             if frame is None:
                 continue
             step(frame)
             latencies.append((time.monotonic() - frame.monotonic) * 1000.0)
-    finally:
-        stop.set()
-        thread.join()
-    return LatencyResult(latencies, produced, slot.dropped, camera_fps)
+        counters = camera.counters()
+    return LatencyResult(latencies, counters.captured, counters.dropped, camera_fps)

@@ -1,43 +1,56 @@
 """The whole per-frame path, and its throughput on frames held in memory.
 
-One step is what the daemon does for each camera frame: estimate (pre-processing,
-inference, decoding, tracking, smoothing) and then build the MQTT payload
-(`Pose.to_dict` and `json.dumps`, as the publisher does). Only the network send
-is left out, since it runs on the MQTT client's own thread.
+One step is what the daemon's worker and publisher do for each camera frame:
+estimate (pre-processing, inference, decoding, tracking, smoothing), then build
+and encode the MQTT pose document with posed.mqtt.payloads, as the publisher
+does. Only the hand-over to the outbox and the network send are left out: they
+run on the MQTT client's own thread.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Sequence
 
 from posed.benchmark.frames import replay_order
 from posed.estimator import PoseEstimator
+from posed.mqtt import payloads
 from posed.types import Frame, ImageArray
 
 WARMUP_FRAMES = 5
 
 
 class FrameStep:
-    """Frame in, MQTT payload out, as the daemon's worker does it."""
+    """Frame in, encoded MQTT payload out, as the daemon does it."""
 
-    def __init__(self, estimator: PoseEstimator, device_id: str = "bench", camera: str = "bench") -> None:
+    def __init__(
+        self, estimator: PoseEstimator, backend: str, device_id: str = "bench", camera: str = "bench"
+    ) -> None:
         self._estimator = estimator
+        self._backend = backend
         self._device_id = device_id
         self._camera = camera
+        self.people = 0  # poses found in the last frame
 
-    def __call__(self, frame: Frame) -> str:
+    def __call__(self, frame: Frame) -> bytes:
+        started = time.monotonic()
         poses = self._estimator.estimate(frame.image, frame.monotonic)
-        return json.dumps(
-            {
-                "device": self._device_id,
-                "camera": self._camera,
-                "frame": frame.number,
-                "timestamp": round(frame.wall, 3),
-                "poses": [pose.to_dict() for pose in poses],
-            }
+        inference_ms = (time.monotonic() - started) * 1000.0
+        self.people = len(poses)
+        document = payloads.poses(
+            device_id=self._device_id,
+            camera=self._camera,
+            frame_number=frame.number,
+            captured_at=frame.wall,
+            latency_ms=(time.time() - frame.wall) * 1000.0,
+            inference_ms=inference_ms,
+            model=self._estimator.model_name,
+            backend=self._backend,
+            width=frame.width,
+            height=frame.height,
+            people=poses,
         )
+        return payloads.encode(document)
 
 
 class PipelineTimer:

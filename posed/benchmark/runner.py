@@ -145,7 +145,7 @@ def measure_one(
         backend.open_session(resolved.files[role], config, role=role) as session,
         open_estimator(model, backend, config, model_dirs=dirs) as estimator,
     ):
-        step = FrameStep(estimator)
+        step = FrameStep(estimator, backend.name)
         raw, pipeline = RawTimer(session), PipelineTimer(step, images)
         # Alternate short blocks so that both see the same load on a busy machine.
         blocks = max(1, round(options.seconds / INTERLEAVE_BLOCK_S))
@@ -160,7 +160,7 @@ def measure_one(
         backend.name,
         resolved.name,
         latency.camera_fps,
-        latency.produced,
+        latency.captured,
         latency.dropped,
     )
     child_settings = dict(target.settings)

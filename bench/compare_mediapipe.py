@@ -1,0 +1,199 @@
+"""posed against MediaPipe's own Python pose solution, on the same frames, in the same run.
+
+Issue 10, target 2: on ../shared/conformance/tfjs-pose-detection/pose_squats.mp4,
+    posed with TFLite   >= 1.5x MediaPipe's fps for full,
+    posed with OpenVINO >= 2x MediaPipe's fps for full and >= 3x for heavy.
+
+Setup, once (a separate venv, since MediaPipe 0.10.14 needs NumPy 1.x):
+    bash bench/setup_mediapipe_env.sh
+Run, from the repository root, with posed's venv:
+    .venv/bin/python bench/compare_mediapipe.py [--seconds 10] [--rounds 2] [--json]
+
+How it measures. Every engine runs in a fresh worker process on the same decoded
+RGB frames (the 65 frames of the video, decoded by posed.benchmark.frames and
+replayed forwards then backwards, so tracking is never cut). A worker first runs
+one pass over all frames (warm-up, and it counts the frames in which a pose was
+found, so that an engine that lost the person cannot pass for fast), then feeds
+frames back to back for --seconds and reports frames per second.
+  - MediaPipe: mp.solutions.pose.Pose(model_complexity=0/1/2 for lite/full/heavy,
+    static_image_mode=False, smooth_landmarks=True), `process(frame)`. The
+    solution stamps frames 33.333 ms apart by itself. Its result is left as the
+    protobuf it returns: no payload is built, which favours MediaPipe.
+  - posed: posed.benchmark's per-frame step (estimate, tracking and smoothing on,
+    then Pose.to_dict and json.dumps as the MQTT publisher does) with the tflite
+    backend (XNNPACK) and the openvino backend (CPU), defaults otherwise.
+Workers run round-robin (MediaPipe, posed TFLite, posed OpenVINO for each model),
+--rounds times; each figure is the median over rounds, so load that comes and goes
+on a shared machine hits every engine alike. The load average is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("POSED_SHARED_DIR", REPO.parent / "shared"))
+VIDEO = SHARED / "conformance/tfjs-pose-detection/pose_squats.mp4"
+MEDIAPIPE_PYTHON = REPO / "bench/.venv-mediapipe/bin/python"
+COMPLEXITY = {"lite": 0, "full": 1, "heavy": 2}
+ENGINES = ("mediapipe", "tflite", "openvino")
+# (engine, model, minimum ratio to MediaPipe's fps on the same model)
+TARGETS = (("tflite", "full", 1.5), ("openvino", "full", 2.0), ("openvino", "heavy", 3.0))
+
+
+def load_note() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores"
+
+
+def _frames(video: Path) -> list[Any]:
+    # posed's own decoding and replay order, for both engines; posed.benchmark.frames
+    # needs only NumPy and OpenCV, so it imports in MediaPipe's venv too.
+    sys.path.insert(0, str(REPO))
+    from posed.benchmark.frames import load_frames
+
+    return load_frames(video)
+
+
+def _timed(process: Any, frames: list[Any], seconds: float) -> dict[str, Any]:
+    """One pass over all frames (counting frames with a pose), then `seconds` of replay."""
+    from posed.benchmark.frames import replay_order
+
+    found = sum(bool(process(frame)) for frame in frames)
+    order = replay_order(len(frames))
+    done = 0
+    start = time.perf_counter()
+    while True:
+        process(frames[next(order)])
+        done += 1
+        elapsed = time.perf_counter() - start
+        if elapsed >= seconds:
+            break
+    return {"fps": done / elapsed, "frames": done, "found": found, "of": len(frames)}
+
+
+def mediapipe_worker(model: str, video: Path, seconds: float) -> dict[str, Any]:
+    import mediapipe as mp
+
+    frames = _frames(video)
+    with mp.solutions.pose.Pose(
+        static_image_mode=False,
+        model_complexity=COMPLEXITY[model],
+        smooth_landmarks=True,
+        enable_segmentation=False,
+    ) as pose:
+        return _timed(lambda frame: pose.process(frame).pose_landmarks is not None, frames, seconds)
+
+
+def posed_worker(
+    backend_name: str, model: str, video: Path, seconds: float, model_dir: Path
+) -> dict[str, Any]:
+    from posed.benchmark.pipeline import FrameStep
+    from posed.cli.estimate import backend_settings
+    from posed.config.schema import ModelConfig
+    from posed.estimator import open_estimator
+    from posed.plugins import load_backend
+    from posed.types import Frame
+
+    frames = _frames(video)
+    backend = load_backend(backend_name)
+    config = backend.config_model.model_validate(backend_settings(backend_name, None))
+    model_config = ModelConfig(name=f"blazepose-{model}")
+    with open_estimator(model_config, backend, config, model_dirs=[model_dir]) as estimator:
+        step = FrameStep(estimator, backend_name)
+        number = 0
+
+        def process(image: Any) -> bool:
+            nonlocal number
+            step(Frame(image, number, time.monotonic(), time.time()))
+            number += 1
+            return step.people > 0
+
+        result = _timed(process, frames, seconds)
+    result["devices"] = dict(estimator.devices)
+    return result
+
+
+def run_worker(engine: str, model: str, args: argparse.Namespace) -> dict[str, Any]:
+    python = str(args.mediapipe_python) if engine == "mediapipe" else sys.executable
+    command = [python, __file__, "--worker", engine, "--model", model, "--seconds", str(args.seconds)]
+    command += ["--video", str(args.video), "--model-dir", str(args.model_dir)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=REPO)
+    if result.returncode != 0:
+        raise SystemExit(f"{engine} {model} worker failed:\n{result.stderr[-3000:]}")
+    measured: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    return measured
+
+
+def compare(args: argparse.Namespace) -> int:
+    if not Path(args.mediapipe_python).exists():
+        print(f"{args.mediapipe_python} is missing: run `bash bench/setup_mediapipe_env.sh`", file=sys.stderr)
+        return 2
+    print(f"start: {load_note()}", flush=True)
+    runs: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for round_number in range(args.rounds):
+        for model in args.models:
+            for engine in ENGINES:
+                measured = run_worker(engine, model, args)
+                runs.setdefault((engine, model), []).append(measured)
+                print(
+                    f"round {round_number + 1} {engine:9} {model:5} {measured['fps']:6.1f} fps "
+                    f"(pose in {measured['found']}/{measured['of']} frames; {load_note()})",
+                    flush=True,
+                )
+    fps = {key: statistics.median(r["fps"] for r in value) for key, value in runs.items()}
+    print(f"end: {load_note()}\n")
+    print(f"{'model':6} {'MediaPipe':>10} {'posed TFLite':>18} {'posed OpenVINO':>18}")
+    for model in args.models:
+        peer = fps[("mediapipe", model)]
+        cells = [f"{fps[(e, model)]:7.1f} ({fps[(e, model)] / peer:4.2f}x)" for e in ENGINES[1:]]
+        print(f"{model:6} {peer:10.1f} {cells[0]:>18} {cells[1]:>18}")
+    print()
+    verdicts = []
+    for engine, model, minimum in TARGETS:
+        if model not in args.models:
+            continue
+        ratio = fps[(engine, model)] / fps[("mediapipe", model)]
+        met = ratio >= minimum
+        verdicts.append({"engine": engine, "model": model, "ratio": round(ratio, 3), "target": minimum})
+        verdicts[-1]["met"] = met
+        verdict = "met" if met else "NOT met"
+        print(f"posed {engine} {model}: {ratio:.2f}x MediaPipe (target >= {minimum}x): {verdict}")
+    if args.json:
+        fps_table = {f"{engine}/{model}": round(value, 2) for (engine, model), value in fps.items()}
+        print(json.dumps({"fps": fps_table, "targets": verdicts}))
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0, help="Timed replay per worker (default 10).")
+    parser.add_argument("--rounds", type=int, default=2, help="Round-robin rounds; figures are medians.")
+    parser.add_argument("--models", nargs="+", default=list(COMPLEXITY), choices=list(COMPLEXITY))
+    parser.add_argument("--video", type=Path, default=VIDEO)
+    parser.add_argument("--model-dir", type=Path, default=SHARED / "models")
+    parser.add_argument("--mediapipe-python", type=Path, default=MEDIAPIPE_PYTHON)
+    parser.add_argument("--json", action="store_true", help="Also print the figures as one JSON object.")
+    parser.add_argument("--worker", choices=ENGINES, help=argparse.SUPPRESS)
+    parser.add_argument("--model", choices=list(COMPLEXITY), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker is None:
+        return compare(args)
+    if args.worker == "mediapipe":
+        result = mediapipe_worker(args.model, args.video, args.seconds)
+    else:
+        result = posed_worker(args.worker, args.model, args.video, args.seconds, args.model_dir)
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
