@@ -6,7 +6,9 @@ stands in for the module, injected through sys.modules.
 
 from __future__ import annotations
 
+import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -15,6 +17,7 @@ import pytest
 from posed.cameras import open_camera
 from posed.cameras.config import CameraConfig
 from posed.cameras.probe import probe_camera
+from posed.cameras.sources import picamera2 as picamera2_source
 from posed.errors import CameraError
 from tests import fake_picamera2
 from tests.camera_helpers import StatusLog, camera_config, wait_until
@@ -84,6 +87,23 @@ def test_camera_in_use_gives_a_clear_message(rig: fake_picamera2.Rig) -> None:
         probe_camera("pi", pi_camera())
     message = str(info.value)
     assert "in use by another process" in message and "camera 'pi'" in message
+
+
+def test_busy_message_names_the_holder(tmp_path: Path) -> None:
+    """With the camera's media node held by another process, the message names that process."""
+    node = tmp_path / "media0"
+    node.write_bytes(b"")
+    with node.open("rb") as held:
+        proc = subprocess.Popen(["sleep", "30"], stdin=held)
+    try:
+        error = RuntimeError("Failed to acquire camera: Device or resource busy")
+        wait_until(lambda: "sleep" in picamera2_source.explain(0, error, [str(node)]), what="the holder")
+        message = picamera2_source.explain(0, error, [str(node)])
+        assert f"could not be acquired: in use by pid {proc.pid} (sleep)" in message
+    finally:
+        proc.kill()
+        proc.wait()
+    assert "most likely it is in use by another process" in picamera2_source.explain(0, error, [str(node)])
 
 
 def test_busy_camera_retries_until_it_is_free(rig: fake_picamera2.Rig) -> None:

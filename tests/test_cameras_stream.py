@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -9,8 +10,11 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import cv2
+import numpy as np
 import psutil
 import pytest
 
@@ -175,6 +179,70 @@ def test_rtsp_over_tcp_uses_no_udp(server: RtspServer) -> None:
         cam.start()
         assert cam.latest(10.0) is not None
         assert udp_sockets() == baseline
+
+
+class MjpegServer:
+    """An HTTP MJPEG camera (multipart/x-mixed-replace of JPEGs, BGR red) on loopback, 20 fps."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}/video.mjpg"
+        self.stopped = threading.Event()
+        self._server: ThreadingHTTPServer | None = None
+
+    def start(self) -> None:
+        red = np.zeros((120, 160, 3), np.uint8)
+        red[:] = (0, 0, 255)  # BGR
+        jpeg = cv2.imencode(".jpg", red)[1].tobytes()
+        part = b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n%s\r\n" % (len(jpeg), jpeg)
+        stopped = self.stopped
+        stopped.clear()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
+                self.end_headers()
+                with contextlib.suppress(OSError):
+                    while not stopped.wait(0.05):
+                        self.wfile.write(part)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+
+def test_http_mjpeg_stream_and_its_return() -> None:
+    server = MjpegServer(free_port())
+    server.start()
+    statuses = StatusLog()
+    options = os.environ.get("OPENCV_FFMPEG_CAPTURE_OPTIONS")
+    try:
+        with open_camera("porch", stream_config(server.url), on_status=statuses) as cam:
+            cam.start()
+            frames = [cam.latest(10.0) for _ in range(3)]
+            assert all(f is not None and f.image.shape == (120, 160, 3) for f in frames)
+            assert frames[0] is not None
+            assert np.abs(frames[0].image[60, 80].astype(int) - (255, 0, 0)).max() < 8
+            server.stop()
+            statuses.wait_for("reconnecting")
+            server.start()
+            statuses.wait_for("online", count=2)
+            assert cam.latest(10.0) is not None
+        assert os.environ.get("OPENCV_FFMPEG_CAPTURE_OPTIONS") == options  # only RTSP needs it
+    finally:
+        server.stop()
+    assert statuses.statuses == ["online", "reconnecting", "online", "offline"]
 
 
 def test_transport_option_is_set_only_inside_the_open(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,7 +7,9 @@ picamera2 is imported in `open()`, so posed runs and tests without it.
 
 from __future__ import annotations
 
+import glob
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import cv2
@@ -15,6 +17,7 @@ import numpy as np
 
 from posed.cameras.config import Picamera2Camera
 from posed.cameras.convert import as_u8
+from posed.cameras.devices import describe_holders
 from posed.errors import CameraError
 from posed.types import ImageArray
 
@@ -44,12 +47,18 @@ def lores_size(config: Picamera2Camera, main: tuple[int, int]) -> tuple[int, int
     return (width - width % 2, height - height % 2)
 
 
-def explain(camera_num: int, exc: BaseException) -> str:
+def explain(camera_num: int, exc: BaseException, nodes: Sequence[str] | None = None) -> str:
+    """Say "in use by another process" (naming it when /proc shows it) for libcamera's acquire errors."""
     text = str(exc)
     busy = ("acquire", "busy", "in use", "did not complete")
-    if any(word in text.lower() for word in busy):
-        return f"picamera2 camera {camera_num} {_BUSY}: {text}"
-    return f"picamera2 camera {camera_num} failed: {text}"
+    if not any(word in text.lower() for word in busy):
+        return f"picamera2 camera {camera_num} failed: {text}"
+    if nodes is None:
+        nodes = sorted(glob.glob("/dev/media*") + glob.glob("/dev/video*"))
+    holders = describe_holders(*nodes)
+    if holders:
+        return f"picamera2 camera {camera_num} could not be acquired: {holders} ({text})"
+    return f"picamera2 camera {camera_num} could not be acquired, most likely it {_BUSY}: {text}"
 
 
 class Picamera2Source:
