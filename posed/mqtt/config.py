@@ -5,9 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, PositiveFloat, PositiveInt, model_validator
+from pydantic import Field, PositiveFloat, PositiveInt, field_validator, model_validator
 
 from posed.strict import StrictModel
+
+
+def _check_topic_prefix(value: str) -> str:
+    """A topic prefix is one or more plain topic levels: no wildcards, no empty level."""
+    if any(c in value for c in "+#\0"):
+        raise ValueError("must not contain the MQTT wildcards + or #, or NUL")
+    if any(level == "" for level in value.split("/")):
+        raise ValueError("must not start or end with / or contain //")
+    return value
 
 
 class TlsConfig(StrictModel):
@@ -30,6 +39,13 @@ class TlsConfig(StrictModel):
 class HomeAssistantConfig(StrictModel):
     enabled: bool = Field(False, description="Publish Home Assistant MQTT discovery messages.")
     discovery_prefix: str = Field("homeassistant", min_length=1, description="HA discovery prefix.")
+    expire_after: PositiveInt | None = Field(
+        None,
+        description="Seconds without a stats message after which HA shows the diagnostic sensors "
+        "(fps, inference time) as unavailable; default 3 x stats_interval.",
+    )
+
+    _prefix = field_validator("discovery_prefix")(_check_topic_prefix)
 
 
 class MqttConfig(StrictModel):
@@ -58,6 +74,11 @@ class MqttConfig(StrictModel):
     queue_size: PositiveInt = Field(
         256, description="Pose messages kept while disconnected; the oldest are dropped."
     )
+    max_inflight: PositiveInt = Field(
+        20,
+        description="Messages handed to the MQTT client and not yet acknowledged (QoS 1/2) or "
+        "written to the socket (QoS 0); the rest wait in posed's own bounded queue.",
+    )
     reconnect_min_delay: PositiveFloat = Field(1.0, description="First reconnect delay, seconds.")
     reconnect_max_delay: PositiveFloat = Field(30.0, description="Cap of the reconnect back-off, seconds.")
     homeassistant: HomeAssistantConfig = Field(
@@ -65,10 +86,21 @@ class MqttConfig(StrictModel):
         description="Home Assistant discovery.",
     )
 
+    _prefix = field_validator("topic_prefix")(_check_topic_prefix)
+
+    @field_validator("client_id")
+    @classmethod
+    def _client_id(cls, value: str | None) -> str | None:
+        if value is not None and not value:
+            raise ValueError("must not be empty; leave it out for posed-<device_id>")
+        return value
+
     @model_validator(mode="after")
     def _credentials(self) -> MqttConfig:
         if self.password_file is not None and self.password_env is not None:
             raise ValueError("give password_file or password_env, not both")
         if (self.password_file or self.password_env) and not self.username:
             raise ValueError("a password needs a username")
+        if self.reconnect_min_delay > self.reconnect_max_delay:
+            raise ValueError("reconnect_min_delay must not exceed reconnect_max_delay")
         return self

@@ -1,0 +1,40 @@
+"""The JSON Schemas shipped in posed/schemas/, one per payload kind.
+
+Plain-text payloads (availability, presence, status) are described as JSON
+strings: validate the UTF-8 text itself. A count is plain text that is also a
+JSON integer. `instance()` turns a received payload into what its schema
+describes, so a consumer (or a test) can validate any message of posed's.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from typing import Any
+
+from posed.mqtt.topics import TopicKind
+
+SCHEMA_FILES: dict[TopicKind, str] = {
+    "availability": "availability.json",
+    "poses": "poses.json",
+    "count": "count.json",
+    "presence": "presence.json",
+    "status": "status.json",
+    "stats": "stats.json",
+    "discovery": "discovery.json",
+}
+TEXT_KINDS: frozenset[TopicKind] = frozenset({"availability", "presence", "status"})
+
+
+def load_schema(kind: TopicKind) -> dict[str, Any]:
+    text = resources.files("posed").joinpath("schemas", SCHEMA_FILES[kind]).read_text(encoding="utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def instance(kind: TopicKind, payload: bytes) -> Any:
+    """The value a payload's schema applies to: the text for plain-text kinds, else parsed JSON."""
+    text = payload.decode("utf-8")
+    if kind in TEXT_KINDS:
+        return text
+    return json.loads(text)

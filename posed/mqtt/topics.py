@@ -1,0 +1,90 @@
+"""The topic contract: every topic posed publishes or subscribes to, in one place.
+
+All of posed's own topics sit under `{topic_prefix}/{device_id}/`. Device and
+camera names are restricted by the config to letters, digits, `-` and `_`, so
+they are always single, wildcard-free topic levels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+# The payload kinds of posed's topics; each has a JSON Schema in posed/schemas/.
+TopicKind = Literal[
+    "availability", "poses", "count", "presence", "status", "stats", "discovery"
+]  # fmt: skip
+
+CAMERA_KINDS: tuple[TopicKind, ...] = ("poses", "count", "presence", "status")
+_CAMERA_KIND_BY_NAME: dict[str, TopicKind] = {kind: kind for kind in CAMERA_KINDS}
+
+# Home Assistant entity components and the object ids posed gives them per camera.
+HaComponent = Literal["sensor", "binary_sensor"]
+
+
+@dataclass(frozen=True, slots=True)
+class Topics:
+    """Builds the topics of one device."""
+
+    prefix: str
+    device_id: str
+    discovery_prefix: str = "homeassistant"
+
+    @property
+    def base(self) -> str:
+        return f"{self.prefix}/{self.device_id}"
+
+    @property
+    def availability(self) -> str:
+        return f"{self.base}/availability"
+
+    @property
+    def stats(self) -> str:
+        return f"{self.base}/stats"
+
+    def camera(self, camera: str, kind: TopicKind) -> str:
+        if kind not in CAMERA_KINDS:
+            raise ValueError(f"{kind!r} is not a per-camera topic")
+        return f"{self.base}/{camera}/{kind}"
+
+    def poses(self, camera: str) -> str:
+        return self.camera(camera, "poses")
+
+    def count(self, camera: str) -> str:
+        return self.camera(camera, "count")
+
+    def presence(self, camera: str) -> str:
+        return self.camera(camera, "presence")
+
+    def status(self, camera: str) -> str:
+        return self.camera(camera, "status")
+
+    @property
+    def ha_node_id(self) -> str:
+        return f"posed_{self.device_id}"
+
+    def discovery(self, component: HaComponent, object_id: str) -> str:
+        return f"{self.discovery_prefix}/{component}/{self.ha_node_id}/{object_id}/config"
+
+    @property
+    def ha_status(self) -> str:
+        """Where Home Assistant announces itself (`online`) after it starts."""
+        return f"{self.discovery_prefix}/status"
+
+    def kind_of(self, topic: str) -> TopicKind | None:
+        """The payload kind of one of this device's topics, or None for a foreign topic."""
+        if topic.startswith(f"{self.discovery_prefix}/") and topic.endswith("/config"):
+            levels = topic.split("/")
+            if len(levels) >= 4 and levels[-3] == self.ha_node_id:
+                return "discovery"
+            return None
+        if not topic.startswith(f"{self.base}/"):
+            return None
+        rest = topic[len(self.base) + 1 :].split("/")
+        if rest == ["availability"]:
+            return "availability"
+        if rest == ["stats"]:
+            return "stats"
+        if len(rest) == 2:
+            return _CAMERA_KIND_BY_NAME.get(rest[1])
+        return None

@@ -1,0 +1,130 @@
+"""The bounded outbox: drop-oldest queue, latest state, the in-flight window, reconnects."""
+
+from __future__ import annotations
+
+from posed.mqtt.outbox import Lane, Message, Outbox
+
+
+def _stream(i: int) -> Message:
+    return Message("p/d/c/poses", str(i).encode(), 1, retain=False, lane=Lane.STREAM)
+
+
+def _state(topic: str, payload: bytes, rank: int = 1) -> Message:
+    return Message(topic, payload, 1, retain=True, lane=Lane.STATE, rank=rank)
+
+
+def _drain(box: Outbox, start_mid: int = 1) -> list[Message]:
+    out = []
+    mid = start_mid
+    while (m := box.take()) is not None:
+        box.handed(mid, m)
+        box.confirmed(mid)
+        out.append(m)
+        mid += 1
+    return out
+
+
+def test_queue_drops_the_oldest_and_counts() -> None:
+    box = Outbox(queue_size=5, max_inflight=3)
+    for i in range(12):
+        box.put_stream(_stream(i))
+    assert box.queued == 5 and box.dropped == 7
+    assert [m.payload for m in _drain(box)] == [b"7", b"8", b"9", b"10", b"11"]
+
+
+def test_window_limits_what_is_handed_over() -> None:
+    box = Outbox(queue_size=50, max_inflight=3)
+    for i in range(10):
+        box.put_stream(_stream(i))
+    taken = []
+    for mid in range(1, 10):
+        m = box.take()
+        if m is None:
+            break
+        box.handed(mid, m)
+        taken.append(m)
+    assert len(taken) == 3 and box.inflight == 3 and box.take() is None
+    box.confirmed(2)
+    assert box.take() is not None
+
+
+def test_state_keeps_only_the_latest_and_goes_first_in_rank_order() -> None:
+    box = Outbox(queue_size=10, max_inflight=10)
+    box.put_stream(_stream(0))
+    box.put_state(_state("a/availability", b"online", rank=2))
+    box.put_state(_state("a/c/count", b"1"))
+    box.put_state(_state("a/c/count", b"2"))
+    box.put_state(_state("ha/config", b"{}", rank=0))
+    box.put_latest(Message("a/stats", b"old", 0, retain=False, lane=Lane.LATEST))
+    box.put_latest(Message("a/stats", b"new", 0, retain=False, lane=Lane.LATEST))
+    sent = [(m.topic, m.payload) for m in _drain(box)]
+    assert sent == [
+        ("ha/config", b"{}"),
+        ("a/c/count", b"2"),
+        ("a/availability", b"online"),
+        ("a/stats", b"new"),
+        ("p/d/c/poses", b"0"),
+    ]
+    assert box.idle()
+
+
+def test_reset_resends_unconfirmed_stream_messages_first_and_all_state() -> None:
+    box = Outbox(queue_size=10, max_inflight=10)
+    box.put_state(_state("a/c/count", b"1"))
+    for i in range(4):
+        box.put_stream(_stream(i))
+    handed = []
+    for mid in range(1, 5):
+        m = box.take()
+        assert m is not None
+        box.handed(mid, m)
+        handed.append(m)
+    box.confirmed(1)  # the state went through; poses 0..2 are unconfirmed, 3 still queued
+    box.put_stream(_stream(4))
+    box.reset()
+    sent = [m.payload for m in _drain(box, start_mid=100)]
+    assert sent == [b"1", b"0", b"1", b"2", b"3", b"4"]
+    assert box.dropped == 0
+
+
+def test_reset_respects_the_queue_bound() -> None:
+    box = Outbox(queue_size=3, max_inflight=10)
+    for i in range(3):
+        box.put_stream(_stream(i))
+    for mid in range(1, 4):
+        m = box.take()
+        assert m is not None
+        box.handed(mid, m)
+    for i in range(3, 6):
+        box.put_stream(_stream(i))
+    box.reset()
+    assert box.queued == 3 and box.dropped == 3
+    assert [m.payload for m in _drain(box)] == [b"3", b"4", b"5"]
+
+
+def test_an_ack_before_the_handover_is_recorded_is_not_lost() -> None:
+    box = Outbox(queue_size=3, max_inflight=1)
+    box.put_stream(_stream(0))
+    m = box.take()
+    assert m is not None
+    assert box.confirmed(7) is None  # paho's thread confirms mid 7 first...
+    box.handed(7, m)  # ...then the sender records it
+    assert box.inflight == 0
+
+
+def test_give_back_and_drop() -> None:
+    box = Outbox(queue_size=3, max_inflight=5)
+    box.put_stream(_stream(0))
+    box.put_stream(_stream(1))
+    first = box.take()
+    assert first is not None
+    box.give_back(first)
+    assert [m.payload for m in _drain(box)] == [b"0", b"1"]
+    box.put_state(_state("s", b"a"))
+    old = box.take()
+    assert old is not None
+    box.put_state(_state("s", b"b"))
+    box.give_back(old)  # superseded: only the newer value goes out
+    assert [m.payload for m in _drain(box)] == [b"b"]
+    box.drop(_stream(9))
+    assert box.dropped == 1

@@ -1,0 +1,219 @@
+"""Payload builders, topics, discovery and the shipped JSON Schemas, without a broker."""
+
+from __future__ import annotations
+
+import json
+
+import jsonschema
+import numpy as np
+import pytest
+
+from posed.keypoints import COCO_17
+from posed.mqtt import payloads
+from posed.mqtt.config import MqttConfig
+from posed.mqtt.discovery import discovery_messages
+from posed.mqtt.schemas import SCHEMA_FILES, instance, load_schema
+from posed.mqtt.topics import Topics
+from posed.stats import CameraStats, Percentiles, StatsSnapshot
+from posed.types import Pose, box_of
+from tests.mosquitto import Received
+from tests.mqtt_support import frames, poses_for, validate
+
+TOPICS = Topics("posed", "garage-pi")
+
+
+def _poses_doc(fmt: payloads.PayloadFormat, people: int = 2) -> tuple[dict[str, object], list[Pose]]:
+    frame = next(frames(start=7))
+    poses = poses_for(frame, people)
+    doc = payloads.poses(
+        device_id="garage-pi",
+        camera="front",
+        frame_number=frame.number,
+        captured_at=frame.wall,
+        latency_ms=12.345,
+        inference_ms=8.5,
+        model="blazepose-full",
+        backend="tflite",
+        width=frame.width,
+        height=frame.height,
+        people=poses,
+        fmt=fmt,
+    )
+    return doc, poses
+
+
+def _received(topic: str, payload: bytes) -> Received:
+    return Received(topic, payload, retain=False, qos=0)
+
+
+def _snapshot(**overrides: object) -> StatsSnapshot:
+    cam = CameraStats(
+        camera="front",
+        status="online",
+        camera_fps=30.0,
+        processed_fps=24.5,
+        skipped_fps=5.5,
+        inference_ms=Percentiles(30.1, 41.7),
+        latency_ms=Percentiles(45.0, 60.2),
+        reconnects=1,
+        stalls=0,
+    )
+    values: dict[str, object] = {
+        "cameras": (cam,),
+        "backend": "tflite",
+        "devices": {"detector": "CPU", "landmarks": "CPU"},
+        "cpu_percent": 152.3,
+        "rss_mb": 180.4,
+        "uptime_s": 3600.0,
+    }
+    values.update(overrides)
+    return StatsSnapshot(**values)  # type: ignore[arg-type]
+
+
+def test_every_schema_is_a_valid_schema() -> None:
+    for kind in SCHEMA_FILES:
+        schema = load_schema(kind)
+        jsonschema.validators.validator_for(schema).check_schema(schema)
+        assert schema["$id"].startswith("urn:posed:mqtt:")
+
+
+def test_full_poses_payload_is_posed_estimates_format() -> None:
+    doc, poses = _poses_doc("full")
+    assert doc["poses"] == [p.to_dict() for p in poses]
+    assert doc["count"] == 2 and doc["latency_ms"] == 12.35 and doc["schema_version"] == 1
+    assert validate(TOPICS, _received(TOPICS.poses("front"), payloads.encode(doc))) == "poses"
+    keypoint = doc["poses"][0]["keypoints"][0]
+    assert set(keypoint) == {"name", "x", "y", "score", "z"}
+
+
+def test_compact_poses_payload_uses_arrays_and_a_named_keypoint_order() -> None:
+    doc, poses = _poses_doc("compact")
+    full, _ = _poses_doc("full")
+    assert doc["format"] == "compact" and doc["keypoint_set"] == "blazepose-33"
+    first = doc["poses"][0]  # type: ignore[index]
+    assert len(first["keypoints"]) == 33 and len(first["keypoints"][0]) == 4
+    np.testing.assert_allclose(np.array(first["keypoints"])[:, :2], poses[0].keypoints[:, :2], atol=0.051)
+    assert poses[0].keypoints3d is not None
+    np.testing.assert_allclose(np.array(first["keypoints3d"]), poses[0].keypoints3d, atol=5e-4)
+    assert len(payloads.encode(doc)) < 0.6 * len(payloads.encode(full))
+    validate(TOPICS, _received(TOPICS.poses("front"), payloads.encode(doc)))
+
+
+def test_compact_names_an_unknown_keypoint_order_and_coco() -> None:
+    xy = np.array([[10, 20, 0.9], [30, 40, 0.8]], dtype=np.float32)
+    odd = Pose(0.9, xy, ("head", "tail"), box_of(xy, 100, 100))
+    coco = Pose(0.8, np.tile(xy[:1], (17, 1)), COCO_17, box_of(xy, 100, 100))
+    common = dict(device_id="d", camera="c", frame_number=0, captured_at=1.0, latency_ms=1.0)
+    kw = dict(common, inference_ms=1.0, model="m", backend="b", width=100, height=100, fmt="compact")
+    odd_doc = payloads.poses(people=[odd], **kw)  # type: ignore[arg-type]
+    assert odd_doc["keypoint_names"] == ["head", "tail"] and "keypoint_set" not in odd_doc
+    coco_doc = payloads.poses(people=[coco], **kw)  # type: ignore[arg-type]
+    assert coco_doc["keypoint_set"] == "coco-17"
+    assert len(coco_doc["poses"][0]["keypoints"][0]) == 3
+    empty = payloads.poses(people=[], **kw)  # type: ignore[arg-type]
+    for doc in (odd_doc, coco_doc, empty):
+        validate(Topics("posed", "d"), _received("posed/d/c/poses", payloads.encode(doc)))
+
+
+def test_schemas_reject_what_the_contract_forbids() -> None:
+    doc, _ = _poses_doc("compact")
+    broken = dict(doc)
+    del broken["keypoint_set"]  # a compact payload with poses must name its keypoint order
+    with pytest.raises(jsonschema.ValidationError):
+        validate(TOPICS, _received(TOPICS.poses("front"), payloads.encode(broken)))
+    full, _ = _poses_doc("full")
+    full["poses"][0]["keypoints"][0]["score"] = 1.5  # type: ignore[index]
+    with pytest.raises(jsonschema.ValidationError):
+        validate(TOPICS, _received(TOPICS.poses("front"), payloads.encode(full)))
+    with pytest.raises(jsonschema.ValidationError):
+        validate(TOPICS, _received(TOPICS.presence("front"), b"on"))
+    with pytest.raises(json.JSONDecodeError):
+        validate(TOPICS, _received(TOPICS.count("front"), b"two"))
+
+
+def test_a_nan_never_reaches_the_wire() -> None:
+    doc, _ = _poses_doc("full")
+    doc["inference_ms"] = float("nan")
+    with pytest.raises(ValueError):
+        payloads.encode(doc)
+    with pytest.raises(ValueError, match="finite"):
+        payloads.stats(
+            _snapshot(cpu_percent=float("nan")),
+            device_id="d",
+            timestamp=1.0,
+            reconnects=0,
+            dropped=0,
+            queued=0,
+            connected=True,
+        )
+
+
+def test_stats_payload() -> None:
+    doc = payloads.stats(
+        _snapshot(), device_id="garage-pi", timestamp=1e9, reconnects=2, dropped=7, queued=3, connected=True
+    )
+    assert doc["mqtt"] == {"connected": True, "reconnects": 2, "dropped": 7, "queued": 3}
+    assert doc["cameras"]["front"]["inference_ms"] == {"p50": 30.1, "p95": 41.7}
+    assert doc["devices"] == {"detector": "CPU", "landmarks": "CPU"}
+    validate(TOPICS, _received(TOPICS.stats, payloads.encode(doc)))
+
+
+def test_plain_text_payloads() -> None:
+    assert payloads.count(3) == b"3" and instance("count", b"3") == 3
+    assert payloads.presence(True) == b"ON" and payloads.availability(False) == b"offline"
+    with pytest.raises(ValueError):
+        payloads.count(-1)
+    with pytest.raises(ValueError, match="reconnecting"):
+        payloads.camera_status("stalled")
+    for topic, payload in (
+        (TOPICS.availability, payloads.availability(True)),
+        (TOPICS.count("front"), payloads.count(0)),
+        (TOPICS.presence("front"), payloads.presence(False)),
+        (TOPICS.status("front"), payloads.camera_status("reconnecting")),
+    ):
+        validate(TOPICS, _received(topic, payload))
+
+
+def test_topics() -> None:
+    assert TOPICS.poses("front") == "posed/garage-pi/front/poses"
+    assert TOPICS.availability == "posed/garage-pi/availability"
+    assert TOPICS.discovery("binary_sensor", "front_presence") == (
+        "homeassistant/binary_sensor/posed_garage-pi/front_presence/config"
+    )
+    assert TOPICS.kind_of("posed/garage-pi/front/count") == "count"
+    assert TOPICS.kind_of("posed/garage-pi/stats") == "stats"
+    assert TOPICS.kind_of("posed/other/stats") is None
+    assert TOPICS.kind_of("posed/garage-pi/front/bogus") is None
+    assert TOPICS.kind_of("homeassistant/sensor/posed_garage-pi/front_fps/config") == "discovery"
+    assert TOPICS.kind_of("homeassistant/sensor/someone_else/x/config") is None
+    with pytest.raises(ValueError):
+        TOPICS.camera("front", "stats")
+
+
+def test_discovery_messages() -> None:
+    cfg = MqttConfig.model_validate({"stats_interval": 10, "homeassistant": {"enabled": True}})
+    messages = discovery_messages(
+        cfg, TOPICS, cameras=["front", "back-yard"], model="blazepose-full", backend="openvino", version="9.9"
+    )
+    assert len(messages) == 8
+    ids = [m.document["unique_id"] for m in messages]
+    assert len(set(ids)) == len(ids)
+    assert len({m.topic for m in messages}) == 8
+    schema = load_schema("discovery")
+    for message in messages:
+        jsonschema.validate(message.document, schema)
+        assert message.document["availability"] == [{"topic": "posed/garage-pi/availability"}]
+        assert message.document["device"]["identifiers"] == ["posed_garage-pi"]
+        assert message.document["origin"]["name"] == "posed"
+    by_id = {m.document["unique_id"]: m for m in messages}
+    fps = by_id["posed_garage-pi_back-yard_fps"].document
+    assert fps["entity_category"] == "diagnostic" and fps["expire_after"] == 30
+    assert fps["value_template"] == "{{ value_json.cameras['back-yard'].processed_fps }}"
+    assert fps["state_topic"] == TOPICS.stats
+    presence = by_id["posed_garage-pi_front_presence"]
+    assert presence.topic == "homeassistant/binary_sensor/posed_garage-pi/front_presence/config"
+    assert presence.document["device_class"] == "occupancy"
+    assert by_id["posed_garage-pi_front_person_count"].document["state_topic"] == TOPICS.count("front")
+    custom = MqttConfig.model_validate({"homeassistant": {"enabled": True, "expire_after": 600}})
+    docs = discovery_messages(custom, TOPICS, cameras=["a"], model="m", backend="b", version="1")
+    assert {m.document.get("expire_after") for m in docs} == {None, 600}
