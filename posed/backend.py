@@ -12,11 +12,15 @@ returns an object with this shape:
     config_model: type[BackendConfig]       # validates the YAML `backend:` section
     probe() -> BackendStatus                # cheap; never raises
     open_session(path, config, role=...) -> InferenceSession
+
+Sessions are not thread-safe: one owner calls run() and closes the session.
+`posed.testing.backend_conformance` checks a backend against this contract.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
@@ -25,6 +29,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import Field
 
+from posed.errors import BackendError, ModelError
 from posed.strict import StrictModel
 
 # Which model a session serves, so a backend can put each on its own device.
@@ -64,7 +69,10 @@ class BackendStatus:
     runnable: bool
     detail: str  # the runtime in use and its version, or why it cannot run
     fix: str | None = None  # what to install or change when not runnable
-    devices: tuple[str, ...] = ()
+    devices: tuple[str, ...] = ()  # ids as the config names them: "cpu", "usb:0", "CPU", "GPU.0"
+    runtime: str | None = None  # the library doing the work and its version, e.g. "ai-edge-litert 2.3.0"
+    device_names: Mapping[str, str] = field(default_factory=dict)  # device id -> what it is
+    notes: tuple[str, ...] = ()  # further facts, e.g. why an accelerator is not usable and the fix
 
 
 @runtime_checkable
@@ -108,3 +116,95 @@ class Backend(Protocol):
     def open_session(
         self, model_path: Path, config: BackendConfig, *, role: Role = ROLE_MAIN
     ) -> InferenceSession: ...
+
+
+class HasTensorSpecs(Protocol):
+    """A session, or the `ModelInfo` read from a file: anything that describes its tensors."""
+
+    @property
+    def inputs(self) -> tuple[TensorSpec, ...]: ...
+
+    @property
+    def outputs(self) -> tuple[TensorSpec, ...]: ...
+
+
+def expect_input(
+    source: HasTensorSpecs,
+    shape: Sequence[int | None],
+    dtypes: str | Collection[str],
+    model_kind: str,
+    *,
+    index: int = 0,
+) -> TensorSpec:
+    """Check that input `index` has `shape` (None matches any size) and one of `dtypes`.
+
+    Returns the input's spec. Raises ModelError naming the expected and the actual
+    tensor, so a wrong file given as `model.path` fails at load with a clear message
+    instead of producing nonsense poses.
+    """
+    wanted = (dtypes,) if isinstance(dtypes, str) else tuple(dtypes)
+    expected = f"{_shape_text(shape)} {'|'.join(wanted)}"
+    where = _source_name(source)
+    if len(source.inputs) <= index:
+        raise ModelError(
+            f"{where} is not a {model_kind} model: expected input {index} {expected}, but the model "
+            f"has {len(source.inputs)} input(s). Check model.path, or use a named model."
+        )
+    spec = source.inputs[index]
+    shape_ok = len(spec.shape) == len(shape) and all(
+        want is None or want == got for want, got in zip(shape, spec.shape, strict=True)
+    )
+    if not shape_ok or spec.dtype not in wanted:
+        raise ModelError(
+            f"{where} is not a {model_kind} model: expected input {index} {expected}, got "
+            f"{spec.name!r} {_shape_text(spec.shape)} {spec.dtype}. Check model.path, or use a named model."
+        )
+    return spec
+
+
+def check_inputs(
+    model_name: str, specs: Sequence[TensorSpec], arrays: Sequence[npt.NDArray[np.generic]]
+) -> None:
+    """For backends' run(): raise BackendError unless `arrays` match `specs` exactly.
+
+    No silent casts or reshapes: a float image given to a uint8 model is a caller bug.
+    """
+    if len(arrays) != len(specs):
+        raise BackendError(f"{model_name} takes {len(specs)} input(s), got {len(arrays)}")
+    for i, (spec, array) in enumerate(zip(specs, arrays, strict=True)):
+        if array.shape != spec.shape or array.dtype.name != spec.dtype:
+            raise BackendError(
+                f"{model_name} input {i} ({spec.name!r}) must be {spec.dtype} {list(spec.shape)}, "
+                f"got {array.dtype.name} {list(array.shape)}"
+            )
+
+
+def expect_outputs(
+    source: HasTensorSpecs,
+    shapes: Sequence[Sequence[int | None]],
+    model_kind: str,
+) -> tuple[TensorSpec, ...]:
+    """Check the number of outputs and their shapes (None matches any size), in order."""
+    actual = source.outputs
+    ok = len(actual) == len(shapes) and all(
+        len(spec.shape) == len(want)
+        and all(w is None or w == g for w, g in zip(want, spec.shape, strict=True))
+        for spec, want in zip(actual, shapes, strict=True)
+    )
+    if not ok:
+        raise ModelError(
+            f"{_source_name(source)} is not a {model_kind} model: expected outputs "
+            f"{', '.join(_shape_text(s) for s in shapes)}, got "
+            f"{', '.join(f'{o.name!r} {_shape_text(o.shape)}' for o in actual) or 'none'}. "
+            "Check model.path, or use a named model."
+        )
+    return actual
+
+
+def _shape_text(shape: Sequence[int | None]) -> str:
+    return "[" + ", ".join("?" if d is None else str(d) for d in shape) + "]"
+
+
+def _source_name(source: object) -> str:
+    path = getattr(source, "path", None)
+    return str(path) if path is not None else "the model"

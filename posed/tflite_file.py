@@ -7,6 +7,7 @@ The schema module is the one LiteRT ships, imported only when needed.
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -44,7 +45,9 @@ def check_header(path: Path) -> bytes:
     try:
         data = path.read_bytes()
     except FileNotFoundError as exc:
-        raise ModelError(f"model file not found: {path}") from exc
+        raise ModelError(
+            f"model file not found: {path}. Check the path, or fetch the model with `posed models fetch`"
+        ) from exc
     except OSError as exc:
         raise ModelError(f"cannot read model file {path}: {exc.strerror}") from exc
     if len(data) < 8 or data[4:8] != TFLITE_IDENTIFIER:
@@ -66,8 +69,38 @@ def read_model_info(path: Path) -> ModelInfo:
         outputs = tuple(_spec(graph.tensors[i]) for i in graph.outputs)
         custom = tuple(sorted({_text(c.customCode) for c in (model.operatorCodes or []) if c.customCode}))
     except Exception as exc:  # the flatbuffer decoder raises bare IndexError/struct.error
-        raise ModelError(f"{path} is truncated or corrupt ({type(exc).__name__}): re-fetch it") from exc
+        reason = (
+            "data it refers to lies past the end of the file"
+            if isinstance(exc, struct.error)
+            else f"{type(exc).__name__}: {exc}"[:160]
+        )
+        detail = f"its flatbuffer cannot be decoded ({reason})"
+        raise corrupt_model_error(path, detail) from exc
     return ModelInfo(path=path, inputs=inputs, outputs=outputs, custom_ops=custom)
+
+
+EDGETPU_CUSTOM_OP = "edgetpu-custom-op"
+
+
+def corrupt_model_error(path: Path, detail: str) -> ModelError:
+    """The one wording every backend uses for a model file that cannot be loaded."""
+    size = _size_text(path)
+    return ModelError(
+        f"{path} is truncated or corrupt ({size}): {detail}. Re-fetch it with `posed models fetch` "
+        "(or check it with `posed models verify`)."
+    )
+
+
+def is_edgetpu_model(info: ModelInfo) -> bool:
+    """True for a model compiled by edgetpu_compiler: it only runs with the Edge TPU delegate."""
+    return EDGETPU_CUSTOM_OP in info.custom_ops
+
+
+def _size_text(path: Path) -> str:
+    try:
+        return f"{path.stat().st_size} bytes"
+    except OSError:
+        return "unreadable"
 
 
 def _text(value: Any) -> str:

@@ -1,25 +1,29 @@
-"""The `openvino` entry point."""
+"""The `openvino` entry point. It reads the same .tflite files as the TFLite backend."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
-from posed.backend import ROLE_MAIN, BackendConfig, BackendStatus, InferenceSession, Role
-from posed.errors import BackendUnavailableError, ModelError
-from posed.tflite_file import read_model_info
+from posed.backend import ROLE_MAIN, BackendConfig, BackendStatus, Role
+from posed.errors import BackendError, BackendUnavailableError, ModelError
+from posed.tflite_file import corrupt_model_error, is_edgetpu_model, read_model_info
 from posed_openvino.config import OpenVINOConfig
-from posed_openvino.session import OpenVINOSession
+from posed_openvino.devices import availability_notes, check_device
+from posed_openvino.session import OpenVINOSession, openvino_reason
+
+log = logging.getLogger(__name__)
 
 INSTALL_HINT = "pip install 'posed[openvino]'"
 
 
-def _core() -> Any:
+def _openvino() -> Any:
     try:
-        import openvino as ov
+        import openvino
     except ImportError as exc:
         raise BackendUnavailableError(f"OpenVINO is not installed: {INSTALL_HINT}") from exc
-    return ov.Core()
+    return openvino
 
 
 class OpenVINOBackend:
@@ -28,41 +32,109 @@ class OpenVINOBackend:
 
     def probe(self) -> BackendStatus:
         try:
-            core = _core()
-            import openvino as ov
-
+            ov = _openvino()
+            core = ov.Core()
             devices = tuple(core.available_devices)
-        except BackendUnavailableError as exc:
+        except (BackendUnavailableError, RuntimeError) as exc:
             return BackendStatus(self.name, False, str(exc), fix=INSTALL_HINT)
-        return BackendStatus(self.name, True, f"openvino {ov.get_version()}", devices=devices)
+        label = f"openvino {ov.get_version().split('-')[0]}"
+        names = {device: _full_name(core, device) for device in devices}
+        return BackendStatus(
+            self.name,
+            bool(devices),
+            f"runtime: {label}" if devices else f"{label} sees no device",
+            fix=None if devices else "install the device drivers (see the notes)",
+            devices=devices,
+            runtime=label,
+            device_names=names,
+            notes=availability_notes(devices),
+        )
 
     def open_session(
         self, model_path: Path, config: BackendConfig, *, role: Role = ROLE_MAIN
-    ) -> InferenceSession:
-        assert isinstance(config, OpenVINOConfig)
-        info = read_model_info(model_path)  # also rejects non-TFLite and truncated files clearly
-        core = _core()
-        device = config.device_for(role)
-        available = list(core.available_devices)
-        base = device.split(":")[0]
-        if base != "AUTO" and device not in available and not (base == "GPU" and "GPU.0" in available):
-            raise BackendUnavailableError(
-                f"OpenVINO device {device!r} is not available on this machine; available: "
-                f"{', '.join(available) or 'none'}. For an Intel GPU or NPU install the "
-                "intel-opencl-icd / intel-level-zero-npu drivers and add the user to the render group."
+    ) -> OpenVINOSession:
+        if not isinstance(config, OpenVINOConfig):
+            raise BackendError(f"the openvino backend needs an OpenVINOConfig, got {type(config).__name__}")
+        info = read_model_info(model_path)  # rejects missing, non-TFLite and truncated files clearly
+        if is_edgetpu_model(info):
+            raise ModelError(
+                f"{model_path} is compiled for the Coral Edge TPU; OpenVINO needs the model without "
+                "the _edgetpu suffix"
             )
-        properties: dict[str, Any] = {"PERFORMANCE_HINT": config.performance_hint}
-        if config.num_streams is not None:
-            properties["NUM_STREAMS"] = str(config.num_streams)
-        if config.num_threads is not None and base == "CPU":
-            properties["INFERENCE_NUM_THREADS"] = config.num_threads
-        if config.inference_precision is not None:
-            properties["INFERENCE_PRECISION_HINT"] = config.inference_precision
-        if config.cache_dir is not None:
-            core.set_property({"CACHE_DIR": str(config.cache_dir)})
+        ov = _openvino()
+        core = ov.Core()
+        device = config.device_for(role)
+        check_device(device, list(core.available_devices))
+        if config.inference_precision is None:
+            # Applies to the CPU whether chosen directly or by AUTO.
+            core.set_property("CPU", {"INFERENCE_PRECISION_HINT": "f32"})
+        if config.num_threads is not None:
+            core.set_property("CPU", {"INFERENCE_NUM_THREADS": config.num_threads})
+        properties = compile_properties(config)
         try:
-            model = core.read_model(str(model_path))
-            compiled = core.compile_model(model, device, properties)
+            compiled = core.compile_model(str(model_path), device, properties)
         except RuntimeError as exc:
-            raise ModelError(f"OpenVINO cannot load {model_path.name} on {device}: {exc}") from exc
-        return OpenVINOSession(compiled, info, device)
+            raise _compile_error(core, model_path, device, exc) from exc
+        loaded = _bool_property(compiled, "LOADED_FROM_CACHE")
+        real = _execution_device(compiled, device)
+        log.info(
+            "OpenVINO: %s (%s) on %s%s",
+            model_path.name,
+            role,
+            real,
+            " from the model cache" if loaded else "",
+        )
+        return OpenVINOSession(compiled, info, real, loaded_from_cache=loaded)
+
+
+def compile_properties(config: OpenVINOConfig) -> dict[str, Any]:
+    """The compile_model() properties a config asks for."""
+    properties: dict[str, Any] = {"PERFORMANCE_HINT": config.performance_hint}
+    if config.num_streams is not None:
+        properties["NUM_STREAMS"] = config.num_streams
+    if config.inference_precision is not None:
+        properties["INFERENCE_PRECISION_HINT"] = config.inference_precision
+    if config.cache_dir is not None:
+        try:
+            config.cache_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise BackendError(
+                f"OpenVINO cache_dir {config.cache_dir} cannot be created ({exc.strerror}): make it "
+                "writable, or under systemd use CacheDirectory=posed"
+            ) from exc
+        properties["CACHE_DIR"] = str(config.cache_dir)
+    return properties
+
+
+def _compile_error(core: Any, path: Path, device: str, exc: RuntimeError) -> Exception:
+    try:
+        core.read_model(str(path))
+    except RuntimeError as read_exc:
+        return corrupt_model_error(path, f"OpenVINO cannot read it ({openvino_reason(read_exc)})")
+    hint = "" if device == "CPU" else "; try `device: CPU`"
+    return BackendError(f"OpenVINO cannot compile {path.name} for {device}: {openvino_reason(exc)}{hint}")
+
+
+def _execution_device(compiled: Any, requested: str) -> str:
+    """The device doing the work: for AUTO, the one AUTO picked, e.g. AUTO(CPU)."""
+    try:
+        devices = [str(d) for d in compiled.get_property("EXECUTION_DEVICES")]
+    except RuntimeError:
+        return requested
+    if requested.startswith("AUTO") or len(devices) != 1:
+        return f"{requested}({','.join(devices)})"
+    return devices[0]
+
+
+def _bool_property(compiled: Any, name: str) -> bool:
+    try:
+        return bool(compiled.get_property(name))
+    except RuntimeError:
+        return False
+
+
+def _full_name(core: Any, device: str) -> str:
+    try:
+        return str(core.get_property(device, "FULL_DEVICE_NAME"))
+    except RuntimeError:
+        return device

@@ -1,8 +1,10 @@
+"""The `backend:` section of a config with `type: tflite`."""
+
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, PositiveInt
+from pydantic import Field, PositiveInt, model_validator
 
 from posed.backend import BackendConfig
 
@@ -10,16 +12,29 @@ from posed.backend import BackendConfig
 class TFLiteConfig(BackendConfig):
     type: Literal["tflite"] = Field(description="The TFLite backend (LiteRT or tflite-runtime).")
     num_threads: PositiveInt | None = Field(
-        None, description="CPU threads for inference; default: one per core."
+        None, description="CPU threads for inference; default: one per core this process may use."
     )
     delegate: Literal["xnnpack", "edgetpu", "none"] = Field(
-        "xnnpack", description="xnnpack (fast CPU), edgetpu (Coral) or none (reference kernels)."
+        "xnnpack",
+        description="xnnpack (fast CPU kernels), edgetpu (Coral; needs the *_edgetpu.tflite model "
+        "variant and libedgetpu.so.1) or none (TFLite's builtin kernels, no delegate).",
     )
     edgetpu_device: str | None = Field(
         None,
         pattern=r"^(usb|pci)(:\d+)?$",
-        description="Which Coral to use, as Coral names them: usb, usb:N, pci or pci:N.",
+        description="With edgetpu: which Coral, as Coral names them: usb, usb:N, pci or pci:N; "
+        "default: the first one found.",
     )
     fallback: Literal["cpu"] | None = Field(
-        None, description="With edgetpu: run on the CPU when no Edge TPU is usable (off by default)."
+        None,
+        description="With edgetpu: run the CPU model variant with XNNPACK when no Edge TPU is usable "
+        "(logged as a warning, and the device in use says so). Off by default: no Coral is an error.",
     )
+
+    @model_validator(mode="after")
+    def _edgetpu_options_need_edgetpu(self) -> TFLiteConfig:
+        if self.delegate != "edgetpu":
+            given = [k for k in ("edgetpu_device", "fallback") if getattr(self, k) is not None]
+            if given:
+                raise ValueError(f"{' and '.join(given)} only apply with `delegate: edgetpu`")
+        return self

@@ -1,11 +1,17 @@
-"""The Coral Edge TPU delegate. Needs libedgetpu.so.1 and an *_edgetpu.tflite model."""
+"""The Coral Edge TPU delegate. Needs libedgetpu.so.1, an attached Coral, and the
+model variant compiled for it (`*_edgetpu.tflite`).
+
+Each of the three can be missing; each gets its own message and fix. The CPU
+fallback happens only when the config says `fallback: cpu`, and the session's
+device then says so.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
-from posed.backend import InferenceSession
 from posed.errors import BackendUnavailableError
 from posed_tflite.config import TFLiteConfig
 from posed_tflite.runtime import Runtime
@@ -14,94 +20,138 @@ from posed_tflite.session import TFLiteSession
 log = logging.getLogger(__name__)
 
 EDGETPU_LIBRARY = "libedgetpu.so.1"
+EDGETPU_SUFFIX = "_edgetpu"
 LIBEDGETPU_FIX = (
-    "install the Edge TPU runtime: add Coral's apt repository and `apt install libedgetpu1-std` "
-    "(see coral.ai/docs/accelerator/get-started)"
+    "install the Edge TPU runtime: add Coral's apt repository (coral.ai/software) and "
+    "`sudo apt install libedgetpu1-std`, then unplug and replug a USB Coral"
 )
+NO_DEVICE_FIX = (
+    "plug in the Coral USB Accelerator (a USB 3 port, and a powered hub on a Pi if it resets), or "
+    "for an M.2/PCIe Coral install the gasket-dkms driver and check `ls /dev/apex_*`; make sure the "
+    "user may open it (the plugdev/apex groups from Coral's udev rules) and no other process holds it"
+)
+CPU_FALLBACK_DEVICE = "cpu:xnnpack (fallback from edgetpu)"
+
+# USB ids of the Coral USB Accelerator: Global Unichip before its firmware is loaded,
+# Google after; libedgetpu handles both.
+_CORAL_USB_IDS = {("1a6e", "089a"), ("18d1", "9302")}
 
 
-def list_edgetpu_devices() -> tuple[str, ...]:
-    """Coral devices visible to the OS, named as the delegate names them."""
-    found: list[str] = []
-    apex = sorted(Path("/dev").glob("apex_*"))
-    found.extend(f"pci:{i}" for i in range(len(apex)))
+def library_error() -> str | None:
+    """None when libedgetpu.so.1 can be loaded, else the dynamic loader's reason.
+
+    Checked before load_delegate: LiteRT reports a missing library and a missing
+    device alike, and its failed Delegate prints a stray traceback on collection.
+    """
+    import ctypes
+
+    try:
+        ctypes.CDLL(EDGETPU_LIBRARY)
+    except OSError as exc:
+        return str(exc)
+    return None
+
+
+def list_edgetpu_devices(
+    dev: Path = Path("/dev"), sysfs: Path = Path("/sys/bus/usb/devices")
+) -> tuple[str, ...]:
+    """Coral devices the OS shows, named as the delegate's `device` option names them."""
+    found = [f"pci:{i}" for i, _ in enumerate(sorted(dev.glob("apex_*")))]
     usb = 0
-    for vendor_file in Path("/sys/bus/usb/devices").glob("*/idVendor"):
+    for device_dir in sorted(sysfs.glob("*")):
         try:
-            vendor = vendor_file.read_text().strip()
+            vendor = (device_dir / "idVendor").read_text().strip()
+            product = (device_dir / "idProduct").read_text().strip()
         except OSError:
             continue
-        # Google (18d1, after firmware load) and Global Unichip (1a6e, before).
-        if vendor in ("18d1", "1a6e"):
-            product = (vendor_file.parent / "idProduct").read_text().strip()
-            if product in ("9302", "089a"):
-                found.append(f"usb:{usb}")
-                usb += 1
+        if (vendor, product) in _CORAL_USB_IDS:
+            found.append(f"usb:{usb}")
+            usb += 1
     return tuple(found)
 
 
-def edgetpu_model_path(path: Path) -> Path:
-    return path if path.stem.endswith("_edgetpu") else path.with_name(f"{path.stem}_edgetpu{path.suffix}")
+def edgetpu_variant(path: Path) -> Path:
+    """`x.tflite` -> `x_edgetpu.tflite`, as edgetpu_compiler names its output."""
+    if path.stem.endswith(EDGETPU_SUFFIX):
+        return path
+    return path.with_name(f"{path.stem}{EDGETPU_SUFFIX}{path.suffix}")
+
+
+def cpu_variant(path: Path) -> Path:
+    """`x_edgetpu.tflite` -> `x.tflite`: the model the CPU fallback runs."""
+    if path.stem.endswith(EDGETPU_SUFFIX):
+        return path.with_name(f"{path.stem[: -len(EDGETPU_SUFFIX)]}{path.suffix}")
+    return path
 
 
 def open_edgetpu_session(
-    runtime: Runtime, model_path: Path, config: TFLiteConfig, threads: int
-) -> InferenceSession:
+    runtime: Runtime,
+    model_path: Path,
+    config: TFLiteConfig,
+    threads: int,
+    *,
+    library_check: Callable[[], str | None] = library_error,
+    device_lister: Callable[[], tuple[str, ...]] = list_edgetpu_devices,
+) -> TFLiteSession:
+    """A session on the Edge TPU or, only with `fallback: cpu`, on the CPU."""
     try:
-        return _open(runtime, model_path, config, threads)
+        return _open_on_edgetpu(
+            runtime, model_path, config, threads, library_check=library_check, device_lister=device_lister
+        )
     except BackendUnavailableError as exc:
         if config.fallback != "cpu":
             raise
-        log.warning("Edge TPU unusable, falling back to the CPU as configured: %s", exc)
+        cpu_model = cpu_variant(model_path)
+        if not cpu_model.is_file():
+            raise BackendUnavailableError(
+                f"{exc}. The configured CPU fallback needs the CPU model {cpu_model.name}, which is "
+                f"not in {cpu_model.parent} either"
+            ) from exc
+        log.warning("Edge TPU not usable, running %s on the CPU (fallback: cpu): %s", cpu_model.name, exc)
         return TFLiteSession.open(
-            runtime.interpreter_class,
-            model_path,
-            num_threads=threads,
-            delegates=[],
-            device="cpu:xnnpack (edgetpu fallback)",
+            runtime.interpreter_class, cpu_model, num_threads=threads, device=CPU_FALLBACK_DEVICE
         )
 
 
-def _open(runtime: Runtime, model_path: Path, config: TFLiteConfig, threads: int) -> InferenceSession:
-    compiled = edgetpu_model_path(model_path)
-    if not compiled.exists():
+def _open_on_edgetpu(
+    runtime: Runtime,
+    model_path: Path,
+    config: TFLiteConfig,
+    threads: int,
+    *,
+    library_check: Callable[[], str | None],
+    device_lister: Callable[[], tuple[str, ...]],
+) -> TFLiteSession:
+    compiled = edgetpu_variant(model_path)
+    if not compiled.is_file():
         raise BackendUnavailableError(
-            f"the Edge TPU needs the compiled model variant {compiled.name}, which is not in "
-            f"{compiled.parent}: fetch it with `posed models fetch` (Coral variants end in _edgetpu), "
-            "or compile it with edgetpu_compiler"
+            f"the Edge TPU runs only models compiled for it, and the Edge TPU variant {compiled.name} is "
+            f"not in {compiled.parent}: fetch it with `posed models fetch` (Coral's PoseNet models have "
+            "one; BlazePose has none, use `delegate: xnnpack`), or compile the model with Coral's "
+            "edgetpu_compiler"
+        )
+    missing = library_check()
+    if missing is not None:
+        raise BackendUnavailableError(
+            f"the Edge TPU runtime {EDGETPU_LIBRARY} is not installed ({missing}): {LIBEDGETPU_FIX}"
         )
     options = {"device": config.edgetpu_device} if config.edgetpu_device else {}
     try:
         delegate = runtime.load_delegate(EDGETPU_LIBRARY, options)
-    except (ValueError, OSError) as exc:
-        text = str(exc)
-        load_failed = any(
-            m in text for m in ("Failed to load delegate", "cannot open shared object", "not found")
-        )
-        if load_failed and _library_missing():
-            raise BackendUnavailableError(f"{EDGETPU_LIBRARY} is not installed: {LIBEDGETPU_FIX}") from exc
-        device = config.edgetpu_device or "any"
+    except (ValueError, OSError, RuntimeError) as exc:
+        wanted = config.edgetpu_device or "any"
+        seen = ", ".join(device_lister()) or "none"
+        detail = " ".join(str(exc).split())
         raise BackendUnavailableError(
-            f"no Edge TPU device found ({device}): plug in the Coral USB Accelerator (use a USB 3 "
-            f"port) or check the PCIe driver (`ls /dev/apex_*`, gasket-dkms). Devices seen: "
-            f"{', '.join(list_edgetpu_devices()) or 'none'}"
+            f"no usable Edge TPU ({wanted}); Coral devices the OS shows: {seen}. Fix: {NO_DEVICE_FIX}. "
+            f"(libedgetpu said: {detail})"
         ) from exc
-    device = f"edgetpu:{config.edgetpu_device or 'auto'}"
+    seen_devices = device_lister()
+    device = config.edgetpu_device or (seen_devices[0] if seen_devices else "auto")
     return TFLiteSession.open(
-        runtime.interpreter_class, compiled, num_threads=threads, delegates=[delegate], device=device
-    )
-
-
-def _library_missing() -> bool:
-    import ctypes.util
-
-    if ctypes.util.find_library("edgetpu"):
-        return False
-    return not any(
-        Path(p).exists()
-        for p in (
-            "/usr/lib/x86_64-linux-gnu/libedgetpu.so.1",
-            "/usr/lib/aarch64-linux-gnu/libedgetpu.so.1",
-            "/usr/lib/arm-linux-gnueabihf/libedgetpu.so.1",
-        )
+        runtime.interpreter_class,
+        compiled,
+        num_threads=threads,
+        delegates=[delegate],
+        device=f"edgetpu:{device}",
     )

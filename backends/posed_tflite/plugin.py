@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from posed.backend import ROLE_MAIN, BackendConfig, BackendStatus, InferenceSession, Role
-from posed.errors import BackendUnavailableError
+from posed.backend import ROLE_MAIN, BackendConfig, BackendStatus, Role
+from posed.errors import BackendError, BackendUnavailableError
 from posed_tflite.config import TFLiteConfig
 from posed_tflite.runtime import INSTALL_HINT, find_runtime
 from posed_tflite.session import TFLiteSession
@@ -21,28 +21,61 @@ class TFLiteBackend:
             runtime = find_runtime()
         except BackendUnavailableError as exc:
             return BackendStatus(self.name, False, str(exc), fix=INSTALL_HINT)
-        from posed_tflite.edgetpu import list_edgetpu_devices
+        from posed_tflite.edgetpu import LIBEDGETPU_FIX, library_error, list_edgetpu_devices
 
-        devices = ("cpu", *list_edgetpu_devices())
+        corals = list_edgetpu_devices()
+        missing = library_error()
+        if missing is not None:
+            note = f"Edge TPU: libedgetpu.so.1 is not installed ({missing}); to use a Coral, {LIBEDGETPU_FIX}"
+        elif not corals:
+            note = "Edge TPU: libedgetpu.so.1 is installed; no Coral device is attached"
+        else:
+            note = f"Edge TPU: libedgetpu.so.1 is installed; Coral devices: {', '.join(corals)}"
+        names = {"cpu": f"CPU, {_cpu_count()} cores available"}
+        names.update({c: f"Coral Edge TPU ({'PCIe/M.2' if c.startswith('pci') else 'USB'})" for c in corals})
         return BackendStatus(
-            self.name, True, f"interpreter: {runtime.name} {runtime.version}", devices=devices
+            self.name,
+            True,
+            f"interpreter: {runtime.label}",
+            devices=("cpu", *corals),
+            runtime=runtime.label,
+            device_names=names,
+            notes=(note,),
         )
 
     def open_session(
         self, model_path: Path, config: BackendConfig, *, role: Role = ROLE_MAIN
-    ) -> InferenceSession:
-        assert isinstance(config, TFLiteConfig)
+    ) -> TFLiteSession:
+        if not isinstance(config, TFLiteConfig):
+            raise BackendError(f"the tflite backend needs a TFLiteConfig, got {type(config).__name__}")
         runtime = find_runtime()
-        threads = config.num_threads or os.cpu_count() or 1
+        threads = config.num_threads or _cpu_count()
         if config.delegate == "edgetpu":
             from posed_tflite.edgetpu import open_edgetpu_session
 
             return open_edgetpu_session(runtime, model_path, config, threads)
+        if config.delegate == "none":
+            if runtime.no_default_delegates is None:
+                raise BackendUnavailableError(
+                    f"{runtime.label} cannot switch XNNPACK off (`delegate: none`): upgrade it "
+                    f"({INSTALL_HINT}) or use `delegate: xnnpack`"
+                )
+            return TFLiteSession.open(
+                runtime.interpreter_class,
+                model_path,
+                num_threads=threads,
+                device="cpu",
+                op_resolver=runtime.no_default_delegates,
+            )
         return TFLiteSession.open(
-            runtime.interpreter_class,
-            model_path,
-            num_threads=threads,
-            delegates=[],
-            device="cpu:xnnpack" if config.delegate == "xnnpack" else "cpu",
-            use_xnnpack=config.delegate == "xnnpack",
+            runtime.interpreter_class, model_path, num_threads=threads, device="cpu:xnnpack"
         )
+
+
+def _cpu_count() -> int:
+    # The cores this process may run on (a systemd CPUAffinity= or a container limit),
+    # not the machine's.
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1

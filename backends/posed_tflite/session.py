@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -9,12 +10,21 @@ from typing import Any, Self
 import numpy as np
 import numpy.typing as npt
 
-from posed.backend import Quantization, TensorSpec
-from posed.errors import BackendError, ClosedError, ModelError
-from posed.tflite_file import check_header
+from posed.backend import Quantization, TensorSpec, check_inputs
+from posed.errors import ClosedError, ModelError
+from posed.tflite_file import EDGETPU_CUSTOM_OP, check_header, corrupt_model_error
 
 
 class TFLiteSession:
+    """Inputs are copied into the interpreter's own tensors; outputs are copied once into
+    buffers this session owns and hands back on every run (valid until the next run).
+
+    Why not hand out the interpreter's `tensor()` views directly: LiteRT refuses to
+    invoke() while any view into its arena is alive, so a caller that kept the previous
+    frame's outputs would make the next run fail. The copy is a memcpy into a fixed
+    buffer (tens of microseconds for BlazePose's 1 MB of outputs), never an allocation.
+    """
+
     def __init__(self, interpreter: Any, path: Path, device: str) -> None:
         self._interpreter: Any | None = interpreter
         self._path = path
@@ -23,8 +33,9 @@ class TFLiteSession:
         out_details = interpreter.get_output_details()
         self._inputs = tuple(_spec(d) for d in in_details)
         self._outputs = tuple(_spec(d) for d in out_details)
-        self._input_index = [int(d["index"]) for d in in_details]
-        self._output_index = [int(d["index"]) for d in out_details]
+        self._input_index = tuple(int(d["index"]) for d in in_details)
+        self._output_index = tuple(int(d["index"]) for d in out_details)
+        self._output_buffers = tuple(np.empty(s.shape, dtype=np.dtype(s.dtype)) for s in self._outputs)
 
     @classmethod
     def open(
@@ -33,24 +44,34 @@ class TFLiteSession:
         path: Path,
         *,
         num_threads: int | None,
-        delegates: list[Any],
+        delegates: Sequence[Any] = (),
         device: str,
-        use_xnnpack: bool = True,
+        op_resolver: Any | None = None,
     ) -> TFLiteSession:
         check_header(path)
         kwargs: dict[str, Any] = {"model_path": str(path), "num_threads": num_threads}
         if delegates:
-            kwargs["experimental_delegates"] = delegates
-        if not use_xnnpack:
-            kwargs["experimental_op_resolver_type"] = _builtin_without_defaults()
+            kwargs["experimental_delegates"] = list(delegates)
+        if op_resolver is not None:
+            kwargs["experimental_op_resolver_type"] = op_resolver
         try:
             interpreter = interpreter_class(**kwargs)
             interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as exc:
-            raise ModelError(
-                f"TFLite cannot load {path}: {exc}. Is the file truncated? Re-fetch it."
-            ) from exc
+            detail = " ".join(str(exc).split()) or type(exc).__name__
+            if EDGETPU_CUSTOM_OP in detail:
+                raise ModelError(
+                    f"{path} is compiled for the Coral Edge TPU and runs only with `delegate: edgetpu`; "
+                    "for the CPU use the model without the _edgetpu suffix"
+                ) from exc
+            if "custom op" in detail:
+                raise ModelError(f"{path} needs an operator this interpreter lacks: {detail}") from exc
+            raise corrupt_model_error(path, f"the TFLite interpreter rejects it ({detail})") from exc
         return cls(interpreter, path, device)
+
+    @property
+    def path(self) -> Path:
+        return self._path
 
     @property
     def inputs(self) -> tuple[TensorSpec, ...]:
@@ -67,17 +88,18 @@ class TFLiteSession:
     def run(self, *inputs: npt.NDArray[np.generic]) -> tuple[npt.NDArray[np.generic], ...]:
         interpreter = self._interpreter
         if interpreter is None:
-            raise ClosedError(f"TFLite session for {self._path.name} is closed")
-        if len(inputs) != len(self._input_index):
-            raise BackendError(f"{self._path.name} takes {len(self._input_index)} inputs, got {len(inputs)}")
+            raise ClosedError(f"the TFLite session for {self._path.name} is closed")
+        check_inputs(self._path.name, self._inputs, inputs)
         for index, array in zip(self._input_index, inputs, strict=True):
-            interpreter.set_tensor(index, array)
+            np.copyto(interpreter.tensor(index)(), array, casting="no")
         interpreter.invoke()
-        # tensor() returns views into the interpreter's arena: no copy per frame.
-        # They stay valid until the next invoke(), which is the contract.
-        return tuple(interpreter.tensor(i)() for i in self._output_index)
+        for index, buffer in zip(self._output_index, self._output_buffers, strict=True):
+            np.copyto(buffer, interpreter.tensor(index)(), casting="no")
+        return self._output_buffers
 
     def close(self) -> None:
+        # Dropping the only reference frees the interpreter (and its delegate) now:
+        # a Coral must be released before another session can open it.
         self._interpreter = None
 
     def __enter__(self) -> Self:
@@ -87,12 +109,6 @@ class TFLiteSession:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
-
-
-def _builtin_without_defaults() -> Any:
-    from ai_edge_litert.interpreter import OpResolverType
-
-    return OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
 
 
 def _spec(detail: dict[str, Any]) -> TensorSpec:

@@ -1,0 +1,230 @@
+"""posed's own backends pass the shipped conformance suite, and the suite catches broken backends.
+
+The PoseNet short-offset tolerance is wide on purpose: see tests/test_backend_parity.py.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar, Self
+
+import numpy as np
+import pytest
+
+from posed.backend import BackendConfig, BackendStatus, TensorSpec
+from posed.errors import ClosedError
+from posed.plugins import load_backend
+from posed.testing.backend_conformance import (
+    BackendConformance,
+    ConformanceError,
+    ModelCase,
+    check_agreement,
+    check_closed,
+    check_corrupt_models,
+    check_repeatable,
+    check_run,
+    check_specs,
+    check_wrong_inputs,
+    reference_outputs,
+)
+from posed.testing.compare import Tolerance
+from posed.testing.inputs import DETECTOR_RANGE, model_inputs
+from tests.conftest import CONFORMANCE, MODELS
+
+DETECTOR = MODELS / "pose_detection.tflite"
+POSENET = MODELS / "posenet_mobilenet_v1_075_353_481_quant.tflite"
+COUPLE = CONFORMANCE / "coral-posenet" / "test_couple.jpg"
+# OpenVINO vs LiteRT/XNNPACK on PoseNet, in uint8 steps (measured worst over 4 images x 3 sizes:
+# short offsets max 57, p99 17, mean 3.1). See test_backend_parity.py for why.
+POSENET_TOLERANCES = {
+    "float_short_offsets": Tolerance(quant_mean_steps=4.5, quant_p99_steps=24, quant_max_steps=80)
+}
+
+
+class TestTFLiteConformance(BackendConformance):
+    backend = "tflite"
+    config: ClassVar[dict[str, Any]] = {"type": "tflite"}
+    image = COUPLE
+    cases = (ModelCase(DETECTOR, float_range=DETECTOR_RANGE), ModelCase(POSENET))
+
+
+class TestTFLiteNoDelegateConformance(BackendConformance):
+    """TFLite's builtin kernels agree with XNNPACK on float models (not on uint8 ones: see parity)."""
+
+    backend = "tflite"
+    config: ClassVar[dict[str, Any]] = {"type": "tflite", "delegate": "none", "num_threads": 1}
+    image = COUPLE
+    cases = (ModelCase(DETECTOR, float_range=DETECTOR_RANGE),)
+
+
+class TestOpenVINOConformance(BackendConformance):
+    backend = "openvino"
+    config: ClassVar[dict[str, Any]] = {"type": "openvino", "device": "CPU"}
+    image = COUPLE
+    cases = (
+        ModelCase(DETECTOR, float_range=DETECTOR_RANGE),
+        ModelCase(POSENET, tolerances=POSENET_TOLERANCES),
+    )
+
+
+# --- a third party's backend, handed to the suite as an instance -------------------------------
+
+
+class _MiniConfig(BackendConfig):
+    pass
+
+
+class _MiniSession:
+    """A minimal correct session over LiteRT, as a plugin author might write it."""
+
+    def __init__(
+        self, path: Path, *, stale: bool = False, leaky_views: bool = False, lax: bool = False
+    ) -> None:
+        from ai_edge_litert.interpreter import Interpreter
+
+        self._it: Any = Interpreter(model_path=str(path), num_threads=1)
+        self._it.allocate_tensors()
+        ins, outs = self._it.get_input_details(), self._it.get_output_details()
+
+        def spec(d: dict[str, Any]) -> TensorSpec:
+            return TensorSpec(str(d["name"]), tuple(int(x) for x in d["shape"]), np.dtype(d["dtype"]).name)
+
+        self.inputs = tuple(spec(d) for d in ins)
+        self.outputs = tuple(spec(d) for d in outs)
+        self.device = "mini"
+        self._in = [d["index"] for d in ins]
+        self._out = [d["index"] for d in outs]
+        self._stale, self._leaky, self._lax = stale, leaky_views, lax
+        self._first: tuple[np.ndarray, ...] | None = None
+
+    def run(self, *arrays: np.ndarray) -> tuple[np.ndarray, ...]:
+        from posed.backend import check_inputs
+
+        if self._it is None and not self._lax:
+            raise ClosedError("closed")
+        if self._stale and self._first is not None:
+            return self._first
+        check_inputs("mini", self.inputs, arrays)
+        for index, array in zip(self._in, arrays, strict=True):
+            self._it.set_tensor(index, array)
+        self._it.invoke()
+        if self._leaky:  # the views LiteRT forbids holding across invoke()
+            return tuple(self._it.tensor(i)() for i in self._out)
+        result = tuple(self._it.get_tensor(i) for i in self._out)
+        self._first = self._first or result
+        return result
+
+    def close(self) -> None:
+        if not self._lax:
+            self._it = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _MiniBackend:
+    name = "mini"
+    config_model: type[BackendConfig] = _MiniConfig
+
+    def __init__(self, **flaws: bool) -> None:
+        self._flaws = flaws
+
+    def probe(self) -> BackendStatus:
+        return BackendStatus("mini", True, "mini over LiteRT", devices=("mini",))
+
+    def open_session(self, model_path: Path, config: BackendConfig, *, role: str = "main") -> _MiniSession:
+        from posed.tflite_file import read_model_info
+
+        read_model_info(model_path)  # posed's clear ModelError for missing, truncated or damaged files
+        return _MiniSession(model_path, **self._flaws)
+
+
+class TestThirdPartyConformance(BackendConformance):
+    backend = _MiniBackend()
+    config: ClassVar[dict[str, Any]] = {"type": "mini"}
+    cases = (ModelCase(DETECTOR, float_range=DETECTOR_RANGE),)
+
+
+# --- the suite can fail -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def detector_inputs() -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
+    specs = (TensorSpec("input_1", (1, 224, 224, 3), "float32"),)
+    return model_inputs(specs, None, DETECTOR_RANGE, seed=0), model_inputs(
+        specs, None, DETECTOR_RANGE, seed=1
+    )
+
+
+def test_suite_catches_outputs_held_across_runs(detector_inputs: Any) -> None:
+    a, b = detector_inputs
+    with (
+        _MiniBackend(leaky_views=True).open_session(DETECTOR, _MiniConfig(type="mini")) as session,
+        pytest.raises(ConformanceError, match="previous outputs were still referenced"),
+    ):
+        check_repeatable(session, a, b)
+
+
+def test_suite_catches_stale_outputs(detector_inputs: Any) -> None:
+    a, b = detector_inputs
+    with (
+        _MiniBackend(stale=True).open_session(DETECTOR, _MiniConfig(type="mini")) as session,
+        pytest.raises(ConformanceError, match="identical outputs"),
+    ):
+        check_repeatable(session, a, b)
+
+
+def test_suite_catches_a_session_that_runs_after_close(detector_inputs: Any) -> None:
+    session = _MiniBackend(lax=True).open_session(DETECTOR, _MiniConfig(type="mini"))
+    with pytest.raises(ConformanceError, match="did not raise ClosedError"):
+        check_closed(session, detector_inputs[0])
+
+
+def test_suite_catches_wrong_numbers(detector_inputs: Any) -> None:
+    a, _ = detector_inputs
+    reference = reference_outputs(DETECTOR, a)
+    with load_backend("tflite").open_session(
+        DETECTOR, load_backend("tflite").config_model(type="tflite")
+    ) as s:
+        got = check_run(s, a)
+        check_agreement(s, reference, got)
+        boxes = np.asarray(got[0], dtype=np.float32)
+        nudged = (boxes + np.float32(0.01 * np.ptp(boxes)), got[1])
+        with pytest.raises(ConformanceError, match="Identity: max"):
+            check_agreement(s, reference, nudged)
+
+
+def test_suite_catches_unchecked_inputs_and_wrong_specs(detector_inputs: Any) -> None:
+    class Unchecked(_MiniSession):
+        def run(self, *arrays: np.ndarray) -> tuple[np.ndarray, ...]:
+            return tuple(np.zeros(s.shape, s.dtype) for s in self.outputs)
+
+    session = Unchecked(DETECTOR)
+    with pytest.raises(ConformanceError, match="did not raise BackendError"):
+        check_wrong_inputs(session, detector_inputs[0])
+    with pytest.raises(ConformanceError, match="tensor specs differ"):
+        check_specs(session, POSENET)
+
+
+def test_suite_catches_a_backend_that_accepts_damaged_files(tmp_path: Path) -> None:
+    class Trusting(_MiniBackend):
+        def open_session(
+            self, model_path: Path, config: BackendConfig, *, role: str = "main"
+        ) -> _MiniSession:
+            return _MiniSession(DETECTOR)  # never looks at the file it was given
+
+    with pytest.raises(ConformanceError, match=r"was accepted|not ModelError"):
+        check_corrupt_models(Trusting(), _MiniConfig(type="mini"), DETECTOR, tmp_path)
+
+
+@pytest.mark.parametrize("backend_name", ["tflite", "openvino"])
+def test_damaged_model_messages_name_the_problem_and_the_fix(backend_name: str, tmp_path: Path) -> None:
+    backend = load_backend(backend_name)
+    messages = check_corrupt_models(backend, backend.config_model(type=backend_name), POSENET, tmp_path)
+    assert len(messages) == 6
+    for message in messages:
+        assert "posed models fetch" in message, message
+        assert any(w in message for w in ("truncated or corrupt", "not a TFLite model", "not found")), message
