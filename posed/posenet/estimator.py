@@ -1,0 +1,178 @@
+"""PoseNet on any backend: preprocessing, inference, decoding, pixels of the input image.
+
+The backend only runs the model and hands back raw tensors; dequantization
+(with the quantization stored in the file), decoding and the mapping back to
+the input image happen here, the same for every backend.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+import numpy as np
+
+from posed.backend import ROLE_MAIN, Backend, BackendConfig, InferenceSession, TensorSpec
+from posed.config.schema import PoseNetOptions
+from posed.errors import ClosedError, ModelError
+from posed.keypoints import COCO_17
+from posed.models.resolve import ResolvedModel
+from posed.posenet.decode_multi import DecodedPoses, decode_multiple
+from posed.posenet.decode_single import decode_single
+from posed.posenet.layout import PoseNetLayout, detect_layout
+from posed.posenet.maps import PoseNetMaps
+from posed.posenet.preprocess import InputBuilder
+from posed.posenet.quantfix import corrected_model
+from posed.tflite_file import read_model_info
+from posed.types import ImageArray, Pose, box_of
+
+log = logging.getLogger(__name__)
+
+
+class PoseNetEstimator:
+    """Owns one inference session; closes it on close() or when the context ends."""
+
+    def __init__(
+        self,
+        name: str,
+        session: InferenceSession,
+        layout: PoseNetLayout,
+        outputs: tuple[TensorSpec, ...],
+        options: PoseNetOptions,
+    ) -> None:
+        self._name = name
+        self._session: InferenceSession | None = session
+        self.layout = layout
+        self.options = options
+        self._inputs = InputBuilder(layout)
+        self._maps = PoseNetMaps(layout.grid_height, layout.grid_width, layout.stride)
+        self._quant = {spec.name: spec.quantization for spec in outputs}
+        position = {spec.name: i for i, spec in enumerate(session.outputs)}
+        wanted = (layout.heatmaps, layout.short_offsets, *layout.mid_offsets)
+        missing = [name for name in wanted if name not in position]
+        if missing:
+            raise ModelError(f"the {session.device} session of {name} has no output(s) {', '.join(missing)}")
+        self._index = {name: position[name] for name in wanted}
+
+    @classmethod
+    def open(
+        cls,
+        resolved: ResolvedModel,
+        options: PoseNetOptions,
+        backend: Backend,
+        backend_config: BackendConfig,
+        *,
+        corrected_dir: Path | None = None,
+    ) -> PoseNetEstimator:
+        """Open the model's session; Coral's clipping files are swapped for a corrected copy."""
+        path = resolved.files["main"]
+        info = read_model_info(path)
+        try:
+            detect_layout(info.inputs, info.outputs, custom_ops=info.custom_ops)
+        except ModelError as exc:
+            raise ModelError(f"{path}: {exc}") from exc
+        usable = corrected_model(path, corrected_dir)
+        if usable != path:
+            info = read_model_info(usable)
+        layout = detect_layout(info.inputs, info.outputs, custom_ops=info.custom_ops)
+        session = backend.open_session(usable, backend_config, role=ROLE_MAIN)
+        try:
+            estimator = cls(resolved.name, session, layout, info.outputs, options)
+        except BaseException:
+            session.close()
+            raise
+        log.debug(
+            "PoseNet %s: %s layout, %s, input %dx%d, stride %d, on %s",
+            resolved.name,
+            layout.kind,
+            layout.architecture,
+            layout.input_width,
+            layout.input_height,
+            layout.stride,
+            session.device,
+        )
+        return estimator
+
+    @property
+    def model_name(self) -> str:
+        return self._name
+
+    @property
+    def keypoint_names(self) -> tuple[str, ...]:
+        return COCO_17
+
+    @property
+    def devices(self) -> dict[str, str]:
+        return {ROLE_MAIN: self._live_session().device}
+
+    def infer(self, image: ImageArray) -> PoseNetMaps:
+        """Run the model on `image` and load its outputs into the decoder's maps."""
+        raw = self._live_session().run(self._inputs(image))
+        maps, layout, quant = self._maps, self.layout, self._quant
+        maps.set_heatmaps(raw[self._index[layout.heatmaps]], quant[layout.heatmaps])
+        maps.set_short_offsets(raw[self._index[layout.short_offsets]], quant[layout.short_offsets])
+        if layout.kind == "coral":
+            (mid,) = layout.mid_offsets
+            maps.set_mid_offsets(raw[self._index[mid]], quant[mid])
+        else:
+            forward, backward = layout.mid_offsets
+            maps.set_displacements(
+                raw[self._index[forward]], raw[self._index[backward]], quant[forward], quant[backward]
+            )
+        maps.finish()
+        return maps
+
+    def decode(self, maps: PoseNetMaps) -> DecodedPoses:
+        """Poses in model-input pixels, as configured (single or multi)."""
+        opts = self.options
+        if opts.decoding == "single":
+            return decode_single(maps)
+        return decode_multiple(
+            maps,
+            max_poses=opts.max_pose_detections,
+            score_threshold=opts.score_threshold,
+            nms_radius=opts.nms_radius,
+        )
+
+    def estimate(self, image: ImageArray, timestamp: float | None = None) -> list[Pose]:
+        """Poses in pixels of `image`. PoseNet keeps no state, so `timestamp` is unused."""
+        decoded = self.decode(self.infer(image))
+        height, width = int(image.shape[0]), int(image.shape[1])
+        return self.to_image(decoded, width, height)
+
+    def to_image(self, decoded: DecodedPoses, width: int, height: int) -> list[Pose]:
+        """Scale model-input pixels to the image's, per axis, and flip if asked."""
+        scale = np.array(
+            [width / self.layout.input_width, height / self.layout.input_height, 1.0], np.float32
+        )
+        poses: list[Pose] = []
+        for keypoints, score in zip(decoded.keypoints * scale, decoded.scores.tolist(), strict=True):
+            if self.options.flip_horizontal:
+                keypoints[:, 0] = (width - 1) - keypoints[:, 0]
+            poses.append(
+                Pose(score=score, keypoints=keypoints, names=COCO_17, box=box_of(keypoints, width, height))
+            )
+        return poses
+
+    def reset(self) -> None:
+        """Nothing to forget: PoseNet decodes every frame on its own."""
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+    def _live_session(self) -> InferenceSession:
+        if self._session is None:
+            raise ClosedError(f"PoseNet estimator for {self._name} is closed")
+        return self._session
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
