@@ -14,7 +14,9 @@ RGB frames (the 65 frames of the video, decoded by posed.benchmark.frames and
 replayed forwards then backwards, so tracking is never cut). A worker first runs
 one pass over all frames (warm-up, and it counts the frames in which a pose was
 found, so that an engine that lost the person cannot pass for fast), then feeds
-frames back to back for --seconds and reports frames per second.
+frames back to back for --seconds and reports frames per second, and the CPU
+time of the whole process per frame (all threads), which shows how much of the
+two cores each engine uses for its speed.
   - MediaPipe: mp.solutions.pose.Pose(model_complexity=0/1/2 for lite/full/heavy,
     static_image_mode=False, smooth_landmarks=True), `process(frame)`. The
     solution stamps frames 33.333 ms apart by itself. Its result is left as the
@@ -70,6 +72,7 @@ def _timed(process: Any, frames: list[Any], seconds: float) -> dict[str, Any]:
     found = sum(bool(process(frame)) for frame in frames)
     order = replay_order(len(frames))
     done = 0
+    cpu_start = time.process_time()
     start = time.perf_counter()
     while True:
         process(frames[next(order)])
@@ -77,7 +80,14 @@ def _timed(process: Any, frames: list[Any], seconds: float) -> dict[str, Any]:
         elapsed = time.perf_counter() - start
         if elapsed >= seconds:
             break
-    return {"fps": done / elapsed, "frames": done, "found": found, "of": len(frames)}
+    cpu_ms = (time.process_time() - cpu_start) * 1000.0 / done
+    return {
+        "fps": done / elapsed,
+        "cpu_ms_per_frame": cpu_ms,
+        "frames": done,
+        "found": found,
+        "of": len(frames),
+    }
 
 
 def mediapipe_worker(model: str, video: Path, seconds: float) -> dict[str, Any]:
@@ -145,7 +155,8 @@ def compare(args: argparse.Namespace) -> int:
                 measured = run_worker(engine, model, args)
                 runs.setdefault((engine, model), []).append(measured)
                 print(
-                    f"round {round_number + 1} {engine:9} {model:5} {measured['fps']:6.1f} fps "
+                    f"round {round_number + 1} {engine:9} {model:5} {measured['fps']:6.1f} fps, "
+                    f"{measured['cpu_ms_per_frame']:5.1f} CPU ms/frame "
                     f"(pose in {measured['found']}/{measured['of']} frames; {load_note()})",
                     flush=True,
                 )
