@@ -1,6 +1,7 @@
 """Issue 10's targets 1, 3 and 4 from one `posed bench --json` run, plus the memory floor.
 
     .venv/bin/python bench/targets.py [--seconds 5] [--backend B ...] [--soak-minutes 10]
+    .venv/bin/python bench/targets.py --records bench.jsonl    (from `posed bench --json > bench.jsonl`)
 
   1. pipeline overhead: pipeline_fps >= 0.9 x 1000 / raw_inference_ms.p50, for
      BlazePose lite/full/heavy (tracking mode) and PoseNet multi-person, per backend;
@@ -60,11 +61,19 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=5.0, help="posed bench --seconds (default 5).")
     parser.add_argument("--backend", action="append", default=[], help="Backends (default: all runnable).")
     parser.add_argument("--model-dir", type=Path, default=SHARED / "models")
+    parser.add_argument(
+        "--records", type=Path, default=None, help="Read `posed bench --json` output instead of running it."
+    )
     parser.add_argument("--soak-minutes", type=float, default=0.0, help="Also run bench/soak.py this long.")
     args = parser.parse_args()
 
     print(f"start: {load_note()}")
-    records = [r for r in run_bench(args) if r["pipeline_fps"] is not None]
+    measured = (
+        [json.loads(line) for line in args.records.read_text().splitlines() if line.strip()]
+        if args.records
+        else run_bench(args)
+    )
+    records = [r for r in measured if r["pipeline_fps"] is not None]
     floors: dict[tuple[str, str], float] = {}
     print(f"\n{'backend':9} {'model':31} {'overhead':>9} {'rss / floor MB':>20} {'startup':>8}")
     all_met = True

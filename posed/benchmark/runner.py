@@ -110,7 +110,9 @@ def run_bench(
                 detector = resolved.files["detector"]
             for target in targets:
                 try:
-                    record = measure_one(target, model, resolved, frames, options, scratch=Path(scratch))
+                    record = measure_one(
+                        target, model, resolved, frames, options, dirs=dirs, scratch=Path(scratch)
+                    )
                 except PosedError as exc:
                     on_failure(Failure(target.name, str(target.device), label, str(exc)))
                     continue
@@ -135,12 +137,12 @@ def measure_one(
     frames: _FrameCache,
     options: BenchOptions,
     *,
+    dirs: Sequence[Path],
     scratch: Path,
 ) -> BenchRecord:
     backend, config = target.backend, target.config
     role = ROLE_LANDMARKS if resolved.family == "blazepose" else ROLE_MAIN
     media, images = frames.get(resolved.family)
-    dirs = model_search_path(cli_dir=options.model_dir)
     with (
         backend.open_session(resolved.files[role], config, role=role) as session,
         open_estimator(model, backend, config, model_dirs=dirs) as estimator,
@@ -191,7 +193,8 @@ def measure_one(
 def model_config(model: str) -> ModelConfig:
     """Tracking mode with MediaPipe's defaults; PoseNet multi-person with tfjs's."""
     if model.endswith(".tflite"):
-        return ModelConfig(path=Path(model))
+        # Absolute, because the startup child reads it from a config in another directory.
+        return ModelConfig(path=Path(model).resolve())
     return ModelConfig(name=model)
 
 
