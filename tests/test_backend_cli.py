@@ -28,7 +28,7 @@ def listing() -> list[dict[str, object]]:
 
 
 def test_table_shows_both_backends_the_interpreter_and_openvino_devices() -> None:
-    import openvino
+    from posed_openvino.core import shared_core
 
     out = run_backends()
     lines = out.splitlines()
@@ -36,13 +36,14 @@ def test_table_shows_both_backends_the_interpreter_and_openvino_devices() -> Non
     openvino_line = next(line for line in lines if line.startswith("openvino "))
     assert "runnable" in tflite and "NOT" not in tflite and "interpreter: ai-edge-litert" in tflite
     assert "runnable" in openvino_line and "NOT" not in openvino_line
-    for device in openvino.Core().available_devices:
+    for device in shared_core().available_devices:
         assert any(line.strip().startswith("devices:") and f"{device} (" in line for line in lines), out
     assert "note: Edge TPU:" in out
 
 
 def test_json_is_what_a_third_party_tool_can_rely_on(listing: list[dict[str, object]]) -> None:
     import openvino
+    from posed_openvino.core import shared_core
 
     by_name = {entry["name"]: entry for entry in listing}
     assert {"tflite", "openvino"} <= set(by_name)
@@ -53,5 +54,5 @@ def test_json_is_what_a_third_party_tool_can_rely_on(listing: list[dict[str, obj
     tflite, ov = by_name["tflite"], by_name["openvino"]
     assert tflite["runnable"] is True and str(tflite["runtime"]).startswith("ai-edge-litert ")
     assert "cpu" in tflite["devices"]  # type: ignore[operator]
-    assert ov["runnable"] is True and ov["devices"] == list(openvino.Core().available_devices)
+    assert ov["runnable"] is True and ov["devices"] == list(shared_core().available_devices)
     assert str(ov["runtime"]).split()[1] == openvino.get_version().split("-")[0]

@@ -29,9 +29,9 @@ POSE_JPG = CONFORMANCE / "tfjs-pose-detection" / "pose.jpg"
 
 
 def machine_devices() -> list[str]:
-    import openvino
+    from posed_openvino.core import shared_core
 
-    return list(openvino.Core().available_devices)
+    return list(shared_core().available_devices)
 
 
 @pytest.fixture(scope="module")

@@ -10,20 +10,11 @@ from posed.backend import ROLE_MAIN, BackendConfig, BackendStatus, Role
 from posed.errors import BackendError, BackendUnavailableError, ModelError
 from posed.tflite_file import corrupt_model_error, is_edgetpu_model, read_model_info
 from posed_openvino.config import OpenVINOConfig
+from posed_openvino.core import INSTALL_HINT, openvino_module, shared_core
 from posed_openvino.devices import availability_notes, check_device
 from posed_openvino.session import OpenVINOSession, openvino_reason
 
 log = logging.getLogger(__name__)
-
-INSTALL_HINT = "pip install 'posed[openvino]'"
-
-
-def _openvino() -> Any:
-    try:
-        import openvino
-    except ImportError as exc:
-        raise BackendUnavailableError(f"OpenVINO is not installed: {INSTALL_HINT}") from exc
-    return openvino
 
 
 class OpenVINOBackend:
@@ -32,8 +23,8 @@ class OpenVINOBackend:
 
     def probe(self) -> BackendStatus:
         try:
-            ov = _openvino()
-            core = ov.Core()
+            ov = openvino_module()
+            core = shared_core()
             devices = tuple(core.available_devices)
         except (BackendUnavailableError, RuntimeError) as exc:
             return BackendStatus(self.name, False, str(exc), fix=INSTALL_HINT)
@@ -61,16 +52,10 @@ class OpenVINOBackend:
                 f"{model_path} is compiled for the Coral Edge TPU; OpenVINO needs the model without "
                 "the _edgetpu suffix"
             )
-        ov = _openvino()
-        core = ov.Core()
+        core = shared_core()
         device = config.device_for(role)
         check_device(device, list(core.available_devices))
-        if config.inference_precision is None:
-            # Applies to the CPU whether chosen directly or by AUTO.
-            core.set_property("CPU", {"INFERENCE_PRECISION_HINT": "f32"})
-        if config.num_threads is not None:
-            core.set_property("CPU", {"INFERENCE_NUM_THREADS": config.num_threads})
-        properties = compile_properties(config)
+        properties = compile_properties(config, device)
         try:
             compiled = core.compile_model(str(model_path), device, properties)
         except RuntimeError as exc:
@@ -87,12 +72,25 @@ class OpenVINOBackend:
         return OpenVINOSession(compiled, info, real, loaded_from_cache=loaded)
 
 
-def compile_properties(config: OpenVINOConfig) -> dict[str, Any]:
-    """The compile_model() properties a config asks for."""
+def compile_properties(config: OpenVINOConfig, device: str) -> dict[str, Any]:
+    """The compile_model() properties a config asks for on `device`.
+
+    Everything goes into the compile call, never onto the shared Core, so that one
+    session's settings cannot leak into another's.
+    """
     properties: dict[str, Any] = {"PERFORMANCE_HINT": config.performance_hint}
     if config.num_streams is not None:
         properties["NUM_STREAMS"] = config.num_streams
-    if config.inference_precision is not None:
+    # Left to itself the CPU picks bf16 where it can, which moves BlazePose landmarks by
+    # pixels; f32 keeps both backends' poses the same unless the user asks otherwise.
+    cpu: dict[str, Any] = {"INFERENCE_PRECISION_HINT": config.inference_precision or "f32"}
+    if config.num_threads is not None:
+        cpu["INFERENCE_NUM_THREADS"] = config.num_threads
+    if device == "CPU":
+        properties.update(cpu)
+    elif device.startswith("AUTO"):
+        properties["DEVICE_PROPERTIES"] = {"CPU": cpu}
+    elif config.inference_precision is not None:
         properties["INFERENCE_PRECISION_HINT"] = config.inference_precision
     if config.cache_dir is not None:
         try:
