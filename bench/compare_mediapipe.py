@@ -24,6 +24,8 @@ two cores each engine uses for its speed.
   - posed: posed.benchmark's per-frame step (estimate, tracking and smoothing on,
     then Pose.to_dict and json.dumps as the MQTT publisher does) with the tflite
     backend (XNNPACK) and the openvino backend (CPU), defaults otherwise.
+--openvino-setting KEY=VALUE adds a key to posed's openvino backend config
+(e.g. inference_precision=bf16 on CPUs with AVX512-BF16 or AMX).
 Workers run round-robin (MediaPipe, posed TFLite, posed OpenVINO for each model),
 --rounds times; each figure is the median over rounds, so load that comes and goes
 on a shared machine hits every engine alike. The load average is printed.
@@ -104,7 +106,7 @@ def mediapipe_worker(model: str, video: Path, seconds: float) -> dict[str, Any]:
 
 
 def posed_worker(
-    backend_name: str, model: str, video: Path, seconds: float, model_dir: Path
+    backend_name: str, model: str, video: Path, seconds: float, model_dir: Path, *, extra: dict[str, str]
 ) -> dict[str, Any]:
     from posed.benchmark.pipeline import FrameStep
     from posed.cli.estimate import backend_settings
@@ -115,7 +117,7 @@ def posed_worker(
 
     frames = _frames(video)
     backend = load_backend(backend_name)
-    config = backend.config_model.model_validate(backend_settings(backend_name, None))
+    config = backend.config_model.model_validate({**backend_settings(backend_name, None), **extra})
     model_config = ModelConfig(name=f"blazepose-{model}")
     with open_estimator(model_config, backend, config, model_dirs=[model_dir]) as estimator:
         step = FrameStep(estimator, backend_name)
@@ -136,6 +138,8 @@ def run_worker(engine: str, model: str, args: argparse.Namespace) -> dict[str, A
     python = str(args.mediapipe_python) if engine == "mediapipe" else sys.executable
     command = [python, __file__, "--worker", engine, "--model", model, "--seconds", str(args.seconds)]
     command += ["--video", str(args.video), "--model-dir", str(args.model_dir)]
+    if engine == "openvino":
+        command += [f"--openvino-setting={setting}" for setting in args.openvino_setting]
     result = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=REPO)
     if result.returncode != 0:
         raise SystemExit(f"{engine} {model} worker failed:\n{result.stderr[-3000:]}")
@@ -193,6 +197,13 @@ def main() -> int:
     parser.add_argument("--model-dir", type=Path, default=SHARED / "models")
     parser.add_argument("--mediapipe-python", type=Path, default=MEDIAPIPE_PYTHON)
     parser.add_argument("--json", action="store_true", help="Also print the figures as one JSON object.")
+    parser.add_argument(
+        "--openvino-setting",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="Extra openvino backend setting, e.g. inference_precision=bf16 (repeatable).",
+    )
     parser.add_argument("--worker", choices=ENGINES, help=argparse.SUPPRESS)
     parser.add_argument("--model", choices=list(COMPLEXITY), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -201,7 +212,8 @@ def main() -> int:
     if args.worker == "mediapipe":
         result = mediapipe_worker(args.model, args.video, args.seconds)
     else:
-        result = posed_worker(args.worker, args.model, args.video, args.seconds, args.model_dir)
+        extra = dict(setting.split("=", 1) for setting in args.openvino_setting)
+        result = posed_worker(args.worker, args.model, args.video, args.seconds, args.model_dir, extra=extra)
     print(json.dumps(result))
     return 0
 
