@@ -21,6 +21,8 @@ from posed.types import ImageArray
 # Both are relative to the shared data directory beside the repository.
 BLAZEPOSE_MEDIA = Path("conformance/tfjs-pose-detection/pose_squats.mp4")
 POSENET_MEDIA = Path("media/vtest.avi")
+# Its own copy of posed.cli.estimate's list: this module must import with NumPy and
+# OpenCV alone, because bench/compare_mediapipe.py loads it in MediaPipe's venv.
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 
 # Enough frames for the replay to look like video, without holding a whole file.
