@@ -53,11 +53,6 @@ ENGINES = ("mediapipe", "tflite", "openvino")
 TARGETS = (("tflite", "full", 1.5), ("openvino", "full", 2.0), ("openvino", "heavy", 3.0))
 
 
-def load_note() -> str:
-    one, five, fifteen = os.getloadavg()
-    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores"
-
-
 def _frames(video: Path) -> list[Any]:
     # posed's own decoding and replay order, for both engines; posed.benchmark.frames
     # needs only NumPy and OpenCV, so it imports in MediaPipe's venv too.
@@ -148,6 +143,8 @@ def run_worker(engine: str, model: str, args: argparse.Namespace) -> dict[str, A
 
 
 def compare(args: argparse.Namespace) -> int:
+    from posed.benchmark.records import load_note  # here: workers in MediaPipe's venv never need it
+
     if not Path(args.mediapipe_python).exists():
         print(f"{args.mediapipe_python} is missing: run `bash bench/setup_mediapipe_env.sh`", file=sys.stderr)
         return 2

@@ -38,16 +38,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from posed.benchmark.records import load_note
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("POSED_SHARED_DIR", REPO.parent / "shared"))
 VIDEO = SHARED / "conformance/tfjs-pose-detection/pose_squats.mp4"
 GROWTH_LIMIT_MB = 5.0
 DEVICE_ID = "soak"
-
-
-def load_note() -> str:
-    one, five, fifteen = os.getloadavg()
-    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores"
 
 
 def write_config(directory: Path, args: argparse.Namespace) -> Path:

@@ -24,16 +24,13 @@ from typing import Any
 
 from memory_floor import measure_floor
 
+from posed.benchmark.records import load_note
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("POSED_SHARED_DIR", REPO.parent / "shared"))
 OVERHEAD_MIN = 0.9
 MEMORY_MAX = 1.25
 STARTUP_MAX_S = {"tflite": 2.0, "openvino": 3.0}
-
-
-def load_note() -> str:
-    one, five, fifteen = os.getloadavg()
-    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores"
 
 
 def run_bench(args: argparse.Namespace) -> list[dict[str, Any]]:
