@@ -98,3 +98,26 @@ def test_watchdog_interval_is_half_of_watchdog_usec(receiver: tuple[socket.socke
         assert notifier.watchdog_interval is None
     with Notifier({**env, "WATCHDOG_USEC": "junk"}) as notifier:
         assert notifier.watchdog_interval is None
+
+
+def test_a_service_manager_that_stops_reading_never_blocks_posed(tmp_path: Path) -> None:
+    # A datagram socket nobody reads fills after ~10 messages; a blocking send would then
+    # hang the main loop and posed would ignore SIGTERM.
+    path = tmp_path / "notify.sock"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as listener:
+        listener.bind(str(path))
+        with Notifier({"NOTIFY_SOCKET": str(path)}) as notifier:
+            started = time.monotonic()
+            results = [notifier.status(f"frame {i}") for i in range(200)]
+            assert time.monotonic() - started < 2.0
+            assert results[0] and not results[-1]  # later messages dropped, not waited for
+            started = time.monotonic()
+            assert not notifier.stopping()  # a state change waits a little, then gives up
+            assert 0.9 <= time.monotonic() - started < 3.0
+            while True:  # the manager catches up: messages flow again
+                try:
+                    listener.recv(4096, socket.MSG_DONTWAIT)
+                except BlockingIOError:
+                    break
+            assert notifier.ready()
+            assert listener.recv(4096) == b"READY=1"

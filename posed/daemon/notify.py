@@ -17,6 +17,9 @@ from typing import Self
 
 log = logging.getLogger(__name__)
 
+# How long a state change (READY, RELOADING, STOPPING) waits for room in a full queue.
+STATE_PATIENCE = 1.0
+
 
 class Notifier:
     """Sends service state to systemd; does nothing when not started by systemd.
@@ -33,7 +36,11 @@ class Notifier:
         self._socket: socket.socket | None = None
         self._warned = False
         if self._address is not None:
-            self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
+            # Non-blocking: a service manager that stops reading (its queue holds only ~10
+            # datagrams) must never stall the main loop, or SIGTERM would go unanswered.
+            self._socket = socket.socket(
+                socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC | socket.SOCK_NONBLOCK
+            )
 
     @property
     def enabled(self) -> bool:
@@ -44,30 +51,45 @@ class Notifier:
         """Seconds between WATCHDOG=1 pings (half of WATCHDOG_USEC), or None when off."""
         return self._watchdog_interval if self.enabled else None
 
-    def send(self, *fields: str) -> bool:
-        """Send one message; False when systemd is absent or the send failed."""
+    def send(self, *fields: str, patience: float = 0.0) -> bool:
+        """Send one message; False when systemd is absent, not reading, or the send failed.
+
+        With `patience`, a full queue is retried for up to that many seconds: worth it for
+        state changes, not for STATUS or WATCHDOG, which the next message supersedes.
+        """
         if self._socket is None or self._address is None:
             return False
-        try:
-            self._socket.sendto("\n".join(fields).encode(), self._address)
-        except OSError as exc:
-            # The service manager going away must not stop the daemon; say it once.
-            if not self._warned:
-                log.warning("cannot notify systemd at %s: %s", self._where, exc)
-                self._warned = True
-            return False
-        return True
+        payload = "\n".join(fields).encode()
+        deadline = time.monotonic() + patience
+        while True:
+            try:
+                self._socket.sendto(payload, self._address)
+                return True
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    self._warn_once("its queue is full (is the service manager reading?)")
+                    return False
+                time.sleep(0.01)
+            except OSError as exc:
+                # The service manager going away must not stop the daemon; say it once.
+                self._warn_once(str(exc))
+                return False
+
+    def _warn_once(self, reason: str) -> None:
+        if not self._warned:
+            log.warning("cannot notify systemd at %s: %s", self._where, reason)
+            self._warned = True
 
     def ready(self, status: str | None = None) -> bool:
-        return self.send("READY=1", *_status(status))
+        return self.send("READY=1", *_status(status), patience=STATE_PATIENCE)
 
     def reloading(self, status: str | None = None) -> bool:
         # systemd matches a reload to its READY=1 by this timestamp (CLOCK_MONOTONIC, µs).
         stamp = time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000
-        return self.send("RELOADING=1", f"MONOTONIC_USEC={stamp}", *_status(status))
+        return self.send("RELOADING=1", f"MONOTONIC_USEC={stamp}", *_status(status), patience=STATE_PATIENCE)
 
     def stopping(self, status: str | None = None) -> bool:
-        return self.send("STOPPING=1", *_status(status))
+        return self.send("STOPPING=1", *_status(status), patience=STATE_PATIENCE)
 
     def status(self, text: str) -> bool:
         return self.send(*_status(text))
