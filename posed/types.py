@@ -47,27 +47,41 @@ class Pose:
 
     def to_dict(self, *, ndigits: int = 2) -> dict[str, Any]:
         """The documented JSON form shared by `posed estimate` and MQTT."""
-        kps = self.keypoints.tolist()
-        keypoints: list[dict[str, Any]] = []
-        for i, (name, (x, y, s)) in enumerate(zip(self.names, kps, strict=True)):
-            kp: dict[str, Any] = {
-                "name": name,
-                "x": round(x, ndigits),
-                "y": round(y, ndigits),
-                "score": round(s, 4),
-            }
-            if self.z is not None:
-                kp["z"] = round(float(self.z[i]), ndigits)
-            keypoints.append(kp)
+        # Rounded in one NumPy pass per array. For float32 values this equals
+        # Python's round(): scaling a 24-bit mantissa by 10**4 or less is exact in
+        # float64, so rint rounds the exact value half-to-even, as round() does.
+        keypoints = self.keypoints
+        columns = 4 if self.z is not None else 3
+        table = np.empty((keypoints.shape[0], columns), dtype=np.float64)
+        # Widen first: rounding a float32 array would scale it in float32.
+        table[:, :3] = keypoints
+        if self.z is not None:
+            table[:, 3] = self.z
+        np.round(table[:, :2], ndigits, out=table[:, :2])
+        np.round(table[:, 2], 4, out=table[:, 2])
+        if self.z is not None:
+            np.round(table[:, 3], ndigits, out=table[:, 3])
+        rows = table.tolist()
+        if self.z is None:
+            points = [
+                {"name": name, "x": x, "y": y, "score": s}
+                for name, (x, y, s) in zip(self.names, rows, strict=True)
+            ]
+        else:
+            points = [
+                {"name": name, "x": x, "y": y, "score": s, "z": z}
+                for name, (x, y, s, z) in zip(self.names, rows, strict=True)
+            ]
         out: dict[str, Any] = {
             "score": round(self.score, 4),
             "box": [round(v, ndigits) for v in self.box],
-            "keypoints": keypoints,
+            "keypoints": points,
         }
         if self.keypoints3d is not None:
+            world = np.round(self.keypoints3d.astype(np.float64), 4).tolist()
             out["keypoints3d"] = [
-                {"name": name, "x": round(x, 4), "y": round(y, 4), "z": round(z, 4)}
-                for name, (x, y, z) in zip(self.names, self.keypoints3d.tolist(), strict=True)
+                {"name": name, "x": x, "y": y, "z": z}
+                for name, (x, y, z) in zip(self.names, world, strict=True)
             ]
         return out
 

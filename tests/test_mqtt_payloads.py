@@ -86,6 +86,38 @@ def test_full_poses_payload_is_posed_estimates_format() -> None:
     assert set(keypoint) == {"name", "x", "y", "score", "z"}
 
 
+def test_pose_to_dict_rounds_exactly_like_python_round() -> None:
+    # to_dict rounds whole arrays with NumPy; the JSON must be what round() gives,
+    # including values that sit on a rounding boundary.
+    rng = np.random.default_rng(3)
+    count = len(COCO_17)
+    keypoints = np.empty((count, 3), dtype=np.float32)
+    keypoints[:, 0] = rng.uniform(-50, 2000, count)
+    keypoints[:, 1] = np.arange(count) / 200 + 0.005  # 0.005, 0.01, ... 0.085: halfway cases
+    keypoints[:, 2] = rng.random(count) / 1000 + np.float32(0.00005)
+    z = (rng.standard_normal(count) * 300).astype(np.float32)
+    world = rng.standard_normal((count, 3)).astype(np.float32)
+    pose = Pose(0.123456, keypoints, COCO_17, (1.005, 2.675, 3.0, 4.0), z=z, keypoints3d=world)
+    doc = pose.to_dict()
+    for name, (x, y, s), depth, kp in zip(
+        COCO_17, keypoints.tolist(), z.tolist(), doc["keypoints"], strict=True
+    ):
+        assert kp == {
+            "name": name,
+            "x": round(x, 2),
+            "y": round(y, 2),
+            "score": round(s, 4),
+            "z": round(depth, 2),
+        }
+    for name, (x, y, d), kp in zip(COCO_17, world.tolist(), doc["keypoints3d"], strict=True):
+        assert kp == {"name": name, "x": round(x, 4), "y": round(y, 4), "z": round(d, 4)}
+    assert doc["score"] == 0.1235 and doc["box"] == [1.0, 2.67, 3.0, 4.0]
+    assert list(doc["keypoints"][0]) == ["name", "x", "y", "score", "z"]
+    flat = Pose(0.5, keypoints, COCO_17, (0.0, 0.0, 1.0, 1.0)).to_dict(ndigits=1)
+    assert [kp["x"] for kp in flat["keypoints"]] == [round(x, 1) for x in keypoints[:, 0].tolist()]
+    assert "z" not in flat["keypoints"][0] and "keypoints3d" not in flat
+
+
 def test_compact_poses_payload_uses_arrays_and_a_named_keypoint_order() -> None:
     doc, poses = _poses_doc("compact")
     full, _ = _poses_doc("full")
