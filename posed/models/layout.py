@@ -11,12 +11,11 @@ from dataclasses import dataclass
 from typing import Literal
 
 from posed.errors import ModelError
-from posed.tflite_file import ModelInfo
+from posed.tflite_file import EDGETPU_CUSTOM_OP, ModelInfo
 
 LayoutKind = Literal["blazepose-landmarks", "blazepose-detector", "posenet-coral", "posenet-tflite"]
-EDGETPU_OP = "edgetpu-custom-op"
 POSENET_DECODER_OP = "PosenetDecoderOp"
-RUNNABLE_CUSTOM_OPS = frozenset({EDGETPU_OP})
+RUNNABLE_CUSTOM_OPS = frozenset({EDGETPU_CUSTOM_OP})
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +63,7 @@ def detect_layout(info: ModelInfo) -> Layout:
         raise ModelError(f"{where}: expected one image input [1, H, W, 3], found {seen}")
     image = info.inputs[0]
     size = (image.shape[1], image.shape[2])
-    edgetpu = EDGETPU_OP in info.custom_ops
+    edgetpu = EDGETPU_CUSTOM_OP in info.custom_ops
     shapes = {t.shape for t in info.outputs}
     if (1, 195) in shapes:
         return Layout("blazepose-landmarks", size, image.dtype, edgetpu)

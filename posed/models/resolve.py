@@ -108,22 +108,23 @@ def _missing_message(name: str, filename: str, model_dirs: Sequence[Path]) -> st
 
 
 def resolve_path(path: Path, detector_path: Path | None, model_dirs: Sequence[Path]) -> ResolvedModel:
-    info = read_model_info(path)
-    out_shapes = [spec.shape for spec in info.outputs]
-    if (1, 195) in out_shapes:
-        detector = detector_path or _first_existing("pose_detection.tflite", [path.parent, *model_dirs])
-        if detector is None:
-            raise ModelNotFoundError(
-                f"{path} is a BlazePose landmark model; it also needs pose_detection.tflite "
-                "beside it, in a model directory, or as model.detector_path"
-            )
-        return ResolvedModel(path.stem, "blazepose", {"detector": detector, "landmarks": path})
-    if len(info.outputs) in (3, 4) and all(len(s) == 4 for s in out_shapes):
+    from posed.models.layout import detect_layout
+
+    layout = detect_layout(read_model_info(path))  # says why when posed cannot use the file
+    if layout.kind == "blazepose-detector":
+        raise ModelError(
+            f"{path} is the BlazePose person detector; give the landmark model as model.path "
+            "(and this file as model.detector_path)"
+        )
+    if layout.family == "posenet":
         return ResolvedModel(path.stem, "posenet", {"main": path})
-    raise ModelError(
-        f"{path} is neither a BlazePose landmark model nor a PoseNet model: outputs "
-        f"{[(s.name, s.shape) for s in info.outputs]}"
-    )
+    detector = detector_path or _first_existing("pose_detection.tflite", [path.parent, *model_dirs])
+    if detector is None:
+        raise ModelNotFoundError(
+            f"{path} is a BlazePose landmark model; it also needs pose_detection.tflite "
+            "beside it, in a model directory, or as model.detector_path"
+        )
+    return ResolvedModel(path.stem, "blazepose", {"detector": detector, "landmarks": path})
 
 
 def _first_existing(filename: str, dirs: Iterable[Path]) -> Path | None:
