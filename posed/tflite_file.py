@@ -89,6 +89,24 @@ def read_model_info(path: Path) -> ModelInfo:
 EDGETPU_CUSTOM_OP = "edgetpu-custom-op"
 
 
+def unpack_model(data: bytes, source: Path | str) -> Any:
+    """The whole model as schema objects (ModelT), for rewriting it; ModelError if corrupt."""
+    try:
+        return schema().ModelT.InitFromPackedBuf(data, 0)
+    except Exception as exc:  # the flatbuffer decoder raises bare IndexError/struct.error
+        detail = f"its flatbuffer cannot be decoded ({type(exc).__name__})"
+        raise corrupt_model_error(Path(source), detail) from exc
+
+
+def pack_model(model: Any, size_hint: int) -> bytes:
+    """Serialise schema objects back into a .tflite flatbuffer."""
+    import flatbuffers  # type: ignore[import-untyped]
+
+    builder = flatbuffers.Builder(size_hint + 4096)
+    builder.Finish(model.Pack(builder), file_identifier=TFLITE_IDENTIFIER)
+    return bytes(builder.Output())
+
+
 def corrupt_model_error(path: Path, detail: str) -> ModelError:
     """The one wording every backend uses for a model file that cannot be loaded."""
     size = _size_text(path)

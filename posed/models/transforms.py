@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Sequence
-from importlib import import_module
 from pathlib import Path
 from typing import Any
 
 from posed.errors import ModelError
 from posed.models.layout import POSENET_DECODER_OP
-from posed.tflite_file import TFLITE_IDENTIFIER, check_header, schema
+from posed.tflite_file import check_header, pack_model, unpack_model
 
 Transform = Callable[[Path, Path], None]
 
@@ -38,10 +37,7 @@ def posenet_quantfix(src: Path, dest: Path) -> None:
 
 def strip_posenet_decoder(src: Path, dest: Path) -> None:
     data = check_header(src)
-    try:
-        model: Any = schema().ModelT.InitFromPackedBuf(data, 0)
-    except Exception as exc:  # the flatbuffer decoder raises bare IndexError/struct.error
-        raise ModelError(f"{src} is truncated or corrupt ({type(exc).__name__})") from exc
+    model: Any = unpack_model(data, src)
     codes = model.operatorCodes or []
     decoder_codes = {i for i, code in enumerate(codes) if _text(code.customCode) == POSENET_DECODER_OP}
     if not decoder_codes:
@@ -60,10 +56,7 @@ def strip_posenet_decoder(src: Path, dest: Path) -> None:
     _drop_opcodes(model, decoder_codes)
     # Signatures name the decoder's outputs, which no longer exist; posed reads the graph outputs.
     model.signatureDefs = None
-    flatbuffers: Any = import_module("flatbuffers")
-    builder = flatbuffers.Builder(len(data) + 4096)
-    builder.Finish(model.Pack(builder), file_identifier=TFLITE_IDENTIFIER)
-    dest.write_bytes(bytes(builder.Output()))
+    dest.write_bytes(pack_model(model, len(data)))
 
 
 def _drop_opcodes(model: Any, dropped: set[int]) -> None:

@@ -23,7 +23,7 @@ from typing import Any
 
 from posed.backend import TensorSpec
 from posed.errors import ModelError
-from posed.tflite_file import TFLITE_IDENTIFIER, check_header, read_model_info, schema
+from posed.tflite_file import check_header, pack_model, read_model_info, unpack_model
 
 log = logging.getLogger(__name__)
 
@@ -73,11 +73,7 @@ def corrected_name(original: Path, original_sha256: str) -> str:
 
 def corrected_bytes(data: bytes, source: str = "model") -> bytes:
     """The flatbuffer `data` with the two output quantizations rewritten."""
-    sch = schema()
-    try:
-        model: Any = sch.ModelT.InitFromPackedBuf(data, 0)
-    except Exception as exc:  # the flatbuffer decoder raises bare IndexError/struct.error
-        raise ModelError(f"{source} is truncated or corrupt ({type(exc).__name__}): re-fetch it") from exc
+    model: Any = unpack_model(data, source)
     graph = model.subgraphs[0]
     fixed = set()
     for index in graph.outputs:
@@ -88,11 +84,7 @@ def corrected_bytes(data: bytes, source: str = "model") -> bytes:
             fixed.add(name)
     if fixed != set(CORRECT_SCALES):
         raise ModelError(f"{source} has no {HEATMAPS}/{SHORT_OFFSETS} outputs to correct")
-    import flatbuffers  # type: ignore[import-untyped]
-
-    builder = flatbuffers.Builder(len(data) + 4096)
-    builder.Finish(model.Pack(builder), file_identifier=TFLITE_IDENTIFIER)
-    return bytes(builder.Output())
+    return pack_model(model, len(data))
 
 
 def _set_quantization(quant: Any, scale: float) -> None:
