@@ -15,6 +15,7 @@ import threading
 from typing import Any
 
 from posed.errors import BackendUnavailableError
+from posed_openvino.cpu_isa import cap_isa_below_unusable_amx
 
 INSTALL_HINT = "pip install 'posed[openvino]'"
 
@@ -35,5 +36,7 @@ def shared_core() -> Any:
     global _core
     with _lock:
         if _core is None:
-            _core = openvino_module().Core()
+            ov = openvino_module()
+            cap_isa_below_unusable_amx()
+            _core = ov.Core()
         return _core
