@@ -14,6 +14,8 @@ returns an object with this shape:
     open_session(path, config, role=...) -> InferenceSession
 
 Sessions are not thread-safe: one owner calls run() and closes the session.
+A session may also offer start()/wait() (OverlappingSession), which lets posed
+decode one frame while the next is inferred.
 `posed.testing.backend_conformance` checks a backend against this contract.
 """
 
@@ -105,6 +107,28 @@ class InferenceSession(Protocol):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None: ...
+
+
+# Runs an overlapping session may have started and not yet waited for.
+MAX_IN_FLIGHT = 2
+
+
+@runtime_checkable
+class OverlappingSession(InferenceSession, Protocol):
+    """Optional: a session that runs the model while its caller works on the last outputs.
+
+    start() copies the inputs and begins a run, returning at once; wait() blocks
+    until the oldest started run ends and returns its outputs, valid until the
+    next start() or run(). At most MAX_IN_FLIGHT runs are started and not waited
+    for; run() needs none in flight. Exceeding either raises BackendError.
+    """
+
+    @property
+    def in_flight(self) -> int: ...
+
+    def start(self, *inputs: npt.NDArray[np.generic]) -> None: ...
+
+    def wait(self) -> tuple[npt.NDArray[np.generic], ...]: ...
 
 
 class Backend(Protocol):

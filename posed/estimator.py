@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol, Self, runtime_checkable
 
 from posed.backend import Backend, BackendConfig
 from posed.config.schema import ModelConfig
@@ -47,6 +47,24 @@ class PoseEstimator(Protocol):
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None: ...
+
+
+@runtime_checkable
+class OverlappingEstimator(PoseEstimator, Protocol):
+    """Optional: an estimator that can infer one image while the previous one is decoded.
+
+    submit() prepares an image and starts its inference; collect() returns the
+    poses of the oldest submitted image. posed.overlap.EstimationLoop drives it.
+    """
+
+    @property
+    def can_overlap(self) -> bool:
+        """True when the backend session can run in the background (posed.backend.OverlappingSession)."""
+        ...
+
+    def submit(self, image: ImageArray, timestamp: float | None = None) -> None: ...
+
+    def collect(self) -> list[Pose]: ...
 
 
 def open_estimator(

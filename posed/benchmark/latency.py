@@ -70,10 +70,12 @@ def measure_latency(
         camera.start()
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
-            frame = camera.latest(timeout=1.0)
-            if frame is None:
-                continue
-            step(frame)
-            latencies.append((time.monotonic() - frame.monotonic) * 1000.0)
+            # As the daemon's worker: with a frame in flight, only a waiting frame overlaps.
+            frame = camera.latest(timeout=0.0 if step.pending else 1.0)
+            finished = step.flush() if frame is None else step.push(frame)
+            done = time.monotonic()
+            latencies.extend((done - item.monotonic) * 1000.0 for item, _ in finished)
+        for item, _ in step.flush():
+            latencies.append((time.monotonic() - item.monotonic) * 1000.0)
         counters = camera.counters()
     return LatencyResult(latencies, counters.captured, counters.dropped, camera_fps)

@@ -1,7 +1,8 @@
 """The whole per-frame path, and its throughput on frames held in memory.
 
 One step is what the daemon's worker and publisher do for each camera frame:
-estimate (pre-processing, inference, decoding, tracking, smoothing), then build
+estimate through the worker's EstimationLoop (pre-processing, inference,
+decoding, tracking, smoothing; overlapped where the backend can), then build
 and encode the MQTT pose document with posed.mqtt.payloads, as the publisher
 does. Only the hand-over to the outbox and the network send are left out: they
 run on the MQTT client's own thread.
@@ -15,42 +16,62 @@ from collections.abc import Sequence
 from posed.benchmark.frames import replay_order
 from posed.estimator import PoseEstimator
 from posed.mqtt import payloads
+from posed.overlap import Estimated, EstimationLoop
 from posed.types import Frame, ImageArray
 
 WARMUP_FRAMES = 5
 
 
 class FrameStep:
-    """Frame in, encoded MQTT payload out, as the daemon does it."""
+    """Frames in, encoded MQTT payloads out, through the daemon's own EstimationLoop.
+
+    With an estimator that overlaps (PoseNet on OpenVINO), a pushed frame may come
+    back only with the next push or a flush(), as in the daemon's worker.
+    """
 
     def __init__(
         self, estimator: PoseEstimator, backend: str, device_id: str = "bench", camera: str = "bench"
     ) -> None:
-        self._estimator = estimator
+        self._loop = EstimationLoop(estimator)
+        self._model = estimator.model_name
         self._backend = backend
         self._device_id = device_id
         self._camera = camera
-        self.people = 0  # poses found in the last frame
+        self.people = 0  # poses found in the last finished frame
+
+    @property
+    def pending(self) -> int:
+        return self._loop.pending
+
+    def push(self, frame: Frame) -> list[tuple[Frame, bytes]]:
+        """Hand a frame over; the frames finished meanwhile, each with its payload."""
+        return [self._encode(item) for item in self._loop.push(frame)]
+
+    def flush(self) -> list[tuple[Frame, bytes]]:
+        return [self._encode(item) for item in self._loop.flush()]
 
     def __call__(self, frame: Frame) -> bytes:
-        started = time.monotonic()
-        poses = self._estimator.estimate(frame.image, frame.monotonic)
-        inference_ms = (time.monotonic() - started) * 1000.0
-        self.people = len(poses)
+        """One frame from start to finish."""
+        finished = self.push(frame) + self.flush()
+        return finished[-1][1]
+
+    def _encode(self, item: Estimated) -> tuple[Frame, bytes]:
+        frame = item.frame
+        self.people = len(item.poses)
         document = payloads.poses(
             device_id=self._device_id,
             camera=self._camera,
             frame_number=frame.number,
             captured_at=frame.wall,
             latency_ms=(time.time() - frame.wall) * 1000.0,
-            inference_ms=inference_ms,
-            model=self._estimator.model_name,
+            inference_ms=item.estimate_ms,
+            model=self._model,
             backend=self._backend,
             width=frame.width,
             height=frame.height,
-            people=poses,
+            people=item.poses,
         )
-        return payloads.encode(document)
+        return frame, payloads.encode(document)
 
 
 class PipelineTimer:
@@ -69,21 +90,24 @@ class PipelineTimer:
         self.seconds = 0.0
         for _ in range(WARMUP_FRAMES):
             self._next()
+        self._step.flush()
 
-    def _next(self) -> None:
+    def _next(self) -> int:
         image = self._images[next(self._order)]
-        self._step(Frame(image, self._number, time.monotonic(), time.time()))
+        finished = self._step.push(Frame(image, self._number, time.monotonic(), time.time()))
         self._number += 1
+        return len(finished)
 
     def run_for(self, seconds: float) -> None:
+        """Feed frames for `seconds`, then finish those in flight; only finished frames count."""
         start = time.perf_counter()
         deadline = start + seconds
         while True:
-            self._next()
-            self.frames += 1
+            self.frames += self._next()
             now = time.perf_counter()
             if now >= deadline:
-                self.seconds += now - start
+                self.frames += len(self._step.flush())
+                self.seconds += time.perf_counter() - start
                 return
 
     @property

@@ -8,14 +8,16 @@ and the estimator passes to the hung thread, which closes it if it ever returns.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from posed.cameras import EndOfStream
 from posed.estimator import PoseEstimator
+from posed.overlap import Estimated, EstimationLoop
 from posed.stats import RollingWindow
 from posed.types import Frame, Pose
 
@@ -129,36 +131,54 @@ class Worker:
 
     def _loop(self) -> None:
         clock = time.monotonic
-        while not self._stop.is_set():
+        frames = EstimationLoop(self.estimator)
+        # Orphaned: the supervisor gave up on this thread and a new worker owns the camera.
+        while not self._stop.is_set() and not self._orphaned:
             self.last_beat = clock()
             try:
-                frame = self.camera.latest(FRAME_WAIT)
+                # With a frame in flight, only a frame already waiting is worth overlapping.
+                frame = self.camera.latest(0.0 if frames.pending else FRAME_WAIT)
             except EndOfStream:
+                self._publish(self._timed(frames.flush))
                 log.info("camera %s: end of stream", self.name)
                 self.end_of_stream = True
                 return
             if frame is None:
+                if frames.pending:
+                    self._publish(self._timed(frames.flush))
                 continue
             if self._reset_requested:
                 self._reset_requested = False
+                self._publish(self._timed(frames.flush))
                 self.estimator.reset()
-            started = clock()
-            self._busy_since = started
-            poses = self.estimator.estimate(frame.image, frame.monotonic)
+            self._publish(self._timed(functools.partial(frames.push, frame)))
+        if not self._orphaned:
+            self._publish(self._timed(frames.flush))
+
+    def _timed(self, work: Callable[[], list[Estimated]]) -> list[Estimated]:
+        """Run estimator work, exposing how long it has been running to the hang watchdog."""
+        self._busy_since = time.monotonic()
+        try:
+            return work()
+        finally:
             self._busy_since = None
+
+    def _publish(self, done: list[Estimated]) -> None:
+        clock = time.monotonic
+        for item in done:
             if self._orphaned:
-                return  # the supervisor gave up on this thread; a new worker owns the camera
-            inference_ms = (clock() - started) * 1000.0
+                return
+            frame = item.frame
             self._sink.publish_poses(
                 self.name,
                 frame,
-                poses,
-                inference_ms=inference_ms,
+                item.poses,
+                inference_ms=item.estimate_ms,
                 width=frame.width,
                 height=frame.height,
             )
             self.latency_ms.add((clock() - frame.monotonic) * 1000.0)
-            self.inference_ms.add(inference_ms)
-            self.people = len(poses)
+            self.inference_ms.add(item.estimate_ms)
+            self.people = len(item.poses)
             self.processed += 1
             self.last_beat = clock()

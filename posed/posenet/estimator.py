@@ -8,13 +8,22 @@ the input image happen here, the same for every backend.
 from __future__ import annotations
 
 import logging
+from collections import deque
 from pathlib import Path
 from types import TracebackType
 from typing import Self
 
 import numpy as np
+import numpy.typing as npt
 
-from posed.backend import ROLE_MAIN, Backend, BackendConfig, InferenceSession, TensorSpec
+from posed.backend import (
+    ROLE_MAIN,
+    Backend,
+    BackendConfig,
+    InferenceSession,
+    OverlappingSession,
+    TensorSpec,
+)
 from posed.config.schema import PoseNetOptions
 from posed.errors import ClosedError, ModelError
 from posed.keypoints import COCO_17
@@ -32,7 +41,11 @@ log = logging.getLogger(__name__)
 
 
 class PoseNetEstimator:
-    """Owns one inference session; closes it on close() or when the context ends."""
+    """Owns one inference session; closes it on close() or when the context ends.
+
+    Frames are independent, so with an overlapping session (OpenVINO) the next
+    frame can be inferred while this one is decoded: submit() and collect().
+    """
 
     def __init__(
         self,
@@ -55,6 +68,7 @@ class PoseNetEstimator:
         if missing:
             raise ModelError(f"the {session.device} session of {name} has no output(s) {', '.join(missing)}")
         self._index = {name: position[name] for name in wanted}
+        self._submitted: deque[tuple[int, int]] = deque()  # (width, height) of images in flight
 
     @classmethod
     def open(
@@ -109,7 +123,9 @@ class PoseNetEstimator:
 
     def infer(self, image: ImageArray) -> PoseNetMaps:
         """Run the model on `image` and load its outputs into the decoder's maps."""
-        raw = self._live_session().run(self._inputs(image))
+        return self._load_maps(self._live_session().run(self._inputs(image)))
+
+    def _load_maps(self, raw: tuple[npt.NDArray[np.generic], ...]) -> PoseNetMaps:
         maps, layout, quant = self._maps, self.layout, self._quant
         maps.set_heatmaps(raw[self._index[layout.heatmaps]], quant[layout.heatmaps])
         maps.set_short_offsets(raw[self._index[layout.short_offsets]], quant[layout.short_offsets])
@@ -142,6 +158,27 @@ class PoseNetEstimator:
         height, width = int(image.shape[0]), int(image.shape[1])
         return self.to_image(decoded, width, height)
 
+    @property
+    def can_overlap(self) -> bool:
+        return isinstance(self._live_session(), OverlappingSession)
+
+    def submit(self, image: ImageArray, timestamp: float | None = None) -> None:
+        """Start inferring `image`; collect() returns its poses. PoseNet ignores `timestamp`."""
+        session = self._live_session()
+        if not isinstance(session, OverlappingSession):
+            raise TypeError(f"the {session.device} session of {self._name} cannot overlap; use estimate()")
+        session.start(self._inputs(image))
+        self._submitted.append((int(image.shape[1]), int(image.shape[0])))
+
+    def collect(self) -> list[Pose]:
+        """Poses of the oldest submitted image, in its pixels."""
+        session = self._live_session()
+        if not isinstance(session, OverlappingSession) or not self._submitted:
+            raise RuntimeError(f"collect() without a submitted image ({self._name})")
+        width, height = self._submitted.popleft()
+        maps = self._load_maps(session.wait())
+        return self.to_image(self.decode(maps), width, height)
+
     def to_image(self, decoded: DecodedPoses, width: int, height: int) -> list[Pose]:
         """Scale model-input pixels to the image's, per axis, and flip if asked."""
         scale = np.array(
@@ -163,6 +200,7 @@ class PoseNetEstimator:
         if self._session is not None:
             self._session.close()
             self._session = None
+            self._submitted.clear()
 
     def _live_session(self) -> InferenceSession:
         if self._session is None:

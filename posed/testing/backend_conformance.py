@@ -17,7 +17,8 @@ directly, or subclass `BackendConformance` in a pytest module:
 What is checked, per model: the session's tensor specs match the file; outputs have the
 declared shapes and dtypes and agree with a LiteRT reference run within a `Tolerance`;
 repeated runs give the same outputs, also while the caller still holds the previous
-ones; wrong inputs raise BackendError; a closed session raises ClosedError; and
+ones; sessions that overlap runs (start()/wait()) give each run its own outputs;
+wrong inputs raise BackendError; a closed session raises ClosedError; and
 missing, empty, truncated or damaged model files raise ModelError naming the file.
 """
 
@@ -345,6 +346,27 @@ class BackendConformance:
         check_context_manager(self._backend, self._config, case)
         session = self._backend.open_session(case.path, self._config, role=case.role)
         check_closed(session, model_inputs(session.inputs, float_range=case.float_range))
+
+    def test_overlapping_runs_match_run(self) -> None:
+        import pytest
+
+        from posed.backend import OverlappingSession
+        from posed.testing.overlap_conformance import check_overlap, exactly_equal
+
+        overlapping = [each for each in self._each() if isinstance(each[1], OverlappingSession)]
+        if not overlapping:
+            pytest.skip("this backend's sessions have no start()/wait()")
+        tolerances = self.repeat_tolerances
+        for _, session, inputs, other in overlapping:
+            assert isinstance(session, OverlappingSession)
+
+            def agree(expected: Arrays, actual: Arrays, session: InferenceSession = session) -> None:
+                if tolerances is None:
+                    exactly_equal(expected, actual)
+                else:
+                    check_agreement(session, expected, actual, tolerances)
+
+            check_overlap(session, inputs, other, agree)
 
     def test_corrupt_model_raises_model_error(self, tmp_path: Path) -> None:
         check_corrupt_models(self._backend, self._config, self.cases[0].path, tmp_path)
