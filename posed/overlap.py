@@ -50,10 +50,10 @@ class EstimationLoop:
         started = time.monotonic()
         estimator = self.estimator
         if not self.overlapping:
-            poses = estimator.estimate(frame.image, frame.monotonic)
+            poses = estimator.estimate(frame.image, frame.tracking_time)
             return [Estimated(frame, poses, (time.monotonic() - started) * 1000.0)]
         assert isinstance(estimator, OverlappingEstimator)
-        estimator.submit(frame.image, frame.monotonic)
+        estimator.submit(frame.image, frame.tracking_time)
         self._in_flight.append((frame, started))
         if len(self._in_flight) < MAX_IN_FLIGHT:
             return []

@@ -20,6 +20,14 @@ class Frame:
     number: int
     monotonic: float  # time.monotonic() at capture, seconds
     wall: float  # time.time() at capture, seconds since the epoch
+    # Seconds into a recording played faster than real time (a video with realtime: false):
+    # tracking and smoothing must see the recording's own clock, not the read time.
+    media_time: float | None = None
+
+    @property
+    def tracking_time(self) -> float:
+        """The timestamp an estimator tracks and smooths on."""
+        return self.monotonic if self.media_time is None else self.media_time
 
     @property
     def width(self) -> int:

@@ -98,6 +98,36 @@ def test_video_loop_restarts_at_the_end(shared: Path) -> None:
     np.testing.assert_array_equal(looped.image, first)
 
 
+def test_lossless_video_frames_carry_the_recordings_clock(shared: Path) -> None:
+    """Read faster than real time, frames keep the file's own timestamps for tracking,
+    the same `posed estimate` uses, and the clock keeps rising across a loop."""
+    from posed.cli.estimate import video_frames
+
+    file_stamps = [stamp for _, stamp, _ in video_frames(SQUATS, None)]
+    assert len(file_stamps) == SQUATS_FRAMES
+    config = camera_config(type="video", path=str(SQUATS), loop=True)
+    with open_camera("squats", config) as cam:
+        cam.start()
+        frames = [cam.latest(10.0) for _ in range(SQUATS_FRAMES + 3)]
+    stamps = [f.media_time for f in frames if f is not None]
+    assert len(stamps) == SQUATS_FRAMES + 3
+    assert stamps[:SQUATS_FRAMES] == pytest.approx(file_stamps, abs=1e-6)
+    step = file_stamps[1] - file_stamps[0]
+    assert step == pytest.approx(0.2, abs=1e-3)  # 5 fps
+    # After the loop: one frame step on from the last frame, then the file's spacing again.
+    assert stamps[SQUATS_FRAMES] == pytest.approx(file_stamps[-1] + step, abs=1e-6)
+    assert np.diff(stamps[SQUATS_FRAMES:]) == pytest.approx([step, step], abs=1e-6)
+    assert all(f is not None and f.tracking_time == f.media_time for f in frames)
+
+
+def test_realtime_video_frames_are_stamped_when_read(shared: Path) -> None:
+    with open_camera("street", camera_config(type="video", path=str(VTEST), realtime=True)) as cam:
+        cam.start()
+        frame = cam.latest(5.0)
+    assert frame is not None and frame.media_time is None
+    assert frame.tracking_time == frame.monotonic
+
+
 def test_video_resized_when_width_given(shared: Path) -> None:
     config = camera_config(type="video", path=str(VTEST), width=384)
     with open_camera("street", config) as cam:

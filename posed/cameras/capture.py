@@ -23,7 +23,7 @@ from typing import Literal, Self
 
 from posed.cameras.config import CameraCommon
 from posed.cameras.slot import FrameSlot
-from posed.cameras.source import EndOfStream, Source
+from posed.cameras.source import EndOfStream, Source, TimedSource
 from posed.errors import CameraError, ClosedError
 from posed.types import Frame
 
@@ -195,6 +195,7 @@ class Camera:
         source = self._source
         interval = source.interval
         lossless = source.lossless
+        timed = source if isinstance(source, TimedSource) else None
         due = 0.0
         while not self._stop.is_set():
             image = source.read()
@@ -205,7 +206,8 @@ class Camera:
                 elif due > now and self._stop.wait(due - now):
                     return
                 due += interval
-            frame = Frame(image, self._next_number, time.monotonic(), time.time())
+            media_time = timed.media_time if timed is not None else None
+            frame = Frame(image, self._next_number, time.monotonic(), time.time(), media_time)
             self._next_number += 1
             with self._count_lock:
                 self._captured += 1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from posed.types import ImageArray
 
@@ -52,4 +52,15 @@ class Source(Protocol):
 
     def close(self) -> None:
         """Release the device. Idempotent; never raises."""
+        ...
+
+
+@runtime_checkable
+class TimedSource(Source, Protocol):
+    """A source that knows when, in its own recording, each frame was taken."""
+
+    @property
+    def media_time(self) -> float | None:
+        """Seconds into the recording of the frame `read()` returned last, rising across loops;
+        None when frames should be stamped with the read time (played in real time)."""
         ...

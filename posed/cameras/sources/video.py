@@ -28,6 +28,9 @@ class VideoSource:
         self._to_rgb = ToRgb(width=config.width, height=config.height)
         self._interval: float | None = None
         self._frames_this_pass = 0
+        self._media_time: float | None = None
+        self._pass_offset = 0.0  # media time at which the current pass through the file starts
+        self._frame_step = 0.0  # one frame's duration, to continue the clock across a loop
 
     @property
     def description(self) -> str:
@@ -41,10 +44,16 @@ class VideoSource:
     def lossless(self) -> bool:
         return not self._config.realtime
 
+    @property
+    def media_time(self) -> float | None:
+        return None if self._config.realtime else self._media_time
+
     def open(self) -> None:
         self.close()
         self._cap = self._open_file()
         self._frames_this_pass = 0
+        # A reopened file (after an error) starts a new pass; the clock keeps rising.
+        self._pass_offset = self._next_pass_offset()
         if self._config.realtime:
             fps = self._config.fps or self._cap.get(cv2.CAP_PROP_FPS)
             if not fps or not math.isfinite(fps) or fps <= 0:
@@ -66,12 +75,30 @@ class VideoSource:
             self._cap.release()
             self._cap = self._open_file()
             self._frames_this_pass = 0
+            self._pass_offset = self._next_pass_offset()
             ok, bgr = self._cap.read(self._bgr)
             if not ok:
                 raise CameraError(f"{self.description}: no frame could be decoded after looping")
         self._bgr = bgr = as_u8(bgr)
         self._frames_this_pass += 1
+        self._stamp(self._cap)
         return self._to_rgb(bgr)
+
+    def _stamp(self, cap: cv2.VideoCapture) -> None:
+        # The decoded frame's presentation time, as `posed estimate` reads it.
+        position = cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+        fps = cap.get(cv2.CAP_PROP_FPS)
+        self._frame_step = 1.0 / fps if fps and math.isfinite(fps) and fps > 0 else 0.0
+        stamp = self._pass_offset + position
+        if self._media_time is not None and not stamp > self._media_time:
+            # A file without usable timestamps: count frames instead, so time still rises.
+            stamp = self._media_time + (self._frame_step or 1.0 / 30.0)
+        self._media_time = stamp
+
+    def _next_pass_offset(self) -> float:
+        if self._media_time is None:
+            return 0.0
+        return self._media_time + (self._frame_step or 1.0 / 30.0)
 
     def close(self) -> None:
         if self._cap is not None:
