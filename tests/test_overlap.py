@@ -7,11 +7,9 @@ order, and a frame is never held back waiting for a later one.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 
 import numpy as np
 import pytest
@@ -30,19 +28,8 @@ from posed.types import Frame, ImageArray, Pose
 from tests.conftest import MEDIA, MODELS
 
 MODEL = "posenet-mobilenet-075-353x481"
-
-
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """Keep PoseNet's corrected model copies out of the user's cache."""
-    home = tmp_path_factory.mktemp("xdg")
-    saved = os.environ.get("XDG_CACHE_HOME")
-    os.environ["XDG_CACHE_HOME"] = str(home)
-    yield home
-    if saved is None:
-        del os.environ["XDG_CACHE_HOME"]
-    else:
-        os.environ["XDG_CACHE_HOME"] = saved
+# PoseNet writes a corrected model copy into the cache.
+pytestmark = pytest.mark.usefixtures("private_cache")
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +37,7 @@ def frames() -> list[ImageArray]:
     return load_frames(MEDIA / "vtest.avi", max_bytes=8 * 1024 * 1024)
 
 
-def open_posenet(name: str, cache: Path, **options: object) -> PoseNetEstimator:
+def open_posenet(name: str, **options: object) -> PoseNetEstimator:
     from posed.estimator import open_estimator
 
     backend: Backend = load_backend(name)
@@ -67,8 +54,8 @@ def same_poses(a: Sequence[Pose], b: Sequence[Pose]) -> bool:
     )
 
 
-def test_openvino_posenet_overlaps_and_tflite_does_not(cache: Path) -> None:
-    with open_posenet("openvino", cache) as ov, open_posenet("tflite", cache) as tfl:
+def test_openvino_posenet_overlaps_and_tflite_does_not() -> None:
+    with open_posenet("openvino") as ov, open_posenet("tflite") as tfl:
         assert isinstance(ov, OverlappingEstimator) and ov.can_overlap
         assert not tfl.can_overlap
         assert EstimationLoop(ov).overlapping and not EstimationLoop(tfl).overlapping
@@ -77,11 +64,9 @@ def test_openvino_posenet_overlaps_and_tflite_does_not(cache: Path) -> None:
 
 
 @pytest.mark.parametrize("flip", [False, True])
-def test_submit_collect_gives_the_poses_of_estimate(
-    cache: Path, frames: list[ImageArray], flip: bool
-) -> None:
+def test_submit_collect_gives_the_poses_of_estimate(frames: list[ImageArray], flip: bool) -> None:
     images = frames[:6]
-    with open_posenet("openvino", cache, flip_horizontal=flip) as estimator:
+    with open_posenet("openvino", flip_horizontal=flip) as estimator:
         expected = [estimator.estimate(image) for image in images]
         assert sum(len(p) for p in expected) > 0, "the test video should show people"
         got: list[list[Pose]] = []
@@ -95,8 +80,8 @@ def test_submit_collect_gives_the_poses_of_estimate(
             estimator.collect()
 
 
-def test_a_third_frame_in_flight_is_refused(cache: Path, frames: list[ImageArray]) -> None:
-    with open_posenet("openvino", cache) as estimator:
+def test_a_third_frame_in_flight_is_refused(frames: list[ImageArray]) -> None:
+    with open_posenet("openvino") as estimator:
         estimator.submit(frames[0])
         estimator.submit(frames[1])
         with pytest.raises(BackendError, match="already started"):
@@ -109,8 +94,8 @@ def test_a_third_frame_in_flight_is_refused(cache: Path, frames: list[ImageArray
             estimator.collect()
 
 
-def test_closing_with_frames_in_flight(cache: Path, frames: list[ImageArray]) -> None:
-    estimator = open_posenet("openvino", cache)
+def test_closing_with_frames_in_flight(frames: list[ImageArray]) -> None:
+    estimator = open_posenet("openvino")
     estimator.submit(frames[0])
     estimator.submit(frames[1])
     estimator.close()
@@ -118,8 +103,8 @@ def test_closing_with_frames_in_flight(cache: Path, frames: list[ImageArray]) ->
         estimator.submit(frames[2])
 
 
-def test_the_loop_returns_every_frame_once_in_order(cache: Path, frames: list[ImageArray]) -> None:
-    with open_posenet("openvino", cache) as estimator:
+def test_the_loop_returns_every_frame_once_in_order(frames: list[ImageArray]) -> None:
+    with open_posenet("openvino") as estimator:
         expected = [estimator.estimate(image) for image in frames[:5]]
         loop = EstimationLoop(estimator)
         finished = []
@@ -187,13 +172,13 @@ def run_worker(camera: ScriptedCamera, estimator: PoseNetEstimator, sink: Record
     return worker
 
 
-def test_worker_publishes_every_waiting_frame_in_order(cache: Path, frames: list[ImageArray]) -> None:
+def test_worker_publishes_every_waiting_frame_in_order(frames: list[ImageArray]) -> None:
     images = frames[:8]
-    with open_posenet("openvino", cache) as reference:
+    with open_posenet("openvino") as reference:
         expected = [reference.estimate(image) for image in images]
     camera, sink = ScriptedCamera(images), RecordingSink()
     camera.release(len(images) + 1)  # every frame is waiting at once, then the end
-    estimator = open_posenet("openvino", cache)
+    estimator = open_posenet("openvino")
     worker = run_worker(camera, estimator, sink)
     assert worker.join(60.0), "the worker did not reach the end of the stream"
     worker.close()
@@ -202,9 +187,9 @@ def test_worker_publishes_every_waiting_frame_in_order(cache: Path, frames: list
     assert all(same_poses(e, p) for e, (_, p, _) in zip(expected, sink.published, strict=True))
 
 
-def test_worker_does_not_hold_a_frame_back_for_the_next(cache: Path, frames: list[ImageArray]) -> None:
+def test_worker_does_not_hold_a_frame_back_for_the_next(frames: list[ImageArray]) -> None:
     camera, sink = ScriptedCamera(frames[:2]), RecordingSink()
-    worker = run_worker(camera, open_posenet("openvino", cache), sink)
+    worker = run_worker(camera, open_posenet("openvino"), sink)
     try:
         camera.release()
         assert sink.changed.wait(30.0), "frame 0 was not published while no other frame came"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -37,19 +36,6 @@ def tflite() -> tuple[Backend, BackendConfig]:
     return backend, backend.config_model.model_validate({"type": "tflite"})
 
 
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """Keep corrected copies out of the user's cache."""
-    home = tmp_path_factory.mktemp("xdg")
-    saved = os.environ.get("XDG_CACHE_HOME")
-    os.environ["XDG_CACHE_HOME"] = str(home)
-    yield home
-    if saved is None:
-        del os.environ["XDG_CACHE_HOME"]
-    else:
-        os.environ["XDG_CACHE_HOME"] = saved
-
-
 def estimate(
     tflite: tuple[Backend, BackendConfig], image: np.ndarray, **options: object
 ) -> list[tuple[float, np.ndarray, tuple[float, float, float, float]]]:
@@ -59,7 +45,7 @@ def estimate(
 
 
 def test_protocol_and_lifecycle(
-    cache: Path, tflite: tuple[Backend, BackendConfig], couple: np.ndarray
+    private_cache: Path, tflite: tuple[Backend, BackendConfig], couple: np.ndarray
 ) -> None:
     model = ModelConfig(name=MODEL)
     est = open_estimator(model, *tflite, model_dirs=[MODELS])
@@ -81,11 +67,13 @@ def test_protocol_and_lifecycle(
         assert len(est.estimate(couple, 1.0)) == 2  # no state: video frames decode alike
     with pytest.raises(ClosedError):
         est.estimate(couple, None)
-    assert list((cache / "posed" / "corrected").glob("posenet_mobilenet_v1_075_353_481_quant.*.tflite"))
+    assert list(
+        (private_cache / "posed" / "corrected").glob("posenet_mobilenet_v1_075_353_481_quant.*.tflite")
+    )
 
 
 def test_keypoints_are_in_input_image_pixels(
-    cache: Path, tflite: tuple[Backend, BackendConfig], couple: np.ndarray
+    private_cache: Path, tflite: tuple[Backend, BackendConfig], couple: np.ndarray
 ) -> None:
     """The same poses, whether the image comes at full size or pre-resized to the model input."""
     full = estimate(tflite, couple)
@@ -99,7 +87,9 @@ def test_keypoints_are_in_input_image_pixels(
     assert min(heights) > 500  # two people standing, seen whole, in a 1278 px tall photo
 
 
-def test_flip_horizontal(cache: Path, tflite: tuple[Backend, BackendConfig], couple: np.ndarray) -> None:
+def test_flip_horizontal(
+    private_cache: Path, tflite: tuple[Backend, BackendConfig], couple: np.ndarray
+) -> None:
     plain = estimate(tflite, couple)
     flipped = estimate(tflite, couple, flip_horizontal=True)
     width = couple.shape[1]
@@ -111,7 +101,9 @@ def test_flip_horizontal(cache: Path, tflite: tuple[Backend, BackendConfig], cou
         assert box[0] == pytest.approx(width - 1 - kps[:, 0].max(), abs=1e-3)
 
 
-def test_single_person(cache: Path, tflite: tuple[Backend, BackendConfig], couple: np.ndarray) -> None:
+def test_single_person(
+    private_cache: Path, tflite: tuple[Backend, BackendConfig], couple: np.ndarray
+) -> None:
     multi = estimate(tflite, couple)
     (single,) = estimate(tflite, couple, decoding="single", score_threshold=0.99)  # no threshold applies
     score, kps, _ = single
@@ -124,7 +116,7 @@ def test_single_person(cache: Path, tflite: tuple[Backend, BackendConfig], coupl
 
 
 def test_max_poses_threshold_and_radius(
-    cache: Path, tflite: tuple[Backend, BackendConfig], couple: np.ndarray
+    private_cache: Path, tflite: tuple[Backend, BackendConfig], couple: np.ndarray
 ) -> None:
     assert len(estimate(tflite, couple, max_pose_detections=1)) == 1
     assert len(estimate(tflite, couple, score_threshold=0.95)) == 0
