@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -135,6 +136,34 @@ def test_discovery_is_resent_when_home_assistant_comes_online(tmp_path: Path) ->
         assert last_config < order.index(topics.availability), "discovery goes before `online`"
         payload = json.loads(next(m.payload for m in again if m.topic.endswith("back-yard_fps/config")))
         assert payload["expire_after"] == 45 and payload["availability"] == [{"topic": topics.availability}]
+
+
+def test_a_clean_close_logs_no_error(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """paho's network thread logged "Client is not connected" at ERROR on most clean closes
+    of a busy daemon; a thread contending for the GIL here makes that as busy."""
+    stop = threading.Event()
+
+    def contend() -> None:
+        while not stop.is_set():
+            sum(range(1000))
+
+    busy = threading.Thread(target=contend, daemon=True)
+    busy.start()
+    with Mosquitto(tmp_path) as broker, Subscriber(broker, ["posed/dev/availability"]) as sub:
+        for _ in range(20):
+            sub.clear()
+            with (
+                caplog.at_level(logging.DEBUG),
+                Publisher(config(broker), "dev", cameras=["front"], model="m", backend="b") as pub,
+            ):
+                pub.start()
+                sub.wait_for(_is(pub.topics.availability, "online"))
+                _stream(pub, "front", 3)
+            sub.wait_for(_is(pub.topics.availability, "offline"))
+    stop.set()
+    busy.join()
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors == []
 
 
 def test_an_unreachable_broker_neither_raises_nor_grows(caplog: pytest.LogCaptureFixture) -> None:
