@@ -12,6 +12,8 @@ from posed.cameras.source import EndOfStream
 from posed.errors import CameraError
 from posed.types import ImageArray
 
+DEFAULT_FRAME_STEP = 1.0 / 30.0  # seconds, for files that do not state their frame rate
+
 
 class VideoSource:
     """Reads a file front to back; with `loop` it reopens the file at the end.
@@ -30,7 +32,8 @@ class VideoSource:
         self._frames_this_pass = 0
         self._media_time: float | None = None
         self._pass_offset = 0.0  # media time at which the current pass through the file starts
-        self._frame_step = 0.0  # one frame's duration, to continue the clock across a loop
+        # One frame's duration, to continue the clock across a loop; from the file when it says.
+        self._frame_step = DEFAULT_FRAME_STEP
 
     @property
     def description(self) -> str:
@@ -86,19 +89,14 @@ class VideoSource:
 
     def _stamp(self, cap: cv2.VideoCapture) -> None:
         # The decoded frame's presentation time, as `posed estimate` reads it.
-        position = cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
-        fps = cap.get(cv2.CAP_PROP_FPS)
-        self._frame_step = 1.0 / fps if fps and math.isfinite(fps) and fps > 0 else 0.0
-        stamp = self._pass_offset + position
+        stamp = self._pass_offset + cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
         if self._media_time is not None and not stamp > self._media_time:
             # A file without usable timestamps: count frames instead, so time still rises.
-            stamp = self._media_time + (self._frame_step or 1.0 / 30.0)
+            stamp = self._media_time + self._frame_step
         self._media_time = stamp
 
     def _next_pass_offset(self) -> float:
-        if self._media_time is None:
-            return 0.0
-        return self._media_time + (self._frame_step or 1.0 / 30.0)
+        return 0.0 if self._media_time is None else self._media_time + self._frame_step
 
     def close(self) -> None:
         if self._cap is not None:
@@ -113,4 +111,6 @@ class VideoSource:
         if not cap.isOpened():
             cap.release()
             raise CameraError(f"cannot decode {path}: not a video, or a codec OpenCV's FFmpeg lacks")
+        fps = cap.get(cv2.CAP_PROP_FPS)
+        self._frame_step = 1.0 / fps if fps and math.isfinite(fps) and fps > 0 else DEFAULT_FRAME_STEP
         return cap
