@@ -183,6 +183,26 @@ def test_an_unreachable_broker_neither_raises_nor_grows(caplog: pytest.LogCaptur
     assert (
         sum("cannot connect" in r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING) == 1
     )
+    # posed's one WARNING says it all: paho's own ERROR per failed attempt ("Client is not
+    # connected") would fill the journal during an outage.
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+def test_a_broker_outage_is_told_by_posed_not_by_paho_errors(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    broker = Mosquitto(tmp_path)
+    publisher = Publisher(config(broker), "dev", cameras=["front"], model="m", backend="b")
+    with broker, caplog.at_level(logging.INFO, logger="posed.mqtt"), publisher as pub:
+        pub.start()
+        wait(lambda: pub.connected, 10, "the first connection")
+        broker.kill()
+        wait(lambda: "cannot connect" in caplog.text, 10, "a failed reconnection")
+        time.sleep(1.5)  # several more attempts, with back-off
+        broker.start()
+        wait(lambda: pub.connected, 10, "the reconnection")
+    assert "lost" in caplog.text and "reconnected" in caplog.text
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
 def test_misuse_is_refused(tmp_path: Path) -> None:

@@ -22,6 +22,22 @@ PAHO_LOGGER = "posed.mqtt.paho"
 CONNECT_TIMEOUT_S = 4.0
 
 
+class _NotConnectedNoise(logging.Filter):
+    """Drops paho's "Client is not connected" ERROR.
+
+    paho's network thread logs it whenever its loop runs without a socket: after each
+    failed reconnection attempt during an outage, and after a deliberate disconnect.
+    posed's ConnectionReport already says when the connection is lost, each failed
+    attempt's reason and when it is back, so these lines add nothing but alarm.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Client is not connected")
+
+
+_NOT_CONNECTED_NOISE = _NotConnectedNoise()
+
+
 def client_id_for(config: MqttConfig, device_id: str) -> str:
     return config.client_id if config.client_id is not None else f"posed-{device_id}"
 
@@ -65,6 +81,7 @@ def build_client(
         client.username_pw_set(config.username, password.reveal())
     elif config.username is not None:
         client.username_pw_set(config.username, None)
+    paho_logger.addFilter(_NOT_CONNECTED_NOISE)  # once: addFilter ignores a filter already there
     client.enable_logger(paho_logger)
     client.suppress_exceptions = True
     if context is not None:

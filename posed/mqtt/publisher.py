@@ -151,11 +151,7 @@ class Publisher:
             info.wait_for_publish(_CLOSE_ACK_S)
             if not info.is_published():
                 log.warning("MQTT: the broker did not confirm `offline` within %.0f s", _CLOSE_ACK_S)
-        # After our DISCONNECT, paho's network thread runs its loop once more on the closed
-        # socket and logs a spurious ERROR ("Client is not connected") on most clean stops.
-        # Nothing paho says after a deliberate disconnect is news, and an ERROR in the
-        # journal on every `systemctl stop` would hide the real ones.
-        client.disable_logger()
+        # paho's "Client is not connected" ERROR after this is dropped by posed.mqtt.client's filter.
         client.disconnect()
         client.loop_stop()
         if self._redact is not None:
