@@ -306,6 +306,11 @@ class Subscriber:
             self.messages.append(Received(message.topic, bytes(message.payload), message.retain, message.qos))
             self._cond.notify_all()
 
+    @property
+    def subscribed(self) -> threading.Event:
+        """Set on every SUBACK; clear it to wait for the re-subscription after a reconnect."""
+        return self._subscribed
+
     def start(self, timeout: float = 10.0) -> Subscriber:
         self._client.connect_async(self.broker.host, self.broker.port, keepalive=5)
         self._client.loop_start()

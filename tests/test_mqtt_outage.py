@@ -75,7 +75,11 @@ def test_qos1_messages_survive_a_hung_then_restarted_broker(tmp_path: Path) -> N
     # A persistent session, so the broker keeps what arrives before the subscriber is back.
     broker = Mosquitto(tmp_path, persistence=True)
     with broker, Subscriber(broker, ["posed/+/+/poses"], client_id="qos1-sub", clean_session=False) as sub:
+        # posed reconnects after the subscriber (1 s): what posed re-sends then reaches a
+        # subscriber that is back, so the test does not lean on the broker's queue for
+        # offline persistent sessions, which Mosquitto restored only now and then.
         cfg = config(broker, qos=1, queue_size=1000, max_inflight=20)
+        cfg = cfg.model_copy(update={"reconnect_min_delay": 2.5, "reconnect_max_delay": 2.5})
         with Publisher(cfg, "dev", cameras=["front"], model="m", backend="b") as pub:
             topic = pub.topics.poses("front")
             pub.start()
@@ -83,10 +87,13 @@ def test_qos1_messages_survive_a_hung_then_restarted_broker(tmp_path: Path) -> N
             with Streamer(pub) as stream:
                 sub.wait_for(lambda m: m.topic == topic and document(m)["frame"] == 10)
                 time.sleep(1.5)  # let the broker's autosave (1 s) record the subscriber's session
+                sub.subscribed.clear()
                 broker.pause()  # hung: posed's messages are written but never acknowledged
                 time.sleep(1.0)
                 broker.kill()
                 broker.start()
+                assert sub.subscribed.wait(10), "the subscriber did not come back"
+                assert not pub.connected, "posed reconnected before the subscriber"
                 wait(lambda: pub.connected, 10, "the reconnection")
                 time.sleep(1.0)
             sent = stream.sent
