@@ -23,6 +23,7 @@ from typing import Any
 from posed import __version__
 from posed.errors import ClosedError, MqttError
 from posed.mqtt import payloads
+from posed.mqtt.cleanup import RETAINED_CAMERA_KINDS, RetainedCleanup
 from posed.mqtt.client import build_client, client_id_for, connect_properties
 from posed.mqtt.config import MqttConfig
 from posed.mqtt.credentials import RedactFilter
@@ -83,11 +84,19 @@ class Publisher:
         self._client_id = client_id_for(config, device_id)
         self._report = ConnectionReport(config, self._client_id)
         self._put_state(self._topics.availability, payloads.availability(True), RANK_AVAILABILITY)
+        discovery = []
         if config.homeassistant.enabled:
-            for message in discovery_messages(
+            discovery = discovery_messages(
                 config, self._topics, cameras=cameras, model=model, backend=backend, version=__version__
-            ):
+            )
+            for message in discovery:
                 self._put_state(message.topic, payloads.encode(message.document), RANK_DISCOVERY)
+        retained = [self._topics.camera(c, kind) for c in cameras for kind in RETAINED_CAMERA_KINDS]
+        self._cleanup = RetainedCleanup.for_config(
+            self._topics,
+            [m.topic for m in discovery] + retained,
+            homeassistant=config.homeassistant.enabled,
+        )
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -331,6 +340,8 @@ class Publisher:
                 self._connected = True
             if self._config.homeassistant.enabled:
                 client.subscribe(self._topics.ha_status, qos=1)
+            for topic in self._cleanup.subscriptions():  # QoS 0: the next connect asks again
+                client.subscribe(topic, qos=0)
             lost = self._outbox.dropped - self._dropped_at_disconnect
             self._report.connected(first=self._connects == 1, dropped_meanwhile=lost)
             self._wake.set()
@@ -370,6 +381,11 @@ class Publisher:
         try:
             # A retained birth message comes with every subscription, i.e. right
             # after a connect, when everything is being re-sent anyway.
+            if self._cleanup.is_stale(message.topic, message.payload, retained=bool(message.retain)):
+                log.info("MQTT: clearing %s, retained from a camera no longer configured", message.topic)
+                self._put_state(message.topic, b"", RANK_STATE)
+                self._wake.set()
+                return
             birth = message.topic == self._topics.ha_status and message.payload == b"online"
             if birth and not message.retain:
                 log.info("MQTT: Home Assistant came online; re-sending discovery and state")

@@ -1,0 +1,53 @@
+"""Retained topics left behind by cameras that are no longer configured.
+
+A retained message stays on the broker until someone replaces it. When a
+camera is removed from the config (or renamed), its retained count, presence
+and status, and its Home Assistant discovery configs, would stay for ever, and
+Home Assistant would keep showing entities that nothing updates. So on every
+connect posed subscribes to its own retained topics; the broker answers with
+what it holds, and each retained topic this configuration no longer publishes
+is cleared with an empty retained message (for discovery, Home Assistant's way
+to delete an entity). Only topics under this device's own prefix and HA node id
+are touched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from posed.mqtt.topics import TopicKind, Topics
+
+RETAINED_CAMERA_KINDS: tuple[TopicKind, ...] = ("count", "presence", "status")
+_CLEARABLE: frozenset[TopicKind | None] = frozenset({*RETAINED_CAMERA_KINDS, "discovery"})
+
+
+@dataclass(frozen=True, slots=True)
+class RetainedCleanup:
+    """Which of this device's retained topics are stale, given the ones it publishes now."""
+
+    topics: Topics
+    current: frozenset[str]
+    homeassistant: bool
+
+    @classmethod
+    def for_config(cls, topics: Topics, current: Iterable[str], *, homeassistant: bool) -> RetainedCleanup:
+        return cls(topics, frozenset(current), homeassistant)
+
+    def subscriptions(self) -> list[str]:
+        wanted = [f"{self.topics.base}/+/{kind}" for kind in RETAINED_CAMERA_KINDS]
+        if self.homeassistant:
+            wanted.append(f"{self.topics.discovery_prefix}/+/{self.topics.ha_node_id}/+/config")
+        return wanted
+
+    def is_stale(self, topic: str, payload: bytes, *, retained: bool) -> bool:
+        """A retained message the broker holds for a topic this configuration no longer uses.
+
+        Live messages (our own, echoed back) and empty payloads (already cleared) never are.
+        """
+        if not retained or not payload or topic in self.current:
+            return False
+        kind = self.topics.kind_of(topic)
+        if kind == "discovery" and not self.homeassistant:
+            return False
+        return kind in _CLEARABLE

@@ -1,0 +1,84 @@
+"""Retained topics of a camera removed from the config are cleared, Home Assistant entities too.
+
+Real Mosquitto: one publisher runs with two cameras, a second one (a restart with
+a new config) with only one; a late subscriber then sees what the broker retains.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from posed.mqtt.cleanup import RetainedCleanup
+from posed.mqtt.publisher import Publisher
+from posed.mqtt.topics import Topics
+from tests.mosquitto import Mosquitto, Received, Subscriber
+from tests.mqtt_support import config, frames, poses_for
+
+HA = {"homeassistant": {"enabled": True, "discovery_prefix": "ha"}}
+
+
+def retained(broker: Mosquitto, patterns: list[str], settle: float = 1.0) -> dict[str, bytes]:
+    """Every retained message the broker holds under `patterns` (a fresh subscriber gets them)."""
+    with Subscriber(broker, patterns) as late:
+        time.sleep(settle)
+        messages: list[Received] = late.snapshot()
+    return {m.topic: m.payload for m in messages if m.retain and m.payload}
+
+
+def run_publisher(broker: Mosquitto, cameras: list[str], *, ha: bool, settle: float = 1.5) -> Topics:
+    cfg = config(broker, **(HA if ha else {}))
+    with Publisher(cfg, "dev", cameras=cameras, model="blazepose-full", backend="tflite") as pub:
+        pub.start()
+        deadline = time.monotonic() + 10
+        while not pub.connected and time.monotonic() < deadline:
+            time.sleep(0.05)
+        for camera in cameras:
+            pub.publish_camera_status(camera, "online")
+            for frame, _ in zip(frames(), range(3), strict=False):
+                people = poses_for(frame, 1)
+                size = {"width": frame.width, "height": frame.height}
+                pub.publish_poses(camera, frame, people, inference_ms=5.0, **size)
+        time.sleep(settle)  # the broker's retained answers, and our clearing, go out
+        return pub.topics
+
+
+def test_a_removed_camera_leaves_nothing_retained(tmp_path: Path) -> None:
+    with Mosquitto(tmp_path) as broker:
+        topics = run_publisher(broker, ["front", "back"], ha=True)
+        everything = ["posed/dev/#", "ha/#"]
+        before = retained(broker, everything)
+        back = {t for t in before if "/back/" in t or "/back_" in t}
+        assert {topics.count("back"), topics.presence("back"), topics.status("back")} <= back
+        assert sum("ha/" in t for t in back) == 4, sorted(back)
+
+        run_publisher(broker, ["front"], ha=True)
+        after = retained(broker, everything)
+    assert not [t for t in after if "/back/" in t or "/back_" in t], sorted(after)
+    # The camera still configured keeps its entities and state.
+    assert {t for t in before if "back" not in t} <= set(after)
+
+
+def test_without_home_assistant_discovery_is_left_alone(tmp_path: Path) -> None:
+    with Mosquitto(tmp_path) as broker:
+        topics = run_publisher(broker, ["front", "back"], ha=True)
+        run_publisher(broker, ["front"], ha=False)
+        after = retained(broker, ["posed/dev/#", "ha/#"])
+    # posed's own retained state of the removed camera is cleared either way ...
+    assert topics.count("back") not in after and topics.status("back") not in after
+    # ... but discovery belongs to Home Assistant integration the user switched off.
+    assert sum(t.startswith("ha/") and "back_" in t for t in after) == 4
+
+
+def test_what_counts_as_stale() -> None:
+    topics = Topics("posed", "dev", "ha")
+    keep = [topics.count("front"), topics.discovery("sensor", "front_person_count")]
+    cleanup = RetainedCleanup.for_config(topics, keep, homeassistant=True)
+    assert cleanup.is_stale(topics.count("back"), b"1", retained=True)
+    assert cleanup.is_stale(topics.discovery("sensor", "back_person_count"), b"{}", retained=True)
+    assert not cleanup.is_stale(topics.count("front"), b"1", retained=True)  # still ours
+    assert not cleanup.is_stale(topics.count("back"), b"1", retained=False)  # a live echo
+    assert not cleanup.is_stale(topics.count("back"), b"", retained=True)  # already cleared
+    assert not cleanup.is_stale(topics.poses("back"), b"{}", retained=True)  # never retained by us
+    assert not cleanup.is_stale("ha/sensor/posed_other/x_person_count/config", b"{}", retained=True)
+    assert not cleanup.is_stale("posed/other/back/count", b"1", retained=True)
