@@ -205,6 +205,19 @@ def test_a_broker_outage_is_told_by_posed_not_by_paho_errors(
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
+def test_paho_connection_chatter_is_not_logged_as_error(caplog: pytest.LogCaptureFixture) -> None:
+    from posed.mqtt.client import PAHO_LOGGER, build_client
+
+    build_client(MqttConfig(), client_id="x", will_topic="t", will_payload=b"")
+    paho = logging.getLogger(PAHO_LOGGER)
+    with caplog.at_level(logging.DEBUG, logger=PAHO_LOGGER):
+        paho.error("Client is not connected. Socket: None). Last known Connection State: X")
+        paho.error("failed to receive on socket: [Errno 104] Connection reset by peer")
+        paho.error("some other failure")
+    levels = [(r.getMessage()[:20], r.levelname) for r in caplog.records]
+    assert levels == [("failed to receive on", "WARNING"), ("some other failure", "ERROR")]
+
+
 def test_misuse_is_refused(tmp_path: Path) -> None:
     cfg = MqttConfig(port=free_port(), username="u", password_file=tmp_path / "no-such-file")
     with Publisher(cfg, "dev", cameras=["front"], model="m", backend="b") as pub:

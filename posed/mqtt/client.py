@@ -22,20 +22,27 @@ PAHO_LOGGER = "posed.mqtt.paho"
 CONNECT_TIMEOUT_S = 4.0
 
 
-class _NotConnectedNoise(logging.Filter):
-    """Drops paho's "Client is not connected" ERROR.
+class _ConnectionNoise(logging.Filter):
+    """Keeps paho's connection chatter out of ERROR.
 
-    paho's network thread logs it whenever its loop runs without a socket: after each
-    failed reconnection attempt during an outage, and after a deliberate disconnect.
-    posed's ConnectionReport already says when the connection is lost, each failed
-    attempt's reason and when it is back, so these lines add nothing but alarm.
+    paho's network thread logs "Client is not connected" at ERROR whenever its loop
+    runs without a socket: after every failed reconnection attempt during an outage,
+    and after a deliberate disconnect. posed's ConnectionReport already says when the
+    connection is lost, each failed attempt's reason and when it is back, so those
+    lines are dropped. "failed to receive on socket" (a broker that went away) keeps
+    its reason but becomes a WARNING, like posed's own line about the loss.
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not str(record.msg).startswith("Client is not connected")
+        message = str(record.msg)
+        if message.startswith("Client is not connected"):
+            return False
+        if message.startswith("failed to receive on socket") and record.levelno > logging.WARNING:
+            record.levelno, record.levelname = logging.WARNING, logging.getLevelName(logging.WARNING)
+        return True
 
 
-_NOT_CONNECTED_NOISE = _NotConnectedNoise()
+_CONNECTION_NOISE = _ConnectionNoise()
 
 
 def client_id_for(config: MqttConfig, device_id: str) -> str:
@@ -81,7 +88,7 @@ def build_client(
         client.username_pw_set(config.username, password.reveal())
     elif config.username is not None:
         client.username_pw_set(config.username, None)
-    paho_logger.addFilter(_NOT_CONNECTED_NOISE)  # once: addFilter ignores a filter already there
+    paho_logger.addFilter(_CONNECTION_NOISE)  # once: addFilter ignores a filter already there
     client.enable_logger(paho_logger)
     client.suppress_exceptions = True
     if context is not None:
