@@ -35,9 +35,10 @@ class Estimated:
 class EstimationLoop:
     """Feeds frames to one estimator, which it does not own; not thread-safe."""
 
-    def __init__(self, estimator: PoseEstimator) -> None:
+    def __init__(self, estimator: PoseEstimator, *, overlap: bool = True) -> None:
+        """`overlap=False` runs one frame at a time even where the backend could overlap."""
         self.estimator = estimator
-        self.overlapping = isinstance(estimator, OverlappingEstimator) and estimator.can_overlap
+        self.overlapping = overlap and isinstance(estimator, OverlappingEstimator) and estimator.can_overlap
         self._in_flight: deque[tuple[Frame, float]] = deque()
 
     @property

@@ -59,6 +59,7 @@ def test_openvino_posenet_overlaps_and_tflite_does_not() -> None:
         assert isinstance(ov, OverlappingEstimator) and ov.can_overlap
         assert not tfl.can_overlap
         assert EstimationLoop(ov).overlapping and not EstimationLoop(tfl).overlapping
+        assert not EstimationLoop(ov, overlap=False).overlapping
         with pytest.raises(TypeError, match="cannot overlap"):
             tfl.submit(np.zeros((64, 64, 3), np.uint8))
 

@@ -30,9 +30,15 @@ class FrameStep:
     """
 
     def __init__(
-        self, estimator: PoseEstimator, backend: str, device_id: str = "bench", camera: str = "bench"
+        self,
+        estimator: PoseEstimator,
+        backend: str,
+        device_id: str = "bench",
+        camera: str = "bench",
+        *,
+        overlap: bool = True,
     ) -> None:
-        self._loop = EstimationLoop(estimator)
+        self._loop = EstimationLoop(estimator, overlap=overlap)
         self._model = estimator.model_name
         self._backend = backend
         self._device_id = device_id
@@ -42,6 +48,10 @@ class FrameStep:
     @property
     def pending(self) -> int:
         return self._loop.pending
+
+    @property
+    def overlapping(self) -> bool:
+        return self._loop.overlapping
 
     def push(self, frame: Frame) -> list[tuple[Frame, bytes]]:
         """Hand a frame over; the frames finished meanwhile, each with its payload."""

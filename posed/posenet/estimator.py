@@ -159,6 +159,11 @@ class PoseNetEstimator:
         return self.to_image(decoded, width, height)
 
     @property
+    def session(self) -> InferenceSession:
+        """The session this estimator owns (benchmarks time it alone); do not close it."""
+        return self._live_session()
+
+    @property
     def can_overlap(self) -> bool:
         return isinstance(self._live_session(), OverlappingSession)
 
