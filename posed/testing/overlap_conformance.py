@@ -1,6 +1,7 @@
 """Checks for backends whose sessions overlap runs (posed.backend.OverlappingSession).
 
-Called by `BackendConformance.test_overlapping_runs_match_run`, or directly.
+Called by `BackendConformance.test_overlapping_runs_match_run`, or directly; it
+raises the conformance suite's own ConformanceError.
 """
 
 from __future__ import annotations
@@ -12,12 +13,7 @@ import numpy.typing as npt
 
 from posed.backend import MAX_IN_FLIGHT, OverlappingSession
 from posed.errors import BackendError
-
-Arrays = tuple[npt.NDArray[np.generic], ...]
-
-
-class OverlapConformanceError(AssertionError):
-    """An overlapping session broke its contract."""
+from posed.testing.backend_conformance import Arrays, ConformanceError, check_run
 
 
 def check_overlap(
@@ -30,12 +26,12 @@ def check_overlap(
 
     `agree(expected, actual)` raises when outputs differ beyond what the backend allows.
     """
-    expected = _copies(session.run(*inputs))
-    expected_other = _copies(session.run(*other_inputs))
+    expected = check_run(session, inputs)
+    expected_other = check_run(session, other_inputs)
     session.start(*inputs)
     session.start(*other_inputs)
     if session.in_flight != MAX_IN_FLIGHT:
-        raise OverlapConformanceError(f"in_flight is {session.in_flight} after two start() calls")
+        raise ConformanceError(f"in_flight is {session.in_flight} after two start() calls")
     _expect_backend_error(lambda: session.start(*inputs), f"a start() beyond {MAX_IN_FLIGHT} in flight")
     _expect_backend_error(lambda: session.run(*inputs), "run() with runs in flight")
     first = _copies(session.wait())
@@ -44,7 +40,7 @@ def check_overlap(
     agree(expected, first)
     agree(expected_other, second)
     if session.in_flight != 0:
-        raise OverlapConformanceError(f"in_flight is {session.in_flight} after waiting for every run")
+        raise ConformanceError(f"in_flight is {session.in_flight} after waiting for every run")
     _expect_backend_error(session.wait, "wait() with nothing started")
 
 
@@ -52,7 +48,7 @@ def exactly_equal(expected: Arrays, actual: Arrays) -> None:
     """For `check_overlap` on backends whose repeated runs are bit-exact."""
     for index, (a, b) in enumerate(zip(expected, actual, strict=True)):
         if not np.array_equal(a, b):
-            raise OverlapConformanceError(f"output {index} of an overlapped run differs from run()'s")
+            raise ConformanceError(f"output {index} of an overlapped run differs from run()'s")
 
 
 def _copies(outputs: Sequence[npt.NDArray[np.generic]]) -> Arrays:
@@ -65,5 +61,5 @@ def _expect_backend_error(call: Callable[[], object], what: str) -> None:
     except BackendError:
         return
     except Exception as exc:
-        raise OverlapConformanceError(f"{what} raised {type(exc).__name__}, not BackendError") from exc
-    raise OverlapConformanceError(f"{what} did not raise BackendError")
+        raise ConformanceError(f"{what} raised {type(exc).__name__}, not BackendError") from exc
+    raise ConformanceError(f"{what} did not raise BackendError")
