@@ -73,7 +73,7 @@ def test_without_home_assistant_discovery_is_left_alone(tmp_path: Path) -> None:
 def test_what_counts_as_stale() -> None:
     topics = Topics("posed", "dev", "ha")
     keep = [topics.count("front"), topics.discovery("sensor", "front_person_count")]
-    cleanup = RetainedCleanup.for_config(topics, keep, homeassistant=True)
+    cleanup = RetainedCleanup(topics, frozenset(keep), homeassistant=True)
     assert cleanup.is_stale(topics.count("back"), b"1", retained=True)
     assert cleanup.is_stale(topics.discovery("sensor", "back_person_count"), b"{}", retained=True)
     assert not cleanup.is_stale(topics.count("front"), b"1", retained=True)  # still ours

@@ -13,7 +13,6 @@ are touched.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from posed.mqtt.topics import TopicKind, Topics
@@ -27,12 +26,8 @@ class RetainedCleanup:
     """Which of this device's retained topics are stale, given the ones it publishes now."""
 
     topics: Topics
-    current: frozenset[str]
+    current: frozenset[str]  # the retained topics this configuration publishes
     homeassistant: bool
-
-    @classmethod
-    def for_config(cls, topics: Topics, current: Iterable[str], *, homeassistant: bool) -> RetainedCleanup:
-        return cls(topics, frozenset(current), homeassistant)
 
     def subscriptions(self) -> list[str]:
         wanted = [f"{self.topics.base}/+/{kind}" for kind in RETAINED_CAMERA_KINDS]

@@ -92,9 +92,9 @@ class Publisher:
             for message in discovery:
                 self._put_state(message.topic, payloads.encode(message.document), RANK_DISCOVERY)
         retained = [self._topics.camera(c, kind) for c in cameras for kind in RETAINED_CAMERA_KINDS]
-        self._cleanup = RetainedCleanup.for_config(
+        self._cleanup = RetainedCleanup(
             self._topics,
-            [m.topic for m in discovery] + retained,
+            frozenset([m.topic for m in discovery] + retained),
             homeassistant=config.homeassistant.enabled,
         )
 
