@@ -55,6 +55,22 @@ class Source(Protocol):
         ...
 
 
+class LiveSource:
+    """Base of the sources that are devices or streams (picamera2, V4L2, network streams).
+
+    Reading waits for the device, so the capture thread adds no pacing, and a frame
+    the pipeline is too slow for is dropped, as the newest frame wins.
+    """
+
+    @property
+    def interval(self) -> float | None:
+        return None
+
+    @property
+    def lossless(self) -> bool:
+        return False
+
+
 @runtime_checkable
 class TimedSource(Source, Protocol):
     """A source that knows when, in its own recording, each frame was taken."""

@@ -18,6 +18,7 @@ import numpy as np
 from posed.cameras.config import Picamera2Camera
 from posed.cameras.convert import as_u8
 from posed.cameras.devices import describe_holders
+from posed.cameras.source import LiveSource
 from posed.errors import CameraError
 from posed.types import ImageArray
 
@@ -61,7 +62,7 @@ def explain(camera_num: int, exc: BaseException, nodes: Sequence[str] | None = N
     return f"picamera2 camera {camera_num} could not be acquired, most likely it {_BUSY}: {text}"
 
 
-class Picamera2Source:
+class Picamera2Source(LiveSource):
     def __init__(self, config: Picamera2Camera) -> None:
         self._config = config
         self._camera: Any = None
@@ -73,14 +74,6 @@ class Picamera2Source:
     @property
     def description(self) -> str:
         return f"picamera2 camera {self._config.camera_num}"
-
-    @property
-    def interval(self) -> float | None:
-        return None
-
-    @property
-    def lossless(self) -> bool:
-        return False
 
     def open(self) -> None:
         self.close()

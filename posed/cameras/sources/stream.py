@@ -13,6 +13,7 @@ import cv2
 
 from posed.cameras.config import StreamCamera
 from posed.cameras.convert import ToRgb, as_u8
+from posed.cameras.source import LiveSource
 from posed.errors import CameraError
 from posed.types import ImageArray
 
@@ -87,7 +88,7 @@ def check_reachable(url: str, timeout: float) -> None:
         raise CameraError(f"cannot reach {where} for {redact(url)}: {exc.strerror or exc}") from exc
 
 
-class StreamSource:
+class StreamSource(LiveSource):
     """A network stream with bounded open and read times.
 
     Reads wait at most `read_timeout` (or `stall_timeout` if shorter) before
@@ -103,14 +104,6 @@ class StreamSource:
     @property
     def description(self) -> str:
         return f"stream {redact(self._config.url)}"
-
-    @property
-    def interval(self) -> float | None:
-        return None
-
-    @property
-    def lossless(self) -> bool:
-        return False
 
     def open(self) -> None:
         self.close()

@@ -12,6 +12,7 @@ import cv2
 from posed.cameras.config import V4L2Camera
 from posed.cameras.convert import ToRgb, as_u8
 from posed.cameras.devices import describe_holders
+from posed.cameras.source import LiveSource
 from posed.errors import CameraError
 from posed.types import ImageArray
 
@@ -58,7 +59,7 @@ def fourcc_text(code: float) -> str:
 _SELECT_TIMEOUT_ENV = "OPENCV_VIDEOIO_V4L_SELECT_TIMEOUT"
 
 
-class V4L2Source:
+class V4L2Source(LiveSource):
     """A V4L2 device with MJPG, size, rate and a one-buffer queue so frames are fresh."""
 
     def __init__(self, config: V4L2Camera) -> None:
@@ -71,14 +72,6 @@ class V4L2Source:
     @property
     def description(self) -> str:
         return f"V4L2 camera {self._path}"
-
-    @property
-    def interval(self) -> float | None:
-        return None
-
-    @property
-    def lossless(self) -> bool:
-        return False
 
     def open(self) -> None:
         self.close()
