@@ -52,6 +52,8 @@ class Pose:
     box: tuple[float, float, float, float]  # x, y, w, h
     z: FloatArray | None = None
     keypoints3d: FloatArray | None = None
+    # The person's identity across frames, set by the estimator's tracker; unique within a run.
+    id: int | None = None
 
     def to_dict(self, *, ndigits: int = 2) -> dict[str, Any]:
         """The documented JSON form shared by `posed estimate` and MQTT."""
@@ -80,7 +82,8 @@ class Pose:
                 {"name": name, "x": x, "y": y, "score": s, "z": z}
                 for name, (x, y, s, z) in zip(self.names, rows, strict=True)
             ]
-        out: dict[str, Any] = {
+        out: dict[str, Any] = {} if self.id is None else {"id": self.id}
+        out |= {
             "score": round(self.score, 4),
             "box": [round(v, ndigits) for v in self.box],
             "keypoints": points,

@@ -115,7 +115,8 @@ def _compact_pose(pose: Pose) -> dict[str, Any]:
     columns = [np.round(keypoints[:, :2], 1), np.round(keypoints[:, 2:3], 3)]
     if pose.z is not None:
         columns.append(np.round(pose.z.astype(np.float64).reshape(-1, 1), 1))
-    out: dict[str, Any] = {
+    out: dict[str, Any] = {} if pose.id is None else {"id": pose.id}
+    out |= {
         "score": round(float(pose.score), 3),
         "box": [round(float(v), 1) for v in pose.box],
         "keypoints": np.hstack(columns).tolist(),
