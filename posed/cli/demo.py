@@ -86,6 +86,7 @@ def execute(args: argparse.Namespace) -> int:
     from posed.cameras import open_camera
     from posed.cli.annotate import VideoOut
     from posed.cli.demo_session import DemoSink, run_session
+    from posed.daemon.signals import SignalEvents
     from posed.daemon.worker import Worker
 
     if args.seconds is not None and args.seconds <= 0:
@@ -110,14 +111,17 @@ def execute(args: argparse.Namespace) -> int:
             sink = DemoSink(out, publisher)
             worker = Worker(camera, estimator, sink)  # owns the estimator from here
             try:
-                outcome = run_session(
-                    camera,
-                    worker,
-                    sink,
-                    seconds=args.seconds,
-                    mqtt_state=lambda: mqtt_state(publisher),
-                    say=say,
-                )
+                with SignalEvents() as signals:  # Ctrl-C and SIGTERM stop it cleanly
+                    outcome = run_session(
+                        camera,
+                        worker,
+                        sink,
+                        seconds=args.seconds,
+                        mqtt_state=lambda: mqtt_state(publisher),
+                        say=say,
+                        stop_requested=lambda: signals.stop_requested,
+                        wait=signals.wait,
+                    )
             finally:
                 worker.stop()
                 worker.join(WORKER_STOP_WAIT)

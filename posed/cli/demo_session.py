@@ -103,29 +103,30 @@ def run_session(
     seconds: float | None,
     mqtt_state: Callable[[], str],
     say: Callable[[str], None],
+    stop_requested: Callable[[], bool],
+    wait: Callable[[float], None],
     clock: Callable[[], float] = time.monotonic,
 ) -> Outcome:
-    """Run until the clip ends, `seconds` pass or Ctrl-C; print a summary line every second.
+    """Run until the clip ends, `seconds` pass or a stop is requested (Ctrl-C); a summary line a second.
 
     The caller owns camera, worker and sink and closes them; this only starts and watches.
+    `wait(timeout)` sleeps, returning early when a signal arrives.
     """
     camera.start()
     worker.start()
     started = last = clock()
-    pause = threading.Event()
-    try:
-        while True:
-            now = clock()
-            if seconds is not None and now - started >= seconds:
-                return Outcome(now - started, f"--seconds {seconds:g}")
-            if worker.finished:
-                if worker.error is not None:
-                    return Outcome(now - started, f"error: {worker.error}")
-                return Outcome(now - started, "end of the clip")
-            if now - last >= SUMMARY_PERIOD:
-                say(summary_line(now - started, sink.take(), now - last, mqtt_state()))
-                last = now
-            wake = min(last + SUMMARY_PERIOD, started + seconds if seconds is not None else float("inf"))
-            pause.wait(min(max(wake - clock(), 0.01), 0.1))
-    except KeyboardInterrupt:
-        return Outcome(clock() - started, "Ctrl-C")
+    while True:
+        now = clock()
+        if stop_requested():
+            return Outcome(now - started, "Ctrl-C")
+        if seconds is not None and now - started >= seconds:
+            return Outcome(now - started, f"--seconds {seconds:g}")
+        if worker.finished:
+            if worker.error is not None:
+                return Outcome(now - started, f"error: {worker.error}")
+            return Outcome(now - started, "end of the clip")
+        if now - last >= SUMMARY_PERIOD:
+            say(summary_line(now - started, sink.take(), now - last, mqtt_state()))
+            last = now
+        wake = min(last + SUMMARY_PERIOD, started + seconds if seconds is not None else float("inf"))
+        wait(min(max(wake - clock(), 0.01), 0.1))

@@ -148,12 +148,16 @@ def read_image(path: Path) -> ImageArray:
 
 
 def _estimate_images(estimator: PoseEstimator, paths: list[Path], draw: Path | None) -> int:
+    from posed.daemon.signals import SignalEvents
+
     results = []
     code = EXIT_OK
-    try:
+    with SignalEvents() as signals:  # Ctrl-C ends the loop between two images
         for path in paths:
             image = read_image(path)
             poses = estimator.estimate(image, None)
+            if draw is not None:
+                write_image(draw / path.name if draw.is_dir() else draw, draw_poses(image, poses))
             results.append(
                 {
                     "input": str(path),
@@ -162,13 +166,13 @@ def _estimate_images(estimator: PoseEstimator, paths: list[Path], draw: Path | N
                     "poses": [pose.to_dict() for pose in poses],
                 }
             )
-            if draw is not None:
-                write_image(draw / path.name if draw.is_dir() else draw, draw_poses(image, poses))
-    except KeyboardInterrupt:
-        print(
-            f"posed estimate: interrupted; the JSON holds the {len(results)} image(s) done", file=sys.stderr
-        )
-        code = EXIT_INTERRUPTED
+            if signals.stop_requested and len(results) < len(paths):
+                print(
+                    f"posed estimate: interrupted; the JSON holds the {len(results)} image(s) done",
+                    file=sys.stderr,
+                )
+                code = EXIT_INTERRUPTED
+                break
     json.dump(results, sys.stdout)
     sys.stdout.write("\n")
     return code
@@ -208,25 +212,26 @@ def video_info(path: Path) -> tuple[float, int]:
 
 
 def _estimate_video(estimator: PoseEstimator, path: Path, fps: float | None, draw: Path | None) -> int:
+    from posed.daemon.signals import SignalEvents
+
     file_fps, count = video_info(path)
     done = 0
     with (
         VideoOut(draw, fps or file_fps) if draw is not None else nullcontext() as out,
         ProgressBar(count or None, unit="frame", label=path.name) as progress,
+        SignalEvents() as signals,  # Ctrl-C (or SIGTERM) ends the loop between two frames
     ):
-        try:
-            for number, stamp, image in video_frames(path, fps):
-                poses = estimator.estimate(image, stamp)
-                line = {"frame": number, "timestamp": round(stamp, 6), "poses": [p.to_dict() for p in poses]}
-                sys.stdout.write(json.dumps(line) + "\n")
-                if out is not None:
-                    out.write(draw_poses(image, poses))
-                done += 1
-                progress.advance()
-        except KeyboardInterrupt:
-            # Lines are written whole, so stdout holds exactly the frames done.
-            progress.write(
-                f"posed estimate: interrupted after {done} frame(s); the JSON Lines hold all of them"
-            )
-            return EXIT_INTERRUPTED
+        for number, stamp, image in video_frames(path, fps):
+            poses = estimator.estimate(image, stamp)
+            if out is not None:
+                out.write(draw_poses(image, poses))
+            line = {"frame": number, "timestamp": round(stamp, 6), "poses": [p.to_dict() for p in poses]}
+            sys.stdout.write(json.dumps(line) + "\n")
+            done += 1
+            progress.advance()
+            if signals.stop_requested:
+                progress.write(
+                    f"posed estimate: interrupted after {done} frame(s); the JSON Lines hold all of them"
+                )
+                return EXIT_INTERRUPTED
     return EXIT_OK
