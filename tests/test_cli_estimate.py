@@ -22,6 +22,12 @@ POSE_JPG = CONFORMANCE / "tfjs-pose-detection" / "pose.jpg"
 SQUATS = CONFORMANCE / "tfjs-pose-detection" / "pose_squats.mp4"
 
 
+def imread(path: Path) -> np.ndarray:
+    image = cv2.imread(str(path))
+    assert image is not None, f"cannot read {path}"
+    return np.asarray(image)
+
+
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = main(list(argv))
     captured = capsys.readouterr()
@@ -38,8 +44,7 @@ def test_draw_an_image_keeps_the_json_and_writes_the_drawing(
     code, with_draw, _ = run(capsys, *args, "--draw", str(out))
     assert code == 0
     assert json.loads(with_draw) == json.loads(plain)
-    drawn = cv2.imread(str(out))
-    original = cv2.imread(str(POSE_JPG))
+    drawn, original = imread(out), imread(POSE_JPG)
     assert drawn.shape == original.shape
     changed = (drawn != original).any(axis=2)
     assert 0.005 < changed.mean() < 0.2, "a skeleton and a box: some pixels, not the whole picture"
@@ -64,7 +69,7 @@ def test_draw_several_images_into_a_folder(
     assert [len(r["poses"]) for r in results] == [1, 0]
     assert sorted(p.name for p in folder.iterdir()) == ["blank.png", "pose.jpg"]
     # The picture without people is written unchanged (PNG is lossless).
-    assert np.array_equal(cv2.imread(str(folder / "blank.png")), cv2.imread(str(blank)))
+    assert np.array_equal(imread(folder / "blank.png"), imread(blank))
 
 
 def test_draw_a_video_at_its_frame_rate_with_the_same_json_lines(

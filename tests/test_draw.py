@@ -71,7 +71,7 @@ def changed_pixels(before: npt.NDArray[np.uint8], after: npt.NDArray[np.uint8]) 
 
 def distance_to_segments(
     points: npt.NDArray[np.float64], a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]
-):  # type: ignore[no-untyped-def]
+):
     """(N,) distance from each point to the nearest of the segments a[i]-b[i]."""
     if len(a) == 0:
         return np.full(len(points), np.inf)
@@ -82,7 +82,7 @@ def distance_to_segments(
     return np.sqrt(((points[:, None, :] - nearest) ** 2).sum(axis=2)).min(axis=1)
 
 
-def skeleton_distance(points: npt.NDArray[np.float64], poses: list[Pose]):  # type: ignore[no-untyped-def]
+def skeleton_distance(points: npt.NDArray[np.float64], poses: list[Pose]):
     """Distance of each point to the nearest keypoint or skeleton edge of any pose."""
     best = np.full(len(points), np.inf)
     for pose in poses:
@@ -93,13 +93,13 @@ def skeleton_distance(points: npt.NDArray[np.float64], poses: list[Pose]):  # ty
     return best
 
 
-def box_distance(points: npt.NDArray[np.float64], pose: Pose):  # type: ignore[no-untyped-def]
+def box_distance(points: npt.NDArray[np.float64], pose: Pose):
     x, y, w, h = pose.box
     corners = np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]])
     return distance_to_segments(points, corners, np.roll(corners, -1, axis=0))
 
 
-def in_tab(points: npt.NDArray[np.float64], image_shape: tuple[int, ...], pose: Pose, width: int):  # type: ignore[no-untyped-def]
+def in_tab(points: npt.NDArray[np.float64], image_shape: tuple[int, ...], pose: Pose, width: int):
     tab = label_tab(image_shape, pose, width)
     x, y = points[:, 0], points[:, 1]
     return (x >= tab.x0 - 1) & (x <= tab.x1 + 1) & (y >= tab.y0 - 1) & (y <= tab.y1 + 1)
@@ -125,7 +125,7 @@ def test_drawn_pixels_lie_on_keypoints_and_edges(case: str, request: pytest.Fixt
         assert (drawn[middle[:, 1], middle[:, 0]] != image[middle[:, 1], middle[:, 0]]).any(axis=1).all()
 
 
-def test_the_box_and_its_label_are_drawn_around_each_person(posenet_case) -> None:  # type: ignore[no-untyped-def]
+def test_the_box_and_its_label_are_drawn_around_each_person(posenet_case) -> None:
     image, poses = posenet_case
     assert len(poses) == 2
     drawn = draw_poses(image, poses)
@@ -138,7 +138,7 @@ def test_the_box_and_its_label_are_drawn_around_each_person(posenet_case) -> Non
         on_box |= in_tab(changed, image.shape, pose, width)
     assert (on_skeleton | on_box).all()
     for order, pose in enumerate(poses):
-        x, y, w, h = (round(v) for v in pose.box)
+        x, y, _, h = (round(v) for v in pose.box)
         # The left edge of the box, away from the skeleton, is in the person's colour.
         left = drawn[y + h // 2 - 20 : y + h // 2 + 20, x]
         assert (left == person_color(pose, order)).all(axis=1).any()
@@ -146,7 +146,7 @@ def test_the_box_and_its_label_are_drawn_around_each_person(posenet_case) -> Non
         assert (drawn[tab.y0 + 1, tab.x0 + 1] == person_color(pose, order)).all()
 
 
-def test_keypoints_are_coloured_by_score_and_hidden_ones_are_rings(blazepose_case) -> None:  # type: ignore[no-untyped-def]
+def test_keypoints_are_coloured_by_score_and_hidden_ones_are_rings(blazepose_case) -> None:
     image, poses = blazepose_case
     pose = poses[0]
     # The same real pose with chosen scores: a confident nose, a doubtful left wrist, a hidden left ankle.
