@@ -3,49 +3,15 @@ when it is not, and never mixed into stdout's JSON."""
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
-import pty
-import struct
 import subprocess
-import termios
-import threading
 from pathlib import Path
 
 from tests.conftest import CONFORMANCE, POSED, REPO
+from tests.terminal_support import run_with_terminal_stderr
 
 SQUATS = CONFORMANCE / "tfjs-pose-detection" / "pose_squats.mp4"
-
-
-def run_with_terminal_stderr(argv: list[str], env: dict[str, str]) -> tuple[int, str, str]:
-    """(exit code, stdout, what the terminal on stderr showed)."""
-    master, slave = pty.openpty()
-    # A terminal of 120 x 30, as a real one has (a fresh pty has none, and tqdm fits its bar to it).
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 120, 0, 0))
-    shown: list[bytes] = []
-
-    def drain() -> None:
-        while True:
-            try:
-                chunk = os.read(master, 4096)
-            except OSError:  # EIO: the last writer closed the terminal
-                return
-            if not chunk:
-                return
-            shown.append(chunk)
-
-    reader = threading.Thread(target=drain, daemon=True)
-    reader.start()
-    try:
-        result = subprocess.run(
-            argv, stdout=subprocess.PIPE, stderr=slave, text=True, cwd=REPO, env=env, timeout=240
-        )
-    finally:
-        os.close(slave)
-    reader.join(timeout=10)
-    os.close(master)
-    return result.returncode, result.stdout, b"".join(shown).decode(errors="replace")
 
 
 def estimate_argv(models_dir: Path) -> list[str]:
@@ -54,7 +20,7 @@ def estimate_argv(models_dir: Path) -> list[str]:
 
 def test_estimate_shows_a_bar_on_a_terminal_and_keeps_stdout_clean(models_dir: Path, tmp_path: Path) -> None:
     env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
-    code, out, terminal = run_with_terminal_stderr(estimate_argv(models_dir), env)
+    code, out, terminal = run_with_terminal_stderr(estimate_argv(models_dir), env, REPO)
     assert code == 0, terminal
     assert [json.loads(line)["frame"] for line in out.splitlines()] == list(range(65))
     assert "pose_squats.mp4" in terminal and "65/65" in terminal and "frame/s" in terminal
@@ -73,7 +39,7 @@ def test_bench_shows_how_much_is_left(models_dir: Path, tmp_path: Path) -> None:
     env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
     argv = [*POSED, "bench", "--seconds", "0.3", "--backend", "tflite", "--model", "blazepose-lite"]
     code, _, terminal = run_with_terminal_stderr(
-        [*argv, "--model-dir", str(models_dir), "--video", str(SQUATS)], env
+        [*argv, "--model-dir", str(models_dir), "--video", str(SQUATS)], env, REPO
     )
     assert code == 0, terminal
     # One model and the detector's record on one backend/device: two runs.
