@@ -29,7 +29,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--backend", action="append", default=[], help="Backend entry-point name (repeatable; default: all)."
     )
     parser.add_argument(
-        "--device", default=None, help="Device for the chosen backend (OpenVINO: CPU, GPU...; TFLite: cpu)."
+        "--device",
+        default=None,
+        help="Device for the chosen backend (OpenVINO: CPU, GPU...; TFLite: cpu) "
+        "(default: every device the backend sees).",
     )
     parser.add_argument(
         "--model",
@@ -38,7 +41,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="Model name or .tflite path (repeatable; default: every known model found).",
     )
     parser.add_argument(
-        "--model-dir", type=Path, default=None, help="Directory searched first for named models."
+        "--model-dir",
+        type=Path,
+        default=None,
+        help="Directory searched first for named models "
+        "(default: none; then come $POSED_MODEL_DIR, the config's "
+        "model_dir, $STATE_DIRECTORY/models, ~/.cache/posed/models).",
     )
     parser.add_argument(
         "--video",

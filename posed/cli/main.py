@@ -44,6 +44,8 @@ class DefaultsFormatter(argparse.HelpFormatter):
             or isinstance(action, argparse._HelpAction | argparse._VersionAction)
         ):
             return text
+        if text.endswith("."):
+            return f"{text[:-1]} (default: %(default)s)."
         return f"{text} (default: %(default)s)"
 
 
