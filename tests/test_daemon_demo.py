@@ -8,7 +8,7 @@ from pathlib import Path
 
 import jsonschema
 
-from tests.conftest import MEDIA, REPO
+from tests.conftest import CONFORMANCE, REPO
 from tests.daemon_harness import Daemon
 from tests.mosquitto import Mosquitto, Subscriber
 
@@ -20,23 +20,25 @@ def test_demo_config_publishes_poses(tmp_path: Path) -> None:
     assert "name: blazepose-full" in demo and "type: tflite" in demo
     with Mosquitto(tmp_path) as broker, Subscriber(broker, ["posed/demo/#"]) as sub:
         config = tmp_path / "demo.yaml"
-        # Only the broker's port and the (cwd-relative) video path differ from the shipped file.
+        # Only the broker's port and the clip's place (`posed demo` caches it in ~/.cache) differ.
+        clip = CONFORMANCE / "tfjs-pose-detection" / "pose_squats.mp4"
+        assert "path: ~/.cache/posed/samples/pose_squats.mp4" in demo
         config.write_text(
             demo.replace("port: 1883", f"port: {broker.port}").replace(
-                "../shared/media/vtest.avi", str(MEDIA / "vtest.avi")
+                "~/.cache/posed/samples/pose_squats.mp4", str(clip)
             )
         )
         with Daemon(config, tmp_path / "posed.log") as daemon:
             daemon.notify.wait_for("READY=1", timeout=60)
             messages = sub.wait_until(
-                lambda ms: sum(m.topic == "posed/demo/street/poses" for m in ms) >= 5, timeout=30
+                lambda ms: sum(m.topic == "posed/demo/gym/poses" for m in ms) >= 5, timeout=30
             )
             daemon.signal(signal.SIGTERM)
             assert daemon.process.wait(timeout=10) == 0, daemon.log_text()
-    poses = [json.loads(m.payload) for m in messages if m.topic == "posed/demo/street/poses"]
+    poses = [json.loads(m.payload) for m in messages if m.topic == "posed/demo/gym/poses"]
     for payload in poses:
         jsonschema.validate(payload, SCHEMA)
         assert payload["model"] == "blazepose-full" and payload["backend"] == "tflite"
-        assert (payload["width"], payload["height"]) == (768, 576)
+        assert (payload["width"], payload["height"]) == (720, 1280)
     frames = [p["frame"] for p in poses]
     assert frames == sorted(frames) and len(set(frames)) == len(frames)

@@ -76,7 +76,9 @@ def test_demo_from_an_empty_cache_fetches_plays_draws_and_publishes(
     assert f"the poses, drawn: {out}" in text
     cached = samples_dir() / SQUATS.filename
     assert hashlib.sha256(cached.read_bytes()).hexdigest() == SQUATS.sha256
-    assert sorted(p.name for p in samples_dir().iterdir()) == [SQUATS.filename], "no staging leftovers"
+    still = samples_dir() / "pose_squats-frame20.png"
+    assert sorted(p.name for p in samples_dir().iterdir()) == sorted([SQUATS.filename, still.name])
+    assert cv2.imread(str(still)).shape == (1280, 720, 3)
     assert len(json.loads(poses.text)["poses"][0]["keypoints"]) == 33
     video = cv2.VideoCapture(str(out))
     try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, PositiveFloat, PositiveInt, model_validator
+from pydantic import Field, PositiveFloat, PositiveInt, field_validator, model_validator
 
 from posed.strict import StrictModel
 
@@ -119,13 +119,19 @@ class StreamCamera(CameraCommon):
 
 class VideoCamera(CameraCommon):
     type: Literal["video"] = Field(description="A video file, decoded with OpenCV.")
-    path: Path = Field(description="Path of the video file.")
+    path: Path = Field(description="Path of the video file; a leading ~ is your home folder.")
     realtime: bool = Field(
         False,
         description="Play at the file's own frame rate (or `fps`), as a camera would, dropping frames "
         "the pipeline is too slow for; else deliver every frame, as fast as the pipeline takes them.",
     )
     loop: bool = Field(False, description="Start again at the end of the file.")
+
+    @field_validator("path")
+    @classmethod
+    def _home(cls, value: Path) -> Path:
+        # `~/...` as in a shell, so that a config can name the demo's clip in ~/.cache/posed/samples.
+        return value.expanduser()
 
     @model_validator(mode="after")
     def _fps_needs_realtime(self) -> VideoCamera:

@@ -165,7 +165,13 @@ def choose_source(args: argparse.Namespace, mirror: str | None) -> tuple[CameraC
     if args.camera:
         device = first_v4l2_camera()
         return V4L2Camera(type="v4l2", device=str(device), fps=CAMERA_FPS), f"camera {device}", CAMERA_FPS
-    path: Path = args.video if args.video is not None else sample_clip(mirror)
+    if args.video is not None:
+        path: Path = args.video
+    else:
+        from posed.samples import sample_frame
+
+        path = sample_clip(mirror)
+        sample_frame(path)  # a still of it beside the clip, to try `posed estimate --draw` on an image
     if not path.is_file():
         raise PosedError(f"--video {path}: no such file")
     loop = args.seconds is not None
