@@ -78,7 +78,8 @@ def test_demo_from_an_empty_cache_fetches_plays_draws_and_publishes(
     assert hashlib.sha256(cached.read_bytes()).hexdigest() == SQUATS.sha256
     still = samples_dir() / "pose_squats-frame20.png"
     assert sorted(p.name for p in samples_dir().iterdir()) == sorted([SQUATS.filename, still.name])
-    assert cv2.imread(str(still)).shape == (1280, 720, 3)
+    image = cv2.imread(str(still))
+    assert image is not None and image.shape == (1280, 720, 3)
     assert len(json.loads(poses.text)["poses"][0]["keypoints"]) == 33
     video = cv2.VideoCapture(str(out))
     try:
