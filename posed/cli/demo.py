@@ -189,12 +189,10 @@ def sample_clip(mirror: str | None) -> Path:
     try:
         return ensure_sample(mirror=mirror)
     except SampleUnavailableError as exc:
+        instead = "Play a video you have instead: posed demo --video PATH (or --camera)"
         if exc.offline:
-            raise PosedError(
-                f"offline: the sample clip is not cached and no server answered ({exc}). "
-                "Play a video you have instead: posed demo --video PATH (or --camera)"
-            ) from exc
-        raise PosedError(f"{exc}. Play a video you have instead: posed demo --video PATH") from exc
+            raise PosedError(f"offline: {exc}. {instead}") from exc
+        raise PosedError(f"{exc}. {instead}") from exc
 
 
 def first_v4l2_camera() -> Path:
