@@ -175,3 +175,59 @@ def test_mistakes_are_quoted_with_a_suggestion(tmp_path: Path, text: str, key: s
     issues = refused(tmp_path, "\n".join([*lines, text]) + "\n")
     assert [i.key for i in issues] == [key]
     assert needle in issues[0].message, issues[0].message
+
+
+FLOW = VALID.replace(
+    "cameras:\n  front: {type: video, path: clip.mp4}", "cameras: {front: {type: video, path: a}}"
+)
+LONG = "x" * 65536
+
+
+@pytest.mark.parametrize(
+    ("line", "key", "needle"),
+    [
+        (f"mqtt: {{topic_prefix: {LONG}}}", "mqtt.topic_prefix", "at most 256 characters"),
+        (f"device_id: {LONG}", "device_id", "at most 64 characters"),
+        # YAML itself limits an implicit key to 1,024 characters.
+        (f"cameras: {{c{'x' * 70}: {{type: video, path: a}}}}", f"cameras.c{'x' * 70}", "at most 64"),
+        (
+            f"cameras: {{? c{'x' * 66000}\n  : {{type: video, path: a}}}}",
+            f"cameras.c{'x' * 39}...(66001 characters)",
+            "at most 64",
+        ),
+        (
+            "cameras: {front: {type: stream, url: 'rtsp://h/s', open_timeout: 1e300}}",
+            "cameras.front.open_timeout",
+            "less than or equal to 600, not 1e+300",
+        ),
+        (
+            "cameras: {front: {type: video, path: a, reconnect_min_delay: 1e-300}}",
+            "cameras.front.reconnect_min_delay",
+            "greater than or equal to 0.1",
+        ),
+        ("mqtt: {reconnect_min_delay: 1e-300}", "mqtt.reconnect_min_delay", "greater than or equal to 0.01"),
+        ("daemon: {shutdown_timeout: 1e308}", "daemon.shutdown_timeout", "less than or equal to 600"),
+        ("daemon: {hang_timeout: 1e-9}", "daemon.hang_timeout", "greater than or equal to 1"),
+        ("backend: {type: tflite, num_threads: 1e20}", "backend.num_threads", "1e+20 is far too large"),
+        ("cameras: {kämera²: {type: video, path: a}}", "cameras.kämera²", "only letters A-Z"),
+        ("cameras: {front door: {type: video, path: a}}", "cameras.front door", "only letters A-Z"),
+        ("device_id: dév", "device_id", "only letters A-Z"),
+        ("mqtt: {topic_prefix: $SYS/x}", "mqtt.topic_prefix", "starts with $"),
+        (
+            "mqtt: {homeassistant: {discovery_prefix: $ha}}",
+            "mqtt.homeassistant.discovery_prefix",
+            "starts with $",
+        ),
+        ('model: {path: "a\\0b"}', "model.path", "NUL"),
+    ],
+    ids=lambda v: v[:40] if isinstance(v, str) else v,
+)
+def test_absurd_values_are_refused_with_the_range(tmp_path: Path, line: str, key: str, needle: str) -> None:
+    section = line.split(":", maxsplit=1)[0]
+    lines = [kept for kept in FLOW.splitlines() if not kept.startswith(section)]
+    issues = refused(tmp_path, "\n".join([*lines, line]) + "\n")
+    assert [i.key for i in issues] == [key]
+    (issue,) = issues
+    assert needle in issue.message, issue.message
+    assert issue.line == len(lines) + 1
+    assert len(issue.message) < 300  # a 65,536-character value is shown shortened

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from posed.backend import BackendConfig
-from posed.config.messages import did_you_mean, message, show
+from posed.config.messages import did_you_mean, message, short_key, show
 from posed.config.reader import read_document
 from posed.config.schema import PosedConfig
 from posed.errors import BackendError, ConfigError, ConfigIssue
@@ -109,7 +109,7 @@ def _issues(
 ) -> Iterable[ConfigIssue]:
     for error in exc.errors(include_url=False):
         loc = _yaml_loc(document, prefix + tuple(error["loc"]))
-        key = ".".join(str(part) for part in loc)
+        key = ".".join(short_key(str(part)) for part in loc)
         yield ConfigIssue(display, _line_of(document, loc), key, message(error, model, tuple(error["loc"])))
 
 
@@ -127,7 +127,7 @@ def _yaml_loc(document: Any, loc: Loc) -> Loc:
         elif (
             isinstance(node, Mapping)
             and part == loc[-1]
-            and not str(part).startswith(("function-", "tagged-"))
+            and not str(part).startswith(("function-", "tagged-", "[key]"))
         ):
             kept.append(part)  # a missing key: name it, locate it by its parent
     return tuple(kept)

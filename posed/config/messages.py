@@ -10,6 +10,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from posed.strict import NAME_PATTERN
+
 Loc = tuple[str | int, ...]
 SHOWN_CHARS = 60  # a 66,000-character value is shown by its start and its length
 
@@ -29,6 +31,11 @@ def show(value: object) -> str:
     return text
 
 
+def short_key(part: str) -> str:
+    """A key as shown in an issue: a 66,000-character camera name must not make a 66 KB log line."""
+    return part if len(part) <= 80 else f"{part[:40]}...({len(part)} characters)"
+
+
 def message(error: Mapping[str, Any], model: type[BaseModel], loc: Loc) -> str:
     """One pydantic error, in words; `loc` is relative to `model`."""
     kind = error["type"]
@@ -46,6 +53,8 @@ def message(error: Mapping[str, Any], model: type[BaseModel], loc: Loc) -> str:
         return f"{show(value)} is not a boolean (true or false)"
     if kind in ("int_parsing", "int_type", "int_from_float"):
         return f"{show(value)} is not a whole number"
+    if kind == "int_parsing_size":
+        return f"{show(value)} is far too large"
     if kind in ("float_parsing", "float_type"):
         return f"{show(value)} is not a number"
     if kind == "string_type":
@@ -59,6 +68,11 @@ def message(error: Mapping[str, Any], model: type[BaseModel], loc: Loc) -> str:
         return f"type {tag!r} is not one of {expected}{did_you_mean(tag, _words(expected))}"
     if kind == "union_tag_not_found":
         return f"required key `type` is missing ({ctx.get('discriminator', 'type')})"
+    if kind == "string_pattern_mismatch" and ctx.get("pattern") == NAME_PATTERN:
+        what = "the name" if loc and loc[-1] == "[key]" else "the value"
+        return f"{what} {show(value)} may hold only letters A-Z and a-z, digits, - and _"
+    if loc and loc[-1] == "[key]":
+        return f"the name {show(value)}: {str(error['msg'])[:1].lower()}{str(error['msg'])[1:]}"
     text = str(error["msg"]).removeprefix("Value error, ")
     if kind != "value_error" and not isinstance(value, Mapping | list):
         text = f"{text[:1].lower()}{text[1:]}, not {show(value)}"
