@@ -13,7 +13,8 @@ from pathlib import Path
 from pydantic import ValidationError
 from ruamel.yaml.comments import CommentedMap
 
-from posed.config.loader import LoadedConfig, line_of, read_document, sort_issues, validate_document
+from posed.config.loader import LoadedConfig, line_of, sort_issues, validate_document
+from posed.config.reader import read_document
 from posed.config.schema import ModelConfig
 from posed.errors import EXIT_OK, EXIT_USAGE, ConfigError, ConfigIssue, ModelOptionError, PosedError
 from posed.estimator import open_estimator
