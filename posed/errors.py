@@ -51,6 +51,20 @@ class ModelError(PosedError):
     """A model file is missing, corrupt, or not the kind of model expected."""
 
 
+class ModelOptionError(ModelError):
+    """A model option does not suit the model file it is used with (found when the file is read).
+
+    `key` is the option's dotted config key, so `posed check` can point at its line;
+    a restart cannot fix it, hence the config exit code.
+    """
+
+    exit_code = EXIT_CONFIG
+
+    def __init__(self, key: str, message: str) -> None:
+        self.key = key
+        super().__init__(message)
+
+
 class ModelNotFoundError(ModelError):
     """A named model is not in any model directory."""
 

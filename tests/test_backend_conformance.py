@@ -34,6 +34,7 @@ from tests.conftest import CONFORMANCE, MODELS
 
 DETECTOR = MODELS / "pose_detection.tflite"
 POSENET = MODELS / "posenet_mobilenet_v1_075_353_481_quant.tflite"
+POSENET_RESIZED = (1, 257, 321, 3)  # a size none of the Coral files has
 COUPLE = CONFORMANCE / "coral-posenet" / "test_couple.jpg"
 # OpenVINO vs LiteRT/XNNPACK on PoseNet, in uint8 steps (measured worst over 4 images x 3 sizes:
 # short offsets max 57, p99 17, mean 3.1). See test_backend_parity.py for why.
@@ -46,7 +47,10 @@ class TestTFLiteConformance(BackendConformance):
     backend = "tflite"
     config: ClassVar[dict[str, Any]] = {"type": "tflite"}
     image = COUPLE
-    cases = (ModelCase(DETECTOR, float_range=DETECTOR_RANGE), ModelCase(POSENET))
+    cases = (
+        ModelCase(DETECTOR, float_range=DETECTOR_RANGE),
+        ModelCase(POSENET, resize_to=POSENET_RESIZED),
+    )
 
 
 class TestTFLiteNoDelegateConformance(BackendConformance):
@@ -64,7 +68,7 @@ class TestOpenVINOConformance(BackendConformance):
     image = COUPLE
     cases = (
         ModelCase(DETECTOR, float_range=DETECTOR_RANGE),
-        ModelCase(POSENET, tolerances=POSENET_TOLERANCES),
+        ModelCase(POSENET, tolerances=POSENET_TOLERANCES, resize_to=POSENET_RESIZED),
     )
 
 
@@ -219,6 +223,30 @@ def test_suite_catches_a_backend_that_accepts_damaged_files(tmp_path: Path) -> N
 
     with pytest.raises(ConformanceError, match=r"was accepted|not ModelError"):
         check_corrupt_models(Trusting(), _MiniConfig(type="mini"), DETECTOR, tmp_path)
+
+
+def test_suite_catches_a_backend_that_ignores_input_shape() -> None:
+    """A backend that takes `input_shape=` but loads the file at its own size fails check_resize."""
+    from posed_tflite.plugin import TFLiteBackend
+
+    from posed.testing.resize_conformance import check_resize
+
+    class Ignoring(TFLiteBackend):
+        def open_session(
+            self,
+            model_path: Path,
+            config: BackendConfig,
+            *,
+            role: str = "main",
+            input_shape: tuple[int, ...] | None = None,
+        ) -> Any:
+            return super().open_session(model_path, config, role=role)
+
+    config = load_backend("tflite").config_model(type="tflite")
+    case = ModelCase(POSENET, resize_to=POSENET_RESIZED)
+    check_resize(load_backend("tflite"), config, case, None)  # the real one passes
+    with pytest.raises(ConformanceError, match=r"reports input \[1, 353, 481, 3\]"):
+        check_resize(Ignoring(), config, case, None)
 
 
 @pytest.mark.parametrize("backend_name", ["tflite", "openvino"])

@@ -21,6 +21,7 @@ from posed.errors import EXIT_OK, EXIT_USAGE, CameraError
 from posed.estimator import PoseEstimator, open_estimator
 from posed.models.resolve import model_search_path
 from posed.plugins import load_backend
+from posed.posenet.resolution import Resolution, parse_resolution
 from posed.types import ImageArray
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
@@ -40,6 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--score-threshold", type=float, default=None, help="PoseNet: minimum score.")
     parser.add_argument("--nms-radius", type=float, default=None, help="PoseNet: NMS radius, model pixels.")
     parser.add_argument("--decoding", choices=["single", "multi"], default=None, help="PoseNet decoding.")
+    add_input_resolution(parser)
     parser.add_argument("--no-smoothing", action="store_true", help="BlazePose: turn landmark smoothing off.")
     parser.add_argument(
         "--fps",
@@ -47,6 +49,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="Video: timestamps as if frames came at this rate (default: the file's own timestamps).",
     )
+
+
+def add_input_resolution(parser: argparse.ArgumentParser) -> None:
+    """`--input-resolution`, shared by `estimate` and `bench`."""
+    parser.add_argument(
+        "--input-resolution",
+        type=_resolution,
+        default=None,
+        metavar="N|HxW|auto",
+        help="PoseNet: model input size, e.g. 353x481 or 513 (default: the model file's own).",
+    )
+
+
+def _resolution(text: str) -> Resolution:
+    try:
+        return parse_resolution(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not N, HxW or auto (e.g. 353x481)") from None
 
 
 def backend_settings(backend: str, device: str | None) -> dict[str, Any]:
@@ -73,6 +93,7 @@ def model_config(args: argparse.Namespace, *, static: bool) -> ModelConfig:
             "score_threshold": args.score_threshold,
             "nms_radius": args.nms_radius,
             "decoding": args.decoding,
+            "input_resolution": args.input_resolution,
         }.items()
         if value is not None
     }

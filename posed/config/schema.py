@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, PositiveFloat, PositiveInt, model_validator
 
@@ -32,6 +32,10 @@ class BlazePoseOptions(StrictModel):
     flip_horizontal: bool = Field(False, description="Mirror keypoints horizontally (selfie view).")
 
 
+# One side of a PoseNet input, in pixels (posed.posenet.resolution checks it against the stride).
+InputSide = Annotated[int, Field(ge=33, le=2049)]
+
+
 class PoseNetOptions(StrictModel):
     """Names and defaults follow tfjs PoseNet."""
 
@@ -40,6 +44,24 @@ class PoseNetOptions(StrictModel):
     score_threshold: float = Field(0.5, ge=0, le=1, description="Minimum root and pose score.")
     nms_radius: PositiveFloat = Field(20.0, description="Non-maximum suppression radius, model-input pixels.")
     flip_horizontal: bool = Field(False, description="Mirror keypoints horizontally (selfie view).")
+    input_resolution: InputSide | tuple[InputSide, InputSide] | Literal["auto"] | None = Field(
+        None,
+        description="Model input size, as tfjs PoseNet's inputResolution: N (square), [height, width], "
+        "or auto (the camera's aspect ratio, area nearest auto_pixels). Each side 33-2049 and "
+        "k x output stride + 1 (161, 193, ... 513 for stride 16). Default: the model file's own size.",
+    )
+    auto_pixels: int | None = Field(
+        None,
+        ge=33 * 33,
+        le=2049 * 2049,
+        description="Pixel budget of `input_resolution: auto`. Default: the model file's own input area.",
+    )
+
+    @model_validator(mode="after")
+    def _auto_pixels_with_auto(self) -> PoseNetOptions:
+        if self.auto_pixels is not None and self.input_resolution != "auto":
+            raise ValueError("`auto_pixels` goes with `input_resolution: auto`")
+        return self
 
 
 class ModelConfig(StrictModel):
