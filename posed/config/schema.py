@@ -9,6 +9,7 @@ from pydantic import Field, PositiveFloat, PositiveInt, model_validator
 
 from posed.cameras.config import CameraConfig
 from posed.mqtt.config import MqttConfig
+from posed.preview.config import PreviewConfig
 from posed.strict import StrictModel
 
 LogLevel = Literal["debug", "info", "warning", "error"]
@@ -105,6 +106,7 @@ class PosedConfig(StrictModel):
         default_factory=DaemonConfig,
         description="Lifecycle settings of `posed run`.",
     )
+    preview: PreviewConfig = Field(default_factory=PreviewConfig, description="The live preview page.")
     log_level: LogLevel = Field("info", description="Log level: debug, info, warning or error.")
 
     @model_validator(mode="after")
