@@ -1,4 +1,4 @@
-"""The page as a part of `posed run`: SIGHUP restarts it alone, SIGTERM ends its streams, a taken port fails."""
+"""The page as a part of `posed run`: SIGHUP restarts it alone, SIGTERM ends its streams, port taken."""
 
 from __future__ import annotations
 
