@@ -8,6 +8,7 @@ from pydantic import Field, model_validator
 
 from posed.cameras.config import CameraConfig
 from posed.mqtt.config import MqttConfig
+from posed.preview.config import PreviewConfig
 from posed.strict import MAX_NAME_CHARS, NAME_PATTERN, ConfigPath, Name, StrictModel
 
 LogLevel = Literal["debug", "info", "warning", "error"]
@@ -149,4 +150,5 @@ class PosedConfig(StrictModel):
         default_factory=DaemonConfig,
         description="Lifecycle settings of `posed run`.",
     )
+    preview: PreviewConfig = Field(default_factory=PreviewConfig, description="The live preview page.")
     log_level: LogLevel = Field("info", description="Log level: debug, info, warning or error.")
