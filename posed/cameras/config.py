@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, PositiveFloat, PositiveInt, model_validator
 
+from posed.events.config import Name, ZoneConfig
 from posed.strict import StrictModel
 
 
@@ -34,6 +35,9 @@ class CameraCommon(StrictModel):
     )
     reconnect_max_delay: PositiveFloat = Field(
         30.0, description="Cap, in seconds, of the exponential reopen back-off."
+    )
+    zones: dict[Name, ZoneConfig] = Field(
+        default_factory=dict, description="Named zones of this camera's image, for zone events."
     )
 
     @model_validator(mode="after")

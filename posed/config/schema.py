@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, PositiveFloat, PositiveInt, model_validator
 
 from posed.cameras.config import CameraConfig
+from posed.events.config import EventsConfig, unknown_ignore_zones
 from posed.mqtt.config import MqttConfig
 from posed.strict import StrictModel
 
@@ -106,10 +107,22 @@ class PosedConfig(StrictModel):
         description="Lifecycle settings of `posed run`.",
     )
     log_level: LogLevel = Field("info", description="Log level: debug, info, warning or error.")
+    events: EventsConfig = Field(
+        default_factory=EventsConfig, description="Zone, fall, rep and gesture events."
+    )
 
     @model_validator(mode="after")
     def _camera_names(self) -> PosedConfig:
         bad = [name for name in self.cameras if not name.replace("-", "").replace("_", "").isalnum()]
         if bad:
             raise ValueError(f"camera names must be letters, digits, - or _: {', '.join(bad)}")
+        return self
+
+    @model_validator(mode="after")
+    def _ignore_zones(self) -> PosedConfig:
+        zones = {name for camera in self.cameras.values() for name in camera.zones}
+        if unknown := unknown_ignore_zones(self.events, zones):
+            raise ValueError(
+                f"events.falls.ignore_zones: {unknown[0]!r} is no camera's zone; zones: {sorted(zones)}"
+            )
         return self
