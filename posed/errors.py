@@ -92,3 +92,7 @@ class MqttError(PosedError):
 
 class InferenceHangError(PosedError):
     """Inference stopped making progress and the restart budget is spent."""
+
+
+class PreviewError(PosedError):
+    """The preview page's web server could not start (port taken, aiohttp missing)."""

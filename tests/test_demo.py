@@ -89,19 +89,28 @@ def test_demo_from_an_empty_cache_fetches_plays_draws_and_publishes(
         video.release()
 
 
-def test_offline_with_nothing_cached_says_so_and_suggests_video(
-    store: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    # Every connection refused: the proxy all HTTPS traffic must go through is not there.
+def test_offline_with_nothing_cached_says_so_and_suggests_video(store: Path, tmp_path: Path) -> None:
+    # Every connection refused: the proxy all HTTPS traffic must go through is not there. A fresh
+    # process, because urllib reads the proxy settings once per process.
     closed = f"http://127.0.0.1:{free_port()}"
-    monkeypatch.setenv("https_proxy", closed)
-    monkeypatch.setenv("http_proxy", closed)
-    code = main(["demo", "--seconds", "1"])
-    err = capsys.readouterr().err
-    assert code == 1
-    assert f"offline: the sample clip pose_squats.mp4 is not cached in {samples_dir()}" in err
-    assert "cannot be downloaded" in err and "Connection refused" in err
-    assert "posed demo --video PATH" in err
+    env = {
+        **os.environ,
+        "https_proxy": closed,
+        "http_proxy": closed,
+        "XDG_CACHE_HOME": str(tmp_path / "xdg-cache"),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "posed", "demo", "--seconds", "1"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=env,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert f"offline: the sample clip pose_squats.mp4 is not cached in {samples_dir()}" in result.stderr
+    assert "cannot be downloaded" in result.stderr and "Connection refused" in result.stderr
+    assert "posed demo --video PATH" in result.stderr
     assert cached_sample() is None
     assert not any(samples_dir().iterdir()), "nothing half-downloaded is left"
 
