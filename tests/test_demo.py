@@ -11,7 +11,10 @@ import re
 import signal
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
+from typing import Any
 
 import cv2
 import pytest
@@ -51,16 +54,15 @@ def test_demo_from_an_empty_cache_fetches_plays_draws_and_publishes(
     files = served(models_dir)
     with http_server(files) as url, Mosquitto(tmp_path / "broker") as broker:
         with Subscriber(broker, ["posed/demo/#"]) as sub:
-            argv = ["demo", "--mirror", url, "--seconds", "10", "--out", str(out)]
+            argv = ["demo", "--mirror", url, "--seconds", "10", "--out", str(out), "--no-preview"]
             code = main([*argv, "--broker", f"{broker.host}:{broker.port}"])
             poses = sub.wait_for(lambda m: m.topic == "posed/demo/demo/poses")
         text = capsys.readouterr().out
         assert code == 0, text
         # A second run finds both in the cache and downloads nothing.
         requests = len(files.requests)
-        assert (
-            main([*argv[:3], "--seconds", "1", "--out", str(tmp_path / "again.mp4"), "--broker", "x:1"]) == 0
-        )
+        again = ["--seconds", "1", "--out", str(tmp_path / "again.mp4"), "--broker", "x:1", "--no-preview"]
+        assert main([*argv[:3], *again]) == 0
         assert len(files.requests) == requests
     assert "downloading the sample clip pose_squats.mp4" in text
     assert (
@@ -74,6 +76,7 @@ def test_demo_from_an_empty_cache_fetches_plays_draws_and_publishes(
     assert all(float(m.group(1)) > 0 for m in seconds[1:])
     assert "mqtt: connected" in text
     assert f"the poses, drawn: {out}" in text
+    assert "live preview" not in text, "--no-preview"
     cached = samples_dir() / SQUATS.filename
     assert hashlib.sha256(cached.read_bytes()).hexdigest() == SQUATS.sha256
     still = samples_dir() / "pose_squats-frame20.png"
@@ -127,11 +130,18 @@ def test_without_a_broker_it_runs_and_says_how_to_connect_one(
     assert not samples_dir().exists(), "--video needs no sample clip"
 
 
-def test_ctrl_c_stops_cleanly_and_names_the_video(store: Path, models_dir: Path, tmp_path: Path) -> None:
+def get_json(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.load(response)
+
+
+def test_the_live_preview_shows_the_demo_and_ctrl_c_stops_cleanly(
+    store: Path, models_dir: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "ctrl-c.mp4"
     argv = [sys.executable, "-m", "posed", "demo", "--video", str(CLIP), "--model-dir", str(models_dir)]
     process = subprocess.Popen(
-        [*argv, "--out", str(out), "--broker", f"127.0.0.1:{free_port()}"],
+        [*argv, "--out", str(out), "--broker", f"127.0.0.1:{free_port()}", "--preview-port", "0"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -139,13 +149,27 @@ def test_ctrl_c_stops_cleanly_and_names_the_video(store: Path, models_dir: Path,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     assert process.stdout is not None
-    seen = []
-    for line in process.stdout:  # wait for the first summary line, not for a timer
-        seen.append(line)
-        if SUMMARY.match(line):
-            break
-    process.send_signal(signal.SIGINT)
-    rest, err = process.communicate(timeout=30)
+    page = None
+    try:
+        for line in process.stdout:  # wait for the first summary line, not for a timer
+            if line.startswith("live preview: "):
+                page = line.split(": ", 1)[1].strip()
+            if SUMMARY.match(line):
+                break
+        assert page is not None and re.fullmatch(r"http://127\.0\.0\.1:\d+/camera/demo", page), page
+        with urllib.request.urlopen(page, timeout=10) as response:
+            assert response.status == 200 and b"<canvas" in response.read()
+        stats_url = page.replace("/camera/demo", "/api/stats")
+        deadline = time.monotonic() + 30
+        while True:  # the page's stats are refreshed once a second
+            camera = get_json(stats_url).get("cameras", {}).get("demo")
+            if camera is not None and camera["status"] == "online" and camera["people"] == 1:
+                break
+            assert time.monotonic() < deadline, camera
+            time.sleep(0.2)
+    finally:
+        process.send_signal(signal.SIGINT)
+        rest, err = process.communicate(timeout=30)
     assert process.returncode == 0, err
     assert "(Ctrl-C)" in rest and f"the poses, drawn: {out}" in rest
     assert "Traceback" not in err
