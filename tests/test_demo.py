@@ -19,7 +19,9 @@ from typing import Any
 import cv2
 import pytest
 
+from posed.cli.demo import first_v4l2_camera
 from posed.cli.main import main
+from posed.errors import PosedError
 from posed.models.download import DownloadPolicy
 from posed.samples import SQUATS, SampleUnavailableError, cached_sample, ensure_sample, samples_dir
 from tests.conftest import CONFORMANCE, REPO
@@ -196,3 +198,18 @@ def test_the_clip_download_is_verified_and_resumed(store: Path, models_dir: Path
         path.write_bytes(b"not a video")
         assert cached_sample() is None
         assert ensure_sample(mirror=url, policy=FAST).read_bytes() == CLIP.read_bytes()
+
+
+def test_camera_finds_the_first_capture_node(tmp_path: Path) -> None:
+    # A sysfs and /dev laid out as a USB camera's: video0/video1 (capture, metadata) and a second camera.
+    sysfs, dev = tmp_path / "sys", tmp_path / "dev"
+    dev.mkdir()
+    for node, index in (("video10", "0"), ("video2", "1"), ("video3", "0"), ("video1", "1")):
+        (sysfs / node).mkdir(parents=True)
+        (sysfs / node / "index").write_text(f"{index}\n")
+        (dev / node).touch()
+    assert first_v4l2_camera(sysfs, dev) == dev / "video3"
+    (dev / "video3").unlink()  # unplugged between the two looks
+    assert first_v4l2_camera(sysfs, dev) == dev / "video10"
+    with pytest.raises(PosedError, match=r"--camera: no V4L2 camera found .* use --video PATH"):
+        first_v4l2_camera(tmp_path / "nothing", dev)

@@ -124,7 +124,8 @@ def execute(args: argparse.Namespace) -> int:
                 if preview is not None:
                     stack.callback(preview.close)
             out = stack.enter_context(VideoOut(args.out, fps))
-            camera = open_camera(CAMERA_NAME, camera_config)
+            on_status = publisher.publish_camera_status if publisher is not None else None
+            camera = open_camera(CAMERA_NAME, camera_config, on_status=on_status)
             stack.callback(camera.close)
             sink = DemoSink(
                 out, publisher, tap=preview.tap if preview else None, max_out=round(fps * VIDEO_MAX_S)
@@ -228,11 +229,9 @@ def sample_clip(mirror: str | None) -> Path:
         raise PosedError(f"{exc}. {instead}") from exc
 
 
-def first_v4l2_camera() -> Path:
+def first_v4l2_camera(sysfs: Path = _V4L2_SYSFS, dev: Path = Path("/dev")) -> Path:
     """The lowest-numbered /dev/videoN that captures video (index 0 of its device, not a metadata node)."""
-    nodes = sorted(
-        _V4L2_SYSFS.glob("video*"), key=lambda p: int(p.name[5:]) if p.name[5:].isdigit() else 1 << 30
-    )
+    nodes = sorted(sysfs.glob("video*"), key=lambda p: int(p.name[5:]) if p.name[5:].isdigit() else 1 << 30)
     for node in nodes:
         index = node / "index"
         try:
@@ -240,7 +239,7 @@ def first_v4l2_camera() -> Path:
                 continue
         except OSError:
             pass
-        device = Path("/dev") / node.name
+        device = dev / node.name
         if device.exists():
             return device
     raise PosedError("--camera: no V4L2 camera found (no /dev/video*); plug one in, or use --video PATH")
