@@ -4,6 +4,7 @@ real broker and into a drawn video; refused network, no broker and Ctrl-C behave
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import os
@@ -132,6 +133,17 @@ def test_without_a_broker_it_runs_and_says_how_to_connect_one(
     assert not samples_dir().exists(), "--video needs no sample clip"
 
 
+async def first_streamed_frame(url: str) -> tuple[dict[str, Any], bytes]:
+    import aiohttp
+
+    async with aiohttp.ClientSession() as session, session.ws_connect(url) as ws:
+        hello = json.loads((await ws.receive(timeout=10)).data)
+        assert hello["type"] == "hello"
+        frame = json.loads((await ws.receive(timeout=10)).data)
+        jpeg = (await ws.receive(timeout=10)).data
+        return frame, jpeg
+
+
 def get_json(url: str) -> Any:
     with urllib.request.urlopen(url, timeout=10) as response:
         return json.load(response)
@@ -169,6 +181,10 @@ def test_the_live_preview_shows_the_demo_and_ctrl_c_stops_cleanly(
                 break
             assert time.monotonic() < deadline, camera
             time.sleep(0.2)
+        # The page's stream carries the demo's frames and poses (the worker feeds the preview's tap).
+        frame, jpeg = asyncio.run(first_streamed_frame(page.replace("/camera/demo", "/api/cameras/demo/ws")))
+        assert frame["type"] == "frame" and (frame["width"], frame["height"]) == (720, 1280)
+        assert len(frame["poses"]) == 1 and jpeg[:2] == b"\xff\xd8"
     finally:
         process.send_signal(signal.SIGINT)
         rest, err = process.communicate(timeout=30)
