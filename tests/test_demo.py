@@ -21,6 +21,7 @@ import cv2
 import pytest
 
 from posed.cli.demo import first_v4l2_camera
+from posed.cli.demo_session import SecondCounts, summary_line
 from posed.cli.main import main
 from posed.errors import PosedError
 from posed.models.download import DownloadPolicy
@@ -229,3 +230,16 @@ def test_camera_finds_the_first_capture_node(tmp_path: Path) -> None:
     assert first_v4l2_camera(sysfs, dev) == dev / "video10"
     with pytest.raises(PosedError, match=r"--camera: no V4L2 camera found .* use --video PATH"):
         first_v4l2_camera(tmp_path / "nothing", dev)
+
+
+def test_the_summary_line_says_what_a_user_needs() -> None:
+    counts = SecondCounts(
+        frames=5, people=1, latency_ms=[40, 90, 50, 60, 45], inference_ms=[30, 31, 80, 29, 33]
+    )
+    line = summary_line(3.0, counts, 1.0, "connected")
+    assert SUMMARY.match(line) and "5.0 fps" in line and "1 person " in line
+    assert "latency 50 ms (inference 31 ms)" in line, "medians of the second"
+    assert line.endswith("mqtt: connected")
+    quiet = summary_line(4.0, SecondCounts(people=0), 1.0, "off", "reconnecting")
+    assert "0.0 fps" in quiet and "0 people" in quiet and "no frame this second" in quiet
+    assert quiet.endswith("mqtt: off  camera: reconnecting")

@@ -90,7 +90,9 @@ class DemoSink:
         return counts
 
 
-def summary_line(elapsed: float, counts: SecondCounts, period: float, mqtt: str) -> str:
+def summary_line(
+    elapsed: float, counts: SecondCounts, period: float, mqtt: str, camera: str = "online"
+) -> str:
     fps = counts.frames / period if period > 0 else 0.0
     people = f"{counts.people} {'person' if counts.people == 1 else 'people'}"
     if counts.latency_ms:
@@ -98,7 +100,8 @@ def summary_line(elapsed: float, counts: SecondCounts, period: float, mqtt: str)
         latency += f" (inference {sorted(counts.inference_ms)[len(counts.inference_ms) // 2]:.0f} ms)"
     else:
         latency = "no frame this second"
-    return f"{elapsed:6.1f} s  {fps:5.1f} fps  {people:9}  {latency}  mqtt: {mqtt}"
+    state = "" if camera == "online" else f"  camera: {camera}"  # e.g. reconnecting to a USB camera
+    return f"{elapsed:6.1f} s  {fps:5.1f} fps  {people:9}  {latency}  mqtt: {mqtt}{state}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +142,7 @@ def run_session(
                 return Outcome(now - started, f"error: {worker.error}")
             return Outcome(now - started, "end of the input")
         if now - last >= SUMMARY_PERIOD:
-            say(summary_line(now - started, sink.take(), now - last, mqtt_state()))
+            say(summary_line(now - started, sink.take(), now - last, mqtt_state(), camera.status))
             every_second()
             last = now
         wake = min(last + SUMMARY_PERIOD, started + seconds if seconds is not None else float("inf"))
