@@ -221,7 +221,7 @@ def _estimate_images(estimator: PoseEstimator, paths: list[Path], draw: Path | N
                     f"posed estimate: interrupted; the JSON holds the {len(results)} image(s) done",
                     file=sys.stderr,
                 )
-                code = EXIT_INTERRUPTED
+                code = stopped_code(signals.last_stop_signal)
                 break
     json.dump(results, sys.stdout)
     sys.stdout.write("\n")
@@ -283,5 +283,10 @@ def _estimate_video(estimator: PoseEstimator, path: Path, fps: float | None, dra
                 progress.write(
                     f"posed estimate: interrupted after {done} frame(s); the JSON Lines hold all of them"
                 )
-                return EXIT_INTERRUPTED
+                return stopped_code(signals.last_stop_signal)
     return EXIT_OK
+
+
+def stopped_code(signum: int | None) -> int:
+    """128 + the signal, as a shell reports a command a signal stopped: 130 for Ctrl-C, 143 for SIGTERM."""
+    return EXIT_INTERRUPTED if signum is None else 128 + signum
