@@ -16,16 +16,18 @@ import threading
 from collections.abc import Mapping
 from typing import TextIO
 
+from posed.urls import mask_url_credentials
+
 # syslog priorities (sd-daemon.h SD_ERR .. SD_DEBUG)
 _PRIORITY = ((logging.ERROR, 3), (logging.WARNING, 4), (logging.INFO, 6))
 _HUMAN_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 _JOURNAL_FORMAT = "%(name)s: %(message)s"
 REDACTED = "***"
 
-# user:password@ in URLs (RTSP cameras carry credentials this way), and key=value / key: value.
-_URL_CREDENTIALS = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^\s/:@]+:)[^\s/@]+@", re.IGNORECASE)
+# key=value / key: value outside URLs (URLs are posed.urls' job). The value ends at the first
+# character that cannot be part of it, and that character is kept.
 _KEY_VALUE = re.compile(
-    r"""(\b[\w.-]*?(?:password|passwd|secret|token|api_key)["']?\s*[:=]\s*["']?)[^\s"',}]+""",
+    r"""(\b[\w.-]*?(?:password|passwd|secret|token|api_key)["']?\s*[:=]\s*["']?)[^\s"',;&)}\]]+""",
     re.IGNORECASE,
 )
 
@@ -77,7 +79,7 @@ class Redactor:
         for secret in self._secrets:
             if secret in text:
                 text = text.replace(secret, REDACTED)
-        text = _URL_CREDENTIALS.sub(rf"\1{REDACTED}@", text)
+        text = mask_url_credentials(text)
         return _KEY_VALUE.sub(rf"\1{REDACTED}", text)
 
 
