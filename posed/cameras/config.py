@@ -10,7 +10,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from posed.strict import MAX_PATH_CHARS, CheckedByValidator, ConfigPath, StrictModel
+from posed.events.config import ZoneConfig
+from posed.strict import MAX_PATH_CHARS, CheckedByValidator, ConfigPath, Name, StrictModel
 
 MAX_SIDE = 16384  # pixels; more than any camera or sensible image on a device posed runs on
 DEFAULT_MAX_PIXELS = 50_000_000  # an 8-bit RGB image of 50 MP decodes to 150 MB: a Pi copes, barely
@@ -51,6 +52,9 @@ class CameraCommon(StrictModel):
         ge=0.01,
         le=3600,
         description="Cap, in seconds, of the exponential reopen back-off, 0.01 to 3600.",
+    )
+    zones: dict[Name, ZoneConfig] = Field(
+        default_factory=dict, description="Named zones of this camera's image, for zone events."
     )
 
     @model_validator(mode="after")

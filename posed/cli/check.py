@@ -9,6 +9,7 @@ it may come up later, and `run` keeps retrying.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import socket
 import sys
 from collections.abc import Iterable
@@ -17,7 +18,7 @@ from pathlib import Path
 from posed.config.loader import LoadedConfig, sort_issues, validate_document
 from posed.config.preflight import preflight_document
 from posed.config.reader import read_document
-from posed.errors import EXIT_OK, EXIT_USAGE, ConfigError, ConfigIssue, PosedError
+from posed.errors import EXIT_OK, EXIT_USAGE, ConfigError, ConfigIssue, ModelOptionError, PosedError
 from posed.estimator import open_estimator
 from posed.models.resolve import model_search_path
 from posed.mqtt.config import MqttConfig
@@ -85,7 +86,12 @@ def _probe(loaded: LoadedConfig, model_dir: Path | None, *, model_ok: bool) -> l
             with open_estimator(cfg.model, backend, loaded.backend, model_dirs=dirs):
                 pass
         except PosedError as exc:
+            # A model option that does not suit the file is reported on its own line.
+            key = exc.key if isinstance(exc, ModelOptionError) else key
             issues.append(ConfigIssue(file, loaded.line_of(key), key, str(exc)))
+    if cfg.preview.enabled and importlib.util.find_spec("aiohttp") is None:
+        message = "the preview page needs aiohttp, which is not installed: pip install 'posed[preview]'"
+        issues.append(ConfigIssue(file, loaded.line_of("preview.enabled"), "preview.enabled", message))
     for name, camera in cfg.cameras.items():
         try:
             probe_camera(name, camera)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
 from posed.cameras.config import CameraConfig
+from posed.events.config import EventsConfig, unknown_ignore_zones
 from posed.mqtt.config import MqttConfig
+from posed.preview.config import PreviewConfig
 from posed.strict import MAX_NAME_CHARS, NAME_PATTERN, ConfigPath, Name, StrictModel
 
 LogLevel = Literal["debug", "info", "warning", "error"]
@@ -31,6 +33,10 @@ class BlazePoseOptions(StrictModel):
     flip_horizontal: bool = Field(False, description="Mirror keypoints horizontally (selfie view).")
 
 
+# One side of a PoseNet input, in pixels (posed.posenet.resolution checks it against the stride).
+InputSide = Annotated[int, Field(ge=33, le=2049)]
+
+
 class PoseNetOptions(StrictModel):
     """Names and defaults follow tfjs PoseNet."""
 
@@ -43,6 +49,24 @@ class PoseNetOptions(StrictModel):
         20.0, gt=0, le=1000, description="Non-maximum suppression radius, model-input pixels, up to 1000."
     )
     flip_horizontal: bool = Field(False, description="Mirror keypoints horizontally (selfie view).")
+    input_resolution: InputSide | tuple[InputSide, InputSide] | Literal["auto"] | None = Field(
+        None,
+        description="Model input size, as tfjs PoseNet's inputResolution: N (square), [height, width], "
+        "or auto (the camera's aspect ratio, area nearest auto_pixels). Each side 33-2049 and "
+        "k x output stride + 1 (161, 193, ... 513 for stride 16). Default: the model file's own size.",
+    )
+    auto_pixels: int | None = Field(
+        None,
+        ge=33 * 33,
+        le=2049 * 2049,
+        description="Pixel budget of `input_resolution: auto`. Default: the model file's own input area.",
+    )
+
+    @model_validator(mode="after")
+    def _auto_pixels_with_auto(self) -> PoseNetOptions:
+        if self.auto_pixels is not None and self.input_resolution != "auto":
+            raise ValueError("`auto_pixels` goes with `input_resolution: auto`")
+        return self
 
 
 class ModelConfig(StrictModel):
@@ -127,4 +151,17 @@ class PosedConfig(StrictModel):
         default_factory=DaemonConfig,
         description="Lifecycle settings of `posed run`.",
     )
+    preview: PreviewConfig = Field(default_factory=PreviewConfig, description="The live preview page.")
     log_level: LogLevel = Field("info", description="Log level: debug, info, warning or error.")
+    events: EventsConfig = Field(
+        default_factory=EventsConfig, description="Zone, fall, rep and gesture events."
+    )
+
+    @model_validator(mode="after")
+    def _ignore_zones(self) -> PosedConfig:
+        zones = {name for camera in self.cameras.values() for name in camera.zones}
+        if unknown := unknown_ignore_zones(self.events, zones):
+            raise ValueError(
+                f"events.falls.ignore_zones: {unknown[0]!r} is no camera's zone; zones: {sorted(zones)}"
+            )
+        return self
