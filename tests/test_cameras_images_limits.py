@@ -47,6 +47,12 @@ def folder(tmp_path: Path) -> Path:
     return tmp_path
 
 
+def _rgb(path: Path) -> np.ndarray:
+    bgr = cv2.imread(str(path))
+    assert bgr is not None
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
 def _source(folder: Path, **values: object) -> ImagesSource:
     config = camera_config(type="images", path=str(folder), **values)
     source = ImagesSource(config)  # type: ignore[arg-type]
@@ -61,7 +67,7 @@ def test_bad_files_are_skipped_with_one_warning_each_across_loops(
     with caplog.at_level(logging.WARNING, logger="posed.cameras.sources.images"):
         images = [source.read() for _ in range(9)]  # three passes over the three good images
     assert all(image.shape == (48, 64, 3) for image in images)
-    expected = [cv2.cvtColor(cv2.imread(str(folder / f"img_{i}.png")), cv2.COLOR_BGR2RGB) for i in (0, 2, 4)]
+    expected = [_rgb(folder / f"img_{i}.png") for i in (0, 2, 4)]
     for got, want in zip(images, expected * 3, strict=True):
         np.testing.assert_array_equal(got, want)
     warnings = [r.getMessage() for r in caplog.records]
