@@ -42,6 +42,11 @@ class Case:
     fragments: tuple[str, ...]  # each found in one of them
 
 
+def _file(path: Path, text: str) -> bool:
+    path.write_text(text)
+    return True
+
+
 def _tls(files: str) -> str:
     return f"{{port: 8883, tls: {{{files}}}}}"
 
@@ -140,6 +145,12 @@ CASES = [
         lambda d, t: base(extra=f"model_dir: {MEDIA / 'vtest.avi'}\n"),
         1,
         (":7: model_dir: cannot read the model directory", "Not a directory"),
+    ),
+    Case(
+        "model-not-a-model",
+        lambda d, t: _file(d / "bad.tflite", "not a model") and base(model=f"{{path: {d / 'bad.tflite'}}}"),
+        1,
+        (":3: model.path:", "bad.tflite"),
     ),
     Case(
         "camera-name",
