@@ -42,9 +42,9 @@ class Case:
     fragments: tuple[str, ...]  # each found in one of them
 
 
-def _file(path: Path, text: str) -> bool:
+def _file(path: Path, text: str) -> Path:
     path.write_text(text)
-    return True
+    return path
 
 
 def _tls(files: str) -> str:
@@ -148,7 +148,7 @@ CASES = [
     ),
     Case(
         "model-not-a-model",
-        lambda d, t: _file(d / "bad.tflite", "not a model") and base(model=f"{{path: {d / 'bad.tflite'}}}"),
+        lambda d, t: base(model=f"{{path: {_file(d / 'bad.tflite', 'not a model')}}}"),
         1,
         (":3: model.path:", "bad.tflite"),
     ),
