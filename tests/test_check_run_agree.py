@@ -153,6 +153,14 @@ CASES = [
         (":3: model.path:", "bad.tflite"),
     ),
     Case(
+        "model-option-does-not-suit-the-file",
+        lambda d, t: base(
+            model="{name: posenet-mobilenet-075-481x641, posenet: {input_resolution: [353, 480]}}"
+        ),
+        1,
+        (":3: model.posenet.input_resolution: 353x480 does not fit",),
+    ),
+    Case(
         "camera-name",
         lambda d, t: base().replace("  street:", "  'front door':"),
         1,

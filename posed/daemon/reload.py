@@ -12,7 +12,7 @@ from pathlib import Path
 from posed.config.loader import LoadedConfig, sort_issues, validate_document
 from posed.config.preflight import preflight_document
 from posed.config.reader import read_document
-from posed.errors import ConfigError, ConfigIssue, ModelError
+from posed.errors import ConfigError, ConfigIssue, ModelError, ModelOptionError
 
 
 def load_for_run(path: Path, *, cli_model_dir: Path | None) -> LoadedConfig:
@@ -31,6 +31,8 @@ def load_for_run(path: Path, *, cli_model_dir: Path | None) -> LoadedConfig:
 def model_issue(loaded: LoadedConfig, exc: ModelError) -> ConfigError:
     """A model that resolved but cannot be loaded, as the config error `check` reports for it."""
     key = "model.name" if loaded.config.model.name is not None else "model.path"
+    if isinstance(exc, ModelOptionError):  # an option that does not suit the file: its own line
+        key = exc.key
     return ConfigError([ConfigIssue(str(loaded.path), loaded.line_of(key), key, str(exc))])
 
 
