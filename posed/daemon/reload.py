@@ -7,8 +7,33 @@ not reload the model and a retuned camera does not disturb the others.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
-from posed.config.loader import LoadedConfig
+from posed.config.loader import LoadedConfig, sort_issues, validate_document
+from posed.config.preflight import preflight_document
+from posed.config.reader import read_document
+from posed.errors import ConfigError, ConfigIssue, ModelError, ModelOptionError
+
+
+def load_for_run(path: Path, *, cli_model_dir: Path | None) -> LoadedConfig:
+    """The config, validated and preflighted as `posed check` does; ConfigError names every problem.
+
+    Used at start and on SIGHUP, so a reload is refused for exactly what would stop a start.
+    """
+    document = read_document(path)
+    loaded, issues = validate_document(path, document)
+    issues += preflight_document(path, document, loaded, cli_model_dir=cli_model_dir)
+    if issues or loaded is None:
+        raise ConfigError(sort_issues(issues))
+    return loaded
+
+
+def model_issue(loaded: LoadedConfig, exc: ModelError) -> ConfigError:
+    """A model that resolved but cannot be loaded, as the config error `check` reports for it."""
+    key = "model.name" if loaded.config.model.name is not None else "model.path"
+    if isinstance(exc, ModelOptionError):  # an option that does not suit the file: its own line
+        key = exc.key
+    return ConfigError([ConfigIssue(str(loaded.path), loaded.line_of(key), key, str(exc))])
 
 
 @dataclass(frozen=True, slots=True)

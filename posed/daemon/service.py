@@ -14,12 +14,12 @@ import threading
 import time
 from pathlib import Path
 
-from posed.config.loader import LoadedConfig, load_config
+from posed.config.loader import LoadedConfig
 from posed.daemon.console import console_wanted, mqtt_summary
 from posed.daemon.logs import DaemonLogging
 from posed.daemon.notify import Notifier
 from posed.daemon.parts import Parts
-from posed.daemon.reload import plan_reload
+from posed.daemon.reload import load_for_run, model_issue, plan_reload
 from posed.daemon.signals import SignalEvents
 from posed.daemon.supervision import RestartBudget, WatchdogPing
 from posed.daemon.telemetry import Telemetry
@@ -52,6 +52,7 @@ class Daemon:
         signals: SignalEvents,
     ) -> None:
         self._path = config_path
+        self._model_dir = model_dir
         self._logs = logs
         self._log_level_override = log_level_override
         self._notifier = notifier
@@ -71,11 +72,14 @@ class Daemon:
 
     def run(self) -> int:
         """Run until stopped. Startup errors propagate; the caller maps them to exit codes."""
-        self._adopt(load_config(self._path))
+        self._adopt(load_for_run(self._path, cli_model_dir=self._model_dir))
         log.info("starting posed with %s", self._path)
         self._notifier.status("starting: loading the model")
         try:
-            self._parts.start(self.config)
+            try:
+                self._parts.start(self.config)
+            except ModelError as exc:
+                raise model_issue(self.config, exc) from None
             if self._signals.stop_requested:
                 return EXIT_OK
             self._telemetry.sample(self._parts.workers, self._parts.cameras)
@@ -168,7 +172,7 @@ class Daemon:
         log.info("SIGHUP received: reloading %s", self._path)
         self._notifier.reloading("reloading the config")
         try:
-            new = load_config(self._path)
+            new = load_for_run(self._path, cli_model_dir=self._model_dir)
         except ConfigError as exc:
             for issue in exc.issues:
                 log.error("config error: %s", issue)
