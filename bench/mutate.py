@@ -222,6 +222,10 @@ def run_mutation(mutation: Mutation, keep: bool) -> str:
         code, output, seconds = copy.pytest(mutation.tests)
     result = verdict(code)
     print(f"  {result:8s} {seconds:6.1f} s  {mutation.name}")
+    if result == "killed":
+        # pytest's short summary (-ra in pyproject): which test caught it, and why.
+        caught = [line for line in output.splitlines() if line.startswith(("FAILED ", "ERROR "))]
+        print("\n".join(f"      {line[:160]}" for line in caught[:2]))
     if result != "killed":
         print(f"      promise: {mutation.promise}\n      {mutation.file}; tests: {' '.join(mutation.tests)}")
         print(tail(output))
