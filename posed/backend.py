@@ -48,7 +48,10 @@ ROLE_LANDMARKS: Role = "landmarks"
 class BackendConfig(StrictModel):
     """Base of every backend's config section; `type` selects the plugin."""
 
-    type: str = Field(description="Entry-point name of the backend plugin (see `posed backends`).")
+    type: str = Field(
+        max_length=64,
+        description="Entry-point name of the backend plugin (see `posed backends`), at most 64 characters.",
+    )
 
 
 @dataclass(frozen=True, slots=True)

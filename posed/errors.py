@@ -14,6 +14,7 @@ EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_CONFIG = 78  # sysexits.h EX_CONFIG
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
 
 
 class PosedError(Exception):
@@ -91,3 +92,7 @@ class MqttError(PosedError):
 
 class InferenceHangError(PosedError):
     """Inference stopped making progress and the restart budget is spent."""
+
+
+class PreviewError(PosedError):
+    """The preview page's web server could not start (port taken, aiohttp missing)."""

@@ -108,6 +108,7 @@ class Daemon:
                 self._telemetry.sample(self._parts.workers, self._parts.cameras)
                 self._notifier.status(self._status_line())
                 next_status = now + STATUS_PERIOD
+            self._parts.tick_preview(now, self.config)
             if now >= next_stats:
                 snapshot = self._telemetry.snapshot(
                     self._parts.workers, self._parts.cameras, backend=self._parts.backend_name
@@ -237,11 +238,13 @@ def _secrets(loaded: LoadedConfig) -> list[str]:
     """Secret values the config points at, so the log redactor can recognise them."""
     from posed.mqtt.credentials import read_password
 
+    token = loaded.config.preview.token
+    secrets = [] if token is None else [token]
     try:
         password = read_password(loaded.config.mqtt, os.environ)
     except PosedError:
-        return []  # the publisher reports an unreadable password itself
-    return [] if password is None else [password.reveal()]
+        return secrets  # the publisher reports an unreadable password itself
+    return secrets if password is None else [*secrets, password.reveal()]
 
 
 def run_daemon(config_path: Path, *, model_dir: Path | None, log_level: str | None) -> int:
