@@ -44,8 +44,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 LISTS = REPO / "bench" / "mutations"
 IGNORED = shutil.ignore_patterns(
-    ".git", ".venv", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", "*.egg-info", "build"
-)
+    ".git", ".venv", ".venv-*", "node_modules", "__pycache__", ".pytest_cache", ".mypy_cache",
+    ".ruff_cache", "*.egg-info", "build",
+)  # fmt: skip
 FIELDS = ("name", "promise", "file", "find", "replace", "tests")
 PYTEST_TIMEOUT = 1800.0  # seconds for one selection; pytest-timeout bounds each test inside it
 
