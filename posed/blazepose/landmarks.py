@@ -137,23 +137,19 @@ def refine_from_heatmap(landmarks: Floats, heatmap: Floats) -> None:
     rows = np.trunc(landmarks[:, 1] * F32(size)).astype(np.intp)
     # Since v0.10.2 the row is bounds-checked too (before, only the column was, twice).
     inside = (cols >= 0) & (cols < size) & (rows >= 0) & (rows < size)
-    r = rows[:, None] + offsets  # (N, k)
-    c = cols[:, None] + offsets
-    valid = ((r >= 0) & (r < size))[:, :, None] & ((c >= 0) & (c < size))[:, None, :]
-    window = heatmap[
-        np.clip(r, 0, size - 1)[:, :, None],
-        np.clip(c, 0, size - 1)[:, None, :],
-        np.arange(count)[:, None, None],
-    ]
-    # Adding an exact 0.0f leaves a float sum unchanged, so masked cells are zeros.
-    confidence = np.where(valid, _sigmoid(window), F32(0.0)).reshape(count, -1)
-    col_index = np.broadcast_to(c[:, None, :], valid.shape).reshape(count, -1).astype(np.float32)
-    row_index = np.broadcast_to(r[:, :, None], valid.shape).reshape(count, -1).astype(np.float32)
-    # cumsum adds in order (np.sum would add pairwise).
-    total = np.cumsum(confidence, axis=1, dtype=np.float32)[:, -1]
-    weighted_col = np.cumsum(col_index * confidence, axis=1, dtype=np.float32)[:, -1]
-    weighted_row = np.cumsum(row_index * confidence, axis=1, dtype=np.float32)[:, -1]
-    best = confidence.max(axis=1)
+    # Window cells in the C++ loop order (row-major), as the leading axis: (k*k, N).
+    r = (rows[None, :] + np.repeat(offsets, HEATMAP_KERNEL)[:, None]).astype(np.intp)
+    c = (cols[None, :] + np.tile(offsets, HEATMAP_KERNEL)[:, None]).astype(np.intp)
+    valid = (r >= 0) & (r < size) & (c >= 0) & (c < size)
+    window = heatmap[np.clip(r, 0, size - 1), np.clip(c, 0, size - 1), np.arange(count)[None, :]]
+    # Adding an exact 0.0f leaves a float sum unchanged, so cells off the heatmap are zeros.
+    confidence = np.where(valid, _sigmoid(window), F32(0.0))
+    # A reduction over the leading axis adds the rows one after another: the
+    # C++ loop's sequential float sums (np.sum over a contiguous axis would add pairwise).
+    total = np.add.reduce(confidence, axis=0)
+    weighted_col = np.add.reduce(c.astype(np.float32) * confidence, axis=0)
+    weighted_row = np.add.reduce(r.astype(np.float32) * confidence, axis=0)
+    best = confidence.max(axis=0)
     refine = inside & (best >= MIN_CONFIDENCE_TO_REFINE) & (total > 0)
     if not refine.any():
         return

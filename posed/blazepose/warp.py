@@ -79,75 +79,74 @@ class PerspectiveSampler:
     def __init__(self, out_width: int, out_height: int) -> None:
         self.width = out_width
         self.height = out_height
-        shape = (out_height, out_width)
         self._rows = np.arange(out_height, dtype=np.float64)
-        columns = np.arange(out_width)
-        # Each column's block start and offset inside the block.
-        self._block_start = (columns - columns % BLOCK_WIDTH).astype(np.float64)
-        self._in_block = (columns % BLOCK_WIDTH).astype(np.float64)
+        self._in_block = np.arange(min(BLOCK_WIDTH, out_width), dtype=np.float64)
+        self._blocks = [(x, min(x + BLOCK_WIDTH, out_width)) for x in range(0, out_width, BLOCK_WIDTH)]
+        shape = (out_height, out_width)
         self._w = np.empty(shape)
         self._x = np.empty(shape)
         self._y = np.empty(shape)
         self._xi = np.empty(shape, dtype=np.int32)
         self._yi = np.empty(shape, dtype=np.int32)
-        self._frac = np.empty(shape, dtype=np.int32)
+        self._source_box: tuple[int, int, int, int] | None = None
         self.map_xy = np.empty((out_height, out_width, 2), dtype=np.int16)
         self.map_table = np.empty(shape, dtype=np.uint16)
 
     def build_maps(self, matrix: npt.NDArray[np.float64]) -> None:
         """Fill the fixed-point maps for `matrix` (crop -> image), as 3.4's WarpPerspectiveInvoker."""
         m0, m1, m2, m3, m4, m5, m6, m7, m8 = (float(v) for v in matrix.ravel())
-        rows, start, inside = self._rows, self._block_start, self._in_block
-        w, x, y = self._w, self._x, self._y
-        # W = W0 + M6 * x1 with W0 = M6 * x + M7 * y + M8 at the block start.
-        np.add((m6 * start)[None, :], (m7 * rows)[:, None], out=w)
-        w += m8
-        w += m6 * inside
+        rows, w, x, y = self._rows, self._w, self._x, self._y
+        for start, stop in self._blocks:
+            inside = self._in_block[: stop - start]
+            # Per row at the block start: X0 = M0 x + M1 y + M2 (likewise Y0, W0), then + M x1.
+            np.add(((m6 * start + m7 * rows) + m8)[:, None], m6 * inside, out=w[:, start:stop])
+            np.add(((m0 * start + m1 * rows) + m2)[:, None], m0 * inside, out=x[:, start:stop])
+            np.add(((m3 * start + m4 * rows) + m5)[:, None], m3 * inside, out=y[:, start:stop])
         tame = self._tame(matrix)
         with np.errstate(divide="ignore", invalid="ignore"):
             np.divide(float(INTER_TAB_SIZE), w, out=w)
         if not tame:
             w[~np.isfinite(w)] = 0.0  # OpenCV: W ? INTER_TAB_SIZE / W : 0
-        np.add((m0 * start)[None, :], (m1 * rows)[:, None], out=x)
-        x += m2
-        x += m0 * inside
-        x *= w
-        np.add((m3 * start)[None, :], (m4 * rows)[:, None], out=y)
-        y += m5
-        y += m3 * inside
-        y *= w
         for value, fixed in ((x, self._xi), (y, self._yi)):
+            np.multiply(value, w, out=value)
             if not tame:
                 # saturate_cast<int>, then saturate_cast<short> of the pixel part.
                 np.clip(value, FIXED_MIN, FIXED_MAX, out=value)
             np.rint(value, out=value)  # cvRound: half to even
             np.copyto(fixed, value, casting="unsafe")
-        np.right_shift(self._xi, INTER_BITS, out=self.map_xy[..., 0], casting="unsafe")
-        np.right_shift(self._yi, INTER_BITS, out=self.map_xy[..., 1], casting="unsafe")
-        frac = self._frac
-        np.bitwise_and(self._yi, INTER_TAB_SIZE - 1, out=frac)
-        frac <<= INTER_BITS
-        np.bitwise_and(self._xi, INTER_TAB_SIZE - 1, out=self._yi)
-        frac |= self._yi
-        np.copyto(self.map_table, frac, casting="unsafe")
+        np.right_shift(self._xi, INTER_BITS, out=self.map_xy[:, :, 0], casting="unsafe")
+        np.right_shift(self._yi, INTER_BITS, out=self.map_xy[:, :, 1], casting="unsafe")
+        # Interpolation-table index: fraction of y * 32 + fraction of x.
+        self._yi &= INTER_TAB_SIZE - 1
+        self._yi <<= INTER_BITS
+        self._xi &= INTER_TAB_SIZE - 1
+        np.bitwise_or(self._yi, self._xi, out=self.map_table, casting="unsafe")
 
     def _tame(self, matrix: npt.NDArray[np.float64]) -> bool:
         """Whether no output pixel needs OpenCV's saturation or W == 0 case.
 
         The map is projective, so over the crop W changes sign only if it does
         between corners, and coordinates are largest at the corners: checking
-        the four corners (with a wide margin) spares two passes over the maps.
+        the four corners (with a wide margin) spares passes over the maps.
+        Also notes the source region the crop reads, for `sample`'s prefetch.
         """
-        w, h = self.width - 1.0, self.height - 1.0
+        self._source_box = None
+        w, h = float(self.width), float(self.height)
         corners = np.array([[0.0, 0.0, 1.0], [w, 0.0, 1.0], [0.0, h, 1.0], [w, h, 1.0]]) @ matrix.T
         depth = corners[:, 2]
         if not (np.all(depth > 0) or np.all(depth < 0)):
             return False
         points = corners[:, :2] / depth[:, None]
-        return bool(np.all(np.abs(points) < TAME_LIMIT_PX))
+        if not np.all(np.abs(points) < TAME_LIMIT_PX):
+            return False
+        low = np.floor(points.min(axis=0)) - 1
+        high = np.ceil(points.max(axis=0)) + 2
+        self._source_box = (int(low[0]), int(low[1]), int(high[0]), int(high[1]))
+        return True
 
     def sample(self, image: ImageArray, out: ImageArray, *, border: int) -> None:
         """Sample `image` through the current maps into `out` (uint8, this sampler's size)."""
+        self._prefetch(image)
         cv2.remap(
             image,
             self.map_xy,
@@ -157,3 +156,20 @@ class PerspectiveSampler:
             borderMode=border,
             borderValue=(0, 0, 0),
         )
+
+    def _prefetch(self, image: ImageArray) -> None:
+        """Stream the image region the crop will sample into the cache.
+
+        A camera frame is usually not in cache any more when its crop is cut
+        (the model run in between evicts it), and the rotated gather defeats the
+        hardware prefetcher: on a 720p frame a warp takes ~0.85 ms from memory
+        but ~0.25 ms from cache, while one sequential pass over the region costs
+        ~0.13 ms. Reading the crop's bounding box first is the cheaper way round.
+        """
+        if self._source_box is None:
+            return
+        x0, y0, x1, y1 = self._source_box
+        x0, y0 = max(x0, 0), max(y0, 0)
+        x1, y1 = min(x1, int(image.shape[1])), min(y1, int(image.shape[0]))
+        if x0 < x1 and y0 < y1:
+            cv2.sumElems(image[y0:y1, x0:x1])
