@@ -92,6 +92,8 @@ def test_enlarged_rect_squares_the_long_side_and_adds_a_quarter() -> None:
     assert big.width * 400 == pytest.approx(125.0, rel=1e-6)
     assert big.height * 300 == pytest.approx(125.0, rel=1e-6)
     assert (big.x_center, big.y_center, big.rotation) == (0.5, 0.5, 0.3)
+    tall = enlarged_rect(NormRect(0.5, 0.5, 0.1, 0.5, 0.0), 400, 300)  # 40 x 150 px
+    assert (tall.width * 400, tall.height * 300) == pytest.approx((187.5, 187.5), rel=1e-6)
 
 
 def test_crop_geometry_pads_to_the_tensor_aspect() -> None:
