@@ -86,8 +86,8 @@ class PerspectiveSampler:
         self._w = np.empty(shape)
         self._x = np.empty(shape)
         self._y = np.empty(shape)
-        self._xi = np.empty(shape, dtype=np.int32)
-        self._yi = np.empty(shape, dtype=np.int32)
+        self._x32 = np.empty(shape, dtype=np.float32)
+        self._y32 = np.empty(shape, dtype=np.float32)
         self._source_box: tuple[int, int, int, int] | None = None
         self.map_xy = np.empty((out_height, out_width, 2), dtype=np.int16)
         self.map_table = np.empty(shape, dtype=np.uint16)
@@ -107,20 +107,17 @@ class PerspectiveSampler:
             np.divide(float(INTER_TAB_SIZE), w, out=w)
         if not tame:
             w[~np.isfinite(w)] = 0.0  # OpenCV: W ? INTER_TAB_SIZE / W : 0
-        for value, fixed in ((x, self._xi), (y, self._yi)):
+        for value, pixels in ((x, self._x32), (y, self._y32)):
             np.multiply(value, w, out=value)
             if not tame:
                 # saturate_cast<int>, then saturate_cast<short> of the pixel part.
                 np.clip(value, FIXED_MIN, FIXED_MAX, out=value)
             np.rint(value, out=value)  # cvRound: half to even
-            np.copyto(fixed, value, casting="unsafe")
-        np.right_shift(self._xi, INTER_BITS, out=self.map_xy[:, :, 0], casting="unsafe")
-        np.right_shift(self._yi, INTER_BITS, out=self.map_xy[:, :, 1], casting="unsafe")
-        # Interpolation-table index: fraction of y * 32 + fraction of x.
-        self._yi &= INTER_TAB_SIZE - 1
-        self._yi <<= INTER_BITS
-        self._xi &= INTER_TAB_SIZE - 1
-        np.bitwise_or(self._yi, self._xi, out=self.map_table, casting="unsafe")
+            # In 1/32 px the rounded coordinate is exact in float32 (|value| < 2**24), so
+            # convertMaps, which rounds value * 32, gets it back unchanged and splits it into
+            # the pixel part and the interpolation-table index (fraction of y * 32 + of x).
+            np.multiply(value, 1.0 / INTER_TAB_SIZE, out=pixels, casting="same_kind")
+        cv2.convertMaps(self._x32, self._y32, cv2.CV_16SC2, dstmap1=self.map_xy, dstmap2=self.map_table)
 
     def _tame(self, matrix: npt.NDArray[np.float64]) -> bool:
         """Whether no output pixel needs OpenCV's saturation or W == 0 case.
