@@ -53,7 +53,8 @@ def test_same_settings_change_nothing(load: Loader) -> None:
 
 def test_mqtt_change_restarts_only_the_publisher(load: Loader) -> None:
     plan = plan_reload(load(), load(prefix="other"))
-    assert plan.publisher and not plan.estimators
+    assert plan.publisher and plan.mqtt_restart and not plan.estimators
+    assert plan.describe() == "mqtt connection"
     assert not (plan.cameras_added or plan.cameras_removed or plan.cameras_changed)
 
 
@@ -66,7 +67,9 @@ def test_camera_change_reopens_only_that_camera(load: Loader) -> None:
 def test_camera_added_and_removed(load: Loader) -> None:
     plan = plan_reload(load(), load(extra="side: {type: video, path: c.avi}"))
     assert plan.cameras_added == ("side",) and plan.cameras_removed == ("back",)
-    assert plan.publisher, "the publisher announces the camera list (discovery), so it restarts"
+    assert plan.publisher, "the publisher announces the camera list (discovery)"
+    # ... on the same MQTT client: the device's availability must not blink (issue 17).
+    assert not plan.mqtt_restart
     assert not plan.estimators
 
 
@@ -78,6 +81,7 @@ def test_backend_options_change_the_estimators_not_the_publisher(load: Loader) -
 def test_model_change_restarts_estimators_and_publisher(load: Loader) -> None:
     plan = plan_reload(load(), load(model="blazepose-full"))
     assert plan.estimators and plan.publisher  # the model name is in every pose payload
+    assert not plan.mqtt_restart
 
 
 def test_in_place_settings(load: Loader) -> None:

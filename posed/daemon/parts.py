@@ -83,6 +83,23 @@ class PublisherSlot:
             if self._publisher is not None:
                 self._publisher.publish_stats(stats)
 
+    def reconfigure(self, loaded: LoadedConfig, *, model: str, backend: str) -> None:
+        """Apply a reload on the running publisher's connection: no `offline` blink."""
+        cfg = loaded.config
+        cameras = list(cfg.cameras)
+        with self._lock:
+            if self._publisher is None:
+                return
+            self._publisher.reconfigure(
+                cfg.mqtt,
+                cameras=cameras,
+                model=model,
+                backend=backend,
+                configuration_url=configuration_url(loaded),
+            )
+            self._cameras = frozenset(cameras)
+            self._statuses = {name: s for name, s in self._statuses.items() if name in cameras}
+
     def replace(self, new: Publisher | None, cameras: Sequence[str] = ()) -> None:
         """Close the old publisher (it publishes `offline`), then start the new one.
 
@@ -158,7 +175,12 @@ class Parts:
 
         cfg = loaded.config
         return Publisher(
-            cfg.mqtt, cfg.device_id, cameras=list(cfg.cameras), model=model_name, backend=backend_name
+            cfg.mqtt,
+            cfg.device_id,
+            cameras=list(cfg.cameras),
+            model=model_name,
+            backend=backend_name,
+            configuration_url=configuration_url(loaded),
         )
 
     def open_camera(self, loaded: LoadedConfig, name: str) -> Camera:
@@ -277,13 +299,16 @@ class Parts:
         estimators = self.open_estimators(new, backend, [n for n in names if n in fresh])
         try:
             publisher = None
-            if plan.publisher:
-                model = _model_name(estimators, self.workers)
+            model = _model_name(estimators, self.workers)
+            if plan.mqtt_restart:
                 publisher = self.new_publisher(new, backend.name, model)
             # The publisher first: its start is the last step that can fail on bad settings
             # (password or TLS files), and until it succeeds nothing else has been touched.
             if publisher is not None:
                 self._swap_publisher(publisher, old, new)
+            elif plan.publisher:
+                # Same connection settings: same client, so the device never goes `offline`.
+                self.publisher.reconfigure(new, model=model, backend=backend.name)
             for name in [*plan.cameras_removed, *plan.cameras_changed]:
                 self.stop_worker(name, deadline)
                 self.close_camera(name)
@@ -300,6 +325,26 @@ class Parts:
         finally:
             for estimator in estimators.values():
                 estimator.close()
+
+
+def configuration_url(loaded: LoadedConfig) -> str | None:
+    """The preview page's URL for Home Assistant's device page, when the page is enabled.
+
+    Hook for the preview's config section (`preview:`, posed/preview/config.py, with
+    enabled/host/port): until that section exists every config gives None.
+    """
+    preview = getattr(loaded.config, "preview", None)
+    if preview is None or not getattr(preview, "enabled", False):
+        return None
+    host = str(getattr(preview, "host", ""))
+    port = int(getattr(preview, "port", 0))
+    if host in ("", "0.0.0.0", "::"):
+        import socket
+
+        host = socket.getfqdn()  # listening everywhere: name the machine, not the wildcard
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}/"
 
 
 def _model_name(estimators: Mapping[str, PoseEstimator], workers: Mapping[str, Worker]) -> str:

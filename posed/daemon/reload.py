@@ -9,12 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from posed.config.loader import LoadedConfig
+from posed.mqtt.publisher import connection_settings
 
 
 @dataclass(frozen=True, slots=True)
 class ReloadPlan:
     estimators: bool  # model, backend or model_dir: every camera gets a new estimator
-    publisher: bool  # the MQTT client, and what it announces (device, cameras, model, backend)
+    publisher: bool  # what the publisher announces (MQTT settings, device, cameras, model, backend)
+    mqtt_restart: bool  # the connection settings changed: a new MQTT client (availability blinks)
     cameras_added: tuple[str, ...]
     cameras_removed: tuple[str, ...]
     cameras_changed: tuple[str, ...]  # reopened; their tracking state is reset
@@ -37,7 +39,9 @@ class ReloadPlan:
         parts = []
         if self.estimators:
             parts.append("model/backend")
-        if self.publisher:
+        if self.mqtt_restart:
+            parts.append("mqtt connection")
+        elif self.publisher:
             parts.append("mqtt")
         parts += [f"+camera {name}" for name in self.cameras_added]
         parts += [f"-camera {name}" for name in self.cameras_removed]
@@ -70,6 +74,7 @@ def plan_reload(old: LoadedConfig, new: LoadedConfig) -> ReloadPlan:
     return ReloadPlan(
         estimators=estimators,
         publisher=publisher,
+        mqtt_restart=connection_settings(a.mqtt, a.device_id) != connection_settings(b.mqtt, b.device_id),
         cameras_added=added,
         cameras_removed=removed,
         cameras_changed=changed,

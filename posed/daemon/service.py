@@ -71,12 +71,14 @@ class Daemon:
         """Run until stopped. Startup errors propagate; the caller maps them to exit codes."""
         self._adopt(load_config(self._path))
         log.info("starting posed with %s", self._path)
+        self._telemetry.start_cpu_baseline()
         self._notifier.status("starting: loading the model")
         try:
             self._parts.start(self.config)
             if self._signals.stop_requested:
                 return EXIT_OK
             self._telemetry.sample(self._parts.workers, self._parts.cameras)
+            self._publish_stats()
             status = self._status_line()
             self._notifier.ready(status)
             log.info("ready: %s", status)
@@ -105,15 +107,13 @@ class Daemon:
             if interval is not None and now - last_ping >= interval and self._all_beat_since(last_ping):
                 self._notifier.watchdog()
                 last_ping = now
+            # Every round: cheap, and a first measurement goes out at once, not a stats interval later.
+            news = self._telemetry.sample(self._parts.workers, self._parts.cameras)
             if now >= next_status:
-                self._telemetry.sample(self._parts.workers, self._parts.cameras)
                 self._notifier.status(self._status_line())
                 next_status = now + STATUS_PERIOD
-            if now >= next_stats:
-                snapshot = self._telemetry.snapshot(
-                    self._parts.workers, self._parts.cameras, backend=self._parts.backend_name
-                )
-                self._parts.publisher.publish_stats(snapshot)
+            if now >= next_stats or news:
+                self._publish_stats()
                 next_stats = now + self.config.config.mqtt.stats_interval
             pause = TICK if interval is None else min(TICK, max(last_ping + interval - clock(), 0.01))
             self._signals.wait(pause)
@@ -233,6 +233,12 @@ class Daemon:
             self._parts.publisher.publish_camera_status(camera, status)
         except Exception as exc:  # the capture thread must keep capturing whatever happens here
             log.error("camera %s: cannot publish status %s: %s", camera, status, exc)
+
+    def _publish_stats(self) -> None:
+        snapshot = self._telemetry.snapshot(
+            self._parts.workers, self._parts.cameras, backend=self._parts.backend_name
+        )
+        self._parts.publisher.publish_stats(snapshot)
 
     def _status_line(self) -> str:
         return self._telemetry.status_line(self._parts.workers, self._parts.cameras)
