@@ -20,6 +20,7 @@ cameras:
 mqtt: {{topic_prefix: {prefix}}}
 daemon: {{hang_timeout: {hang}}}
 log_level: {level}
+model_dir: {model_dir}
 """
 Loader = Callable[..., LoadedConfig]
 DEFAULTS = {
@@ -30,6 +31,7 @@ DEFAULTS = {
     "prefix": "posed",
     "hang": 10,
     "level": "info",
+    "model_dir": "models-a",
 }
 
 
@@ -89,3 +91,36 @@ def test_in_place_settings(load: Loader) -> None:
     assert plan.log_level and plan.daemon
     assert not (plan.publisher or plan.estimators or plan.cameras_changed)
     assert plan.describe() == "log_level, daemon"
+
+
+def test_model_dir_change_reloads_the_estimators(load: Loader) -> None:
+    """Guards: a SIGHUP that changes model_dir loads the model again, from the new folder.
+
+    Same model name, same backend: only the folder it is read from differs, and it may
+    hold another file of that name (a corrected or newer model).
+    """
+    plan = plan_reload(load(), load(model_dir="models-b"))
+    assert plan.estimators and plan.describe() == "model/backend"
+    assert not (plan.cameras_added or plan.cameras_removed or plan.cameras_changed)
+
+
+def test_the_preview_url_goes_to_home_assistant_without_a_new_mqtt_client(tmp_path: Path) -> None:
+    from posed.daemon.reload import configuration_url
+
+    def loaded(preview: str) -> LoadedConfig:
+        path = tmp_path / f"p{abs(hash(preview))}.yaml"
+        path.write_text(
+            "device_id: dev\nbackend: {type: tflite}\nmodel: {name: blazepose-lite}\n"
+            "cameras: {front: {type: video, path: a.avi}}\n" + preview
+        )
+        return load_config(path)
+
+    off, on = loaded(""), loaded("preview: {enabled: true, port: 8091}\n")
+    assert configuration_url(off) is None
+    assert configuration_url(on) == "http://127.0.0.1:8091/"
+    anywhere = loaded("preview: {enabled: true, host: 0.0.0.0, token: 0123456789abcdef0123}\n")
+    url = configuration_url(anywhere)
+    assert url is not None and "0.0.0.0" not in url and url.endswith(":8090/")
+    assert configuration_url(loaded("preview: {enabled: true, port: 0}\n")) is None
+    plan = plan_reload(off, on)
+    assert plan.publisher and not plan.mqtt_restart

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 
 from posed.backend import Backend
 from posed.config.loader import LoadedConfig
-from posed.daemon.reload import ReloadPlan
+from posed.daemon.preview import PreviewPart
+from posed.daemon.reload import ReloadPlan, configuration_url
 from posed.daemon.worker import Worker
 from posed.errors import BackendUnavailableError
 from posed.estimator import PoseEstimator, open_estimator
@@ -130,6 +131,7 @@ class Parts:
     publisher: PublisherSlot = field(default_factory=PublisherSlot)
     cameras: dict[str, Camera] = field(default_factory=dict)
     workers: dict[str, Worker] = field(default_factory=dict)
+    preview: PreviewPart = field(default_factory=PreviewPart)
 
     # -- building ------------------------------------------------------------------------------
 
@@ -209,7 +211,7 @@ class Parts:
             log.warning("camera %s: not open after %.0f s; starting without it", name, CAMERA_OPEN_WAIT)
 
     def start_worker(self, name: str, estimator: PoseEstimator) -> Worker:
-        worker = Worker(self.cameras[name], estimator, self.publisher)
+        worker = Worker(self.cameras[name], estimator, self.publisher, self.preview.tap)
         self.workers[name] = worker
         worker.start()
         return worker
@@ -230,6 +232,7 @@ class Parts:
             self.wait_for_cameras(names)
             for name in names:
                 self.start_worker(name, estimators.pop(name))
+            self.preview.start(loaded)
         finally:
             for estimator in estimators.values():
                 estimator.close()
@@ -259,6 +262,16 @@ class Parts:
             worker.stop()
             worker.close()
 
+    def tick_preview(self, now: float, loaded: LoadedConfig) -> None:
+        self.preview.tick(
+            now,
+            loaded,
+            workers=self.workers,
+            cameras=self.cameras,
+            publisher=self.publisher.current,
+            backend=self.backend_name,
+        )
+
     # -- stopping ------------------------------------------------------------------------------
 
     def stop_worker(self, name: str, deadline: float) -> None:
@@ -276,7 +289,9 @@ class Parts:
             camera.close(max(timeout, 0.1))
 
     def close(self, deadline: float) -> None:
-        """Reverse order of `start`: workers (each finishes its frame), cameras, publisher."""
+        """Reverse order of `start`: the page (its streams end now), workers (each finishes its frame),
+        cameras, publisher."""
+        self.preview.close()
         for worker in self.workers.values():
             worker.stop()  # all at once, so they finish their frames in parallel
         for name in list(self.workers):
@@ -302,6 +317,8 @@ class Parts:
             model = _model_name(estimators, self.workers)
             if plan.mqtt_restart:
                 publisher = self.new_publisher(new, backend.name, model)
+            if plan.preview:  # can fail (port taken); before anything else is touched
+                self.preview.apply(old, new)
             # The publisher first: its start is the last step that can fail on bad settings
             # (password or TLS files), and until it succeeds nothing else has been touched.
             if publisher is not None:
@@ -322,29 +339,10 @@ class Parts:
             for name in names:
                 if name not in self.workers and name in estimators:
                     self.start_worker(name, estimators.pop(name))
+            self.preview.follow(new)  # the camera list and zones
         finally:
             for estimator in estimators.values():
                 estimator.close()
-
-
-def configuration_url(loaded: LoadedConfig) -> str | None:
-    """The preview page's URL for Home Assistant's device page, when the page is enabled.
-
-    Hook for the preview's config section (`preview:`, posed/preview/config.py, with
-    enabled/host/port): until that section exists every config gives None.
-    """
-    preview = getattr(loaded.config, "preview", None)
-    if preview is None or not getattr(preview, "enabled", False):
-        return None
-    host = str(getattr(preview, "host", ""))
-    port = int(getattr(preview, "port", 0))
-    if host in ("", "0.0.0.0", "::"):
-        import socket
-
-        host = socket.getfqdn()  # listening everywhere: name the machine, not the wildcard
-    if ":" in host:
-        host = f"[{host}]"
-    return f"http://{host}:{port}/"
 
 
 def _model_name(estimators: Mapping[str, PoseEstimator], workers: Mapping[str, Worker]) -> str:

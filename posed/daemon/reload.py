@@ -22,6 +22,7 @@ class ReloadPlan:
     cameras_changed: tuple[str, ...]  # reopened; their tracking state is reset
     log_level: bool
     daemon: bool  # timeouts and budgets, applied in place
+    preview: bool = False  # the preview page's server, restarted alone
 
     @property
     def changed(self) -> bool:
@@ -33,6 +34,7 @@ class ReloadPlan:
             or self.cameras_changed
             or self.log_level
             or self.daemon
+            or self.preview
         )
 
     def describe(self) -> str:
@@ -50,6 +52,8 @@ class ReloadPlan:
             parts.append("log_level")
         if self.daemon:
             parts.append("daemon")
+        if self.preview:
+            parts.append("preview")
         return ", ".join(parts) or "nothing"
 
 
@@ -67,6 +71,7 @@ def plan_reload(old: LoadedConfig, new: LoadedConfig) -> ReloadPlan:
     )
     publisher = (
         a.mqtt != b.mqtt
+        or configuration_url(old) != configuration_url(new)
         or a.device_id != b.device_id
         or list(a.cameras) != list(b.cameras)
         or identity_changed
@@ -80,4 +85,24 @@ def plan_reload(old: LoadedConfig, new: LoadedConfig) -> ReloadPlan:
         cameras_changed=changed,
         log_level=a.log_level != b.log_level,
         daemon=a.daemon != b.daemon,
+        preview=a.preview != b.preview,
     )
+
+
+def configuration_url(loaded: LoadedConfig) -> str | None:
+    """The preview page's URL, for the "Visit" link on the host's device page in Home Assistant.
+
+    None when the page is off, or on port 0 (a free port chosen at start: not known here).
+    A host that listens everywhere is named by the machine's name, not the wildcard.
+    """
+    preview = loaded.config.preview
+    if not preview.enabled or preview.port == 0:
+        return None
+    host = preview.host
+    if host in ("0.0.0.0", "::", "[::]"):
+        import socket
+
+        host = socket.getfqdn()
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{preview.port}/"
