@@ -69,7 +69,9 @@ def write_config(path: Path, *, port: int, clip: Path, extra_camera: bool = Fals
         f"  street: {{type: video, path: {MEDIA / 'vtest.avi'}, realtime: true, loop: true}}\n"
         f"  clip: {{type: video, path: {clip}, realtime: true, loop: true, reconnect_max_delay: 1}}\n"
         f"{extra if extra_camera else ''}"
-        f"mqtt: {{host: 127.0.0.1, port: {port}, stats_interval: 5, homeassistant: {{enabled: true}}}}\n"
+        # A long stats interval: every value HA shows must come from a first measurement sent at
+        # once, or from retained state, not from a stats message that happens to be due.
+        f"mqtt: {{host: 127.0.0.1, port: {port}, stats_interval: 300, homeassistant: {{enabled: true}}}}\n"
     )
 
 
@@ -235,6 +237,14 @@ def _check_everything(
                 key,
                 values,
             )
+
+    # -- Home Assistant restarts: the entities are back at once, from retained state ------------
+    ha.stop()
+    ha.start()
+    for camera in CAMERAS:
+        for key in MAIN:
+            wait_state(ha, entity(camera, key), lambda s: s not in ("unknown", "unavailable"), 60, "a state")
+    wait_state(ha, "sensor.posed_dev_memory", is_number, 10, "a memory figure")
 
     # -- Home Assistant had nothing to say about posed's payloads -------------------------------
     complaints = [

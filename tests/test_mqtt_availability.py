@@ -193,10 +193,17 @@ def test_a_reload_that_changes_cameras_keeps_the_connection(broker: Mosquitto) -
                 other = MqttConfig.model_validate({**cfg.model_dump(), key: value})
                 assert not pub.can_reconfigure(other, "dev"), key
             assert not pub.can_reconfigure(cfg, "other-device")
-        # Not re-sent on a later connect: the clearing was a one-off.
-        with Subscriber(broker, EVERYTHING) as late:
-            late.wait_for(_is(topics.availability))
-            assert not [m for m in late.snapshot() if "back" in m.topic and m.payload]
+
+            # A broker that lost everything (restarted without persistence): what posed sends on
+            # reconnecting is this configuration's state only, the removed camera's is gone.
+            broker.kill()
+            broker.start()
+            with Subscriber(broker, EVERYTHING) as after:
+                wait(lambda: pub.reconnects == connects + 1 and pub.connected, 15, "the reconnection")
+                after.wait_for(_is(topics.availability, "online"))
+                after.wait_for(_is(f"homeassistant/sensor/{node}/side_people/config"))
+                resent = [m.topic for m in after.snapshot() if "back" in m.topic and m.payload]
+            assert resent == [], resent
 
 
 class SilentBroker:
@@ -239,3 +246,18 @@ def test_a_broker_that_never_sends_connack_is_warned_about_once(caplog: pytest.L
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert sum("no CONNACK" in w for w in warnings) == 1, warnings
     assert any("keepalive = 5 s" in w for w in warnings)
+
+
+def test_a_reload_while_disconnected_replaces_removed_cameras_state_with_deletions() -> None:
+    """Not left to the clean-up subscription: a broker that never got the old state, or lost it,
+    would otherwise be sent the removed camera's entities on the next connect."""
+    cfg = MqttConfig.model_validate(HA)
+    pub = Publisher(cfg, "dev", cameras=["front", "back"], model="m", backend="b")
+    outbox = pub._connection.outbox  # what will be sent on the next connect
+    topics = pub.topics
+    back = [topics.count("back"), topics.camera_availability("back"), topics.diagnostics("back")]
+    back.append(topics.discovery("sensor", "back_people"))
+    assert all(outbox.state_payload(t) for t in back[1:])
+    pub.reconfigure(cfg, cameras=["front"], model="m", backend="b")
+    assert [outbox.state_payload(t) for t in back] == [b""] * len(back)
+    assert outbox.state_payload(topics.camera_availability("front")) == b"offline"
