@@ -246,6 +246,32 @@ def _check_everything(
             wait_state(ha, entity(camera, key), lambda s: s not in ("unknown", "unavailable"), 60, "a state")
     wait_state(ha, "sensor.posed_dev_memory", is_number, 10, "a memory figure")
 
+    # -- a reload that removes a camera removes its entities from HA's registry ---------------
+    mark = watch.mark()
+    write_config(config, port=broker.port, clip=clip)
+    posed.signal(signal.SIGHUP)
+    deadline = time.monotonic() + 60
+    while True:
+        (entries,) = ha.ws({"type": "config/entity_registry/list"})
+        left = [e["entity_id"] for e in entries if "posed_dev_side_" in e["entity_id"]]
+        if not left:
+            break
+        assert time.monotonic() < deadline, f"still registered: {left}"
+        time.sleep(1)
+    for camera in CAMERAS:
+        assert "unavailable" not in watch.since(mark, entity(camera, "people")), camera
+
+    # -- posed killed: unavailable through the last will; started again: back, not stuck ------
+    posed.process.kill()
+    posed.process.wait()
+    for camera in CAMERAS:
+        wait_state(ha, entity(camera, "people"), lambda s: s == "unavailable", 30, "unavailable")
+        wait_state(ha, entity(camera, "connectivity"), lambda s: s == "unavailable", 10, "unavailable")
+    with Daemon(config, config.with_name("posed-again.log")):
+        for camera in CAMERAS:
+            wait_state(ha, entity(camera, "people"), is_number, 120, "a person count again")
+            wait_state(ha, entity(camera, "inference_time"), is_number, 30, "an inference time again")
+
     # -- Home Assistant had nothing to say about posed's payloads -------------------------------
     complaints = [
         line
