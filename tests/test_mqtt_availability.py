@@ -156,6 +156,7 @@ def test_a_reload_that_changes_cameras_keeps_the_connection(broker: Mosquitto) -
         topics = pub.topics
         with pub:
             pub.start()
+            sub.wait_for(_is(topics.availability, "online"))  # ranks after cameras' availability
             for camera in ("front", "back"):
                 pub.publish_camera_status(camera, "online")
                 _feed(pub, camera, 2)
