@@ -79,6 +79,8 @@ class RetainedCleanup:
             connection.subscribe(topic, 0)
 
         def clear_stale(topic: str, payload: bytes, retained: bool) -> None:
+            if connection.outbox.state_payload(topic) == b"":
+                return  # already being deleted (a reload removed its camera): nothing to say
             if self.is_stale(topic, payload, retained=retained):
                 log.info("MQTT: clearing %s, retained from a camera or version no longer configured", topic)
                 connection.clear_state(topic)
