@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from posed.config.loader import LoadedConfig, load_config
+from posed.daemon.console import console_wanted, mqtt_summary
 from posed.daemon.logs import DaemonLogging
 from posed.daemon.notify import Notifier
 from posed.daemon.parts import Parts
@@ -59,6 +60,7 @@ class Daemon:
             model_dir=model_dir, on_status=self._on_status, stop_requested=lambda: signals.stop_requested
         )
         self._telemetry = Telemetry()
+        self._console = console_wanted(logs)  # a status line every stats_interval on a terminal
         self._restarts = RestartBudget(RESTART_WINDOW)
         self._loaded: LoadedConfig | None = None
 
@@ -71,7 +73,6 @@ class Daemon:
         """Run until stopped. Startup errors propagate; the caller maps them to exit codes."""
         self._adopt(load_config(self._path))
         log.info("starting posed with %s", self._path)
-        self._telemetry.start_cpu_baseline()
         self._notifier.status("starting: loading the model")
         try:
             self._parts.start(self.config)
@@ -112,9 +113,12 @@ class Daemon:
                 self._notifier.status(self._status_line())
                 next_status = now + STATUS_PERIOD
             self._parts.tick_preview(now, self.config)
-            if now >= next_stats or news:
+            due = now >= next_stats
+            if due or news:
                 self._publish_stats()
                 next_stats = now + self.config.config.mqtt.stats_interval
+            if due and self._console:
+                self._print_status()
             self._signals.wait(ping.pause(clock(), TICK))
 
     def _beats(self) -> list[float]:
@@ -232,6 +236,15 @@ class Daemon:
 
     def _status_line(self) -> str:
         return self._telemetry.status_line(self._parts.workers, self._parts.cameras)
+
+    def _print_status(self) -> None:
+        # No sample() here: the loop samples every round, and a sample here would swallow its news.
+        mqtt = self.config.config.mqtt
+        log.info(
+            "status: %s; %s",
+            self._status_line(),
+            mqtt_summary(self._parts.publisher.current, mqtt.host, mqtt.port),
+        )
 
 
 def _overrun(timeout: float) -> None:

@@ -74,7 +74,9 @@ class Telemetry:
         self._rates: dict[str, Rates] = {}
         self._measured: dict[str, tuple[str, bool, bool]] = {}
         self._process: Any = None
-        self._cpu_baseline_taken = False
+        # psutil's first cpu_percent() only sets a baseline: take it now, so the first
+        # `stats` already has a measured CPU figure, covering the time since start.
+        self._process_handle().cpu_percent(None)
 
     def sample(self, workers: Mapping[str, CountingWorker], cameras: Mapping[str, CountingCamera]) -> bool:
         """Update the rates; cheap, call as often as you like.
@@ -181,12 +183,6 @@ class Telemetry:
             uptime_s=self._clock() - self._started,
         )
 
-    def start_cpu_baseline(self) -> None:
-        """psutil's first cpu_percent() call only sets a baseline; take it early so the
-        first snapshot already has a measured CPU figure (since this call)."""
-        self._process_handle().cpu_percent(None)
-        self._cpu_baseline_taken = True
-
     def _process_handle(self) -> Any:
         if self._process is None:
             import psutil  # deferred: not an import-time cost of `posed`
@@ -194,10 +190,6 @@ class Telemetry:
             self._process = psutil.Process()
         return self._process
 
-    def _process_usage(self) -> tuple[float | None, float]:
+    def _process_usage(self) -> tuple[float, float]:
         process = self._process_handle()
-        rss = float(process.memory_info().rss) / (1024 * 1024)
-        if not self._cpu_baseline_taken:
-            self.start_cpu_baseline()
-            return None, rss
-        return float(process.cpu_percent(None)), rss
+        return float(process.cpu_percent(None)), float(process.memory_info().rss) / (1024 * 1024)
