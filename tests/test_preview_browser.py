@@ -73,7 +73,9 @@ def test_index_lists_the_camera_online(browser: Any, served: tuple[str, Path]) -
             "  out[td.className.split(' ').pop()] = td.textContent;"
             "return out;"
         )
-        return texts if texts.get("status-online") == "online" and float(texts["fps"]) > 0 else None
+        fps = texts.get("fps", "")  # "–" until the first rate is measured
+        measured = fps.replace(".", "", 1).isdigit() and float(fps) > 0
+        return texts if texts.get("status-online") == "online" and measured else None
 
     # Live: the page refreshes itself until the first rates are in.
     shown = wait_for(row, "the camera to show online with its frame rate")
