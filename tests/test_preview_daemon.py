@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -138,3 +140,19 @@ def test_a_taken_port_fails_the_start_with_a_clear_error(tmp_path: Path, broker:
         with Daemon(config, tmp_path / "posed.log") as daemon:
             assert daemon.process.wait(60) == EXIT_FAILURE
             assert f"preview: cannot listen on 127.0.0.1:{port}" in daemon.log_text()
+
+
+def test_a_disabled_page_keeps_aiohttp_out(tmp_path: Path) -> None:
+    config = preview_config(tmp_path / "posed.yaml", broker_port=1883, preview="{enabled: false}")
+    code = (
+        "import sys\n"
+        "from posed.config.loader import load_config\n"
+        "from posed.daemon.service import Daemon\n"
+        "from posed.daemon.preview import PreviewPart\n"
+        "part = PreviewPart()\n"
+        f"part.start(load_config({str(config)!r}))\n"
+        "assert part.server is None\n"
+        "print('aiohttp' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"

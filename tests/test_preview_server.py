@@ -288,3 +288,31 @@ def test_close_ends_open_streams_promptly(tap: PreviewTap, frames: list[tuple[Fr
     assert took < 2.0
     assert closed["code"] == aiohttp.WSCloseCode.GOING_AWAY
     assert tap.watched == frozenset()
+
+
+def test_events_are_kept_bounded_and_sent_with_the_frames(
+    tap: PreviewTap, frames: list[tuple[Frame, Pose]]
+) -> None:
+    server = start(tap)
+    events = [{"type": "zone_enter", "zone": "sofa", "id": n, "timestamp": 1.0 + n} for n in range(60)]
+    tap.observe_events("front", events[:30])
+    tap.observe_events("front", events[30:], occupancy={"sofa": 1})
+    assert [e["id"] for e in tap.events("front")] == list(range(10, 60))  # the newest 50
+    feeder = Feeder(tap, frames, fps=10.0)
+    try:
+
+        async def first_frame() -> dict[str, Any]:
+            async with (
+                aiohttp.ClientSession() as session,
+                session.ws_connect(server.url + STREAM.lstrip("/")) as ws,
+            ):
+                await ws.receive_json(timeout=5)  # hello
+                message: dict[str, Any] = await ws.receive_json(timeout=10)
+                return message
+
+        message = asyncio.run(first_frame())
+    finally:
+        feeder.stop()
+        server.close()
+    assert [e["id"] for e in message["events"]] == list(range(40, 60))
+    assert message["zones"]["sofa"]["occupancy"] == 1

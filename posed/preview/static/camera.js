@@ -153,7 +153,8 @@ async function onFrame(blob, frame) {
   window.posedPreview.frames += 1;
   draw();
   const age = Math.max(0, Date.now() - frame.wall * 1000);
-  showLive("live · frame " + frame.number + " · " + frame.poses.length + " people · " + age.toFixed(0) + " ms old");
+  const people = frame.poses.length === 1 ? "1 person" : frame.poses.length + " people";
+  showLive("live · frame " + frame.number + " · " + people + " · " + age.toFixed(0) + " ms old");
   showEvents(frame.events || []);
 }
 
