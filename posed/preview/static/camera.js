@@ -13,6 +13,7 @@ const canvas = document.getElementById("view");
 const ctx = canvas.getContext("2d");
 const draft = []; // the zone being drawn: normalized [x, y] points
 let skeletons = {};
+let scoreColours = ["rgb(230, 40, 40)", "rgb(40, 200, 70)"]; // replaced by the server's (posed/draw.py)
 let pending = null; // the JSON of the frame whose JPEG comes next
 let lastImage = null;
 let lastFrame = null;
@@ -24,9 +25,9 @@ document.getElementById("camera-name").textContent = camera;
 document.title = "posed preview: " + camera;
 
 function scoreColour(score) {
-  // red (0) -> yellow -> green (1)
-  const hue = Math.round(Math.max(0, Math.min(1, score)) * 120);
-  return "hsl(" + hue + ", 100%, 50%)";
+  // Equal bins from red (0) to green (1), as posed/draw.py's score_bins.
+  const clipped = Number.isFinite(score) ? Math.max(0, Math.min(1, score)) : 0;
+  return scoreColours[Math.min(Math.floor(clipped * scoreColours.length), scoreColours.length - 1)];
 }
 
 function polygon(points, width, height) {
@@ -165,7 +166,10 @@ function connect() {
   ws.onmessage = (message) => {
     if (typeof message.data === "string") {
       const data = JSON.parse(message.data);
-      if (data.type === "hello") skeletons = data.skeletons;
+      if (data.type === "hello") {
+        skeletons = data.skeletons;
+        scoreColours = data.score_colors.map(([r, g, b]) => "rgb(" + r + ", " + g + ", " + b + ")");
+      }
       else if (data.type === "frame") pending = data;
     } else if (pending) {
       const frame = pending;
