@@ -156,3 +156,12 @@ def test_a_disabled_page_keeps_aiohttp_out(tmp_path: Path) -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+def test_the_token_joins_the_secrets_the_log_redactor_hides(tmp_path: Path) -> None:
+    from posed.daemon.service import _secrets
+
+    config = preview_config(
+        tmp_path / "posed.yaml", broker_port=1883, preview=f"{{enabled: true, token: {TOKEN}}}"
+    )
+    assert TOKEN in _secrets(load_config(config))
