@@ -165,3 +165,24 @@ def test_the_token_joins_the_secrets_the_log_redactor_hides(tmp_path: Path) -> N
         tmp_path / "posed.yaml", broker_port=1883, preview=f"{{enabled: true, token: {TOKEN}}}"
     )
     assert TOKEN in _secrets(load_config(config))
+
+
+def test_a_reload_to_a_taken_port_keeps_the_page_on_the_old_settings(
+    tmp_path: Path, broker: Mosquitto
+) -> None:
+    config = preview_config(
+        tmp_path / "posed.yaml", broker_port=broker.port, preview="{enabled: true, port: 0}"
+    )
+    with Daemon(config, tmp_path / "posed.log") as daemon, socket.socket() as taken:
+        daemon.notify.wait_for("READY=1", timeout=60)
+        page_url(daemon)
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        preview_config(config, broker_port=broker.port, preview=f"{{enabled: true, port: {port}}}")
+        daemon.signal(signal.SIGHUP)
+        daemon.wait_log("still running the previous config", timeout=30)
+        assert f"preview: cannot listen on 127.0.0.1:{port}" in daemon.log_text()
+        again = page_url(daemon, nth=1)  # the previous settings: any free port
+        assert get(again + "api/stats") == 200
+        assert daemon.process.poll() is None
