@@ -137,6 +137,10 @@ def test_the_token_login_sets_a_cookie_and_redirects_without_the_token(token_ser
             async with session.ws_connect(token_server.url + STREAM.lstrip("/")) as ws:
                 hello = await ws.receive_json(timeout=5)
                 assert hello["type"] == "hello"
+            # Not an open redirect: a path of `//other.site` stays on this site.
+            sneaky = token_server.url + "/other.example/x?token=" + TOKEN
+            async with session.get(sneaky, allow_redirects=False) as response:
+                assert response.headers["Location"] == "/other.example/x"
             async with session.get(token_server.url + "?token=wrong" + TOKEN, allow_redirects=False) as bad:
                 assert bad.status == 401
                 assert "posed_preview" not in bad.cookies

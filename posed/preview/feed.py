@@ -22,6 +22,7 @@ import numpy as np
 from posed.draw import SCORE_COLORS, edges_for
 from posed.keypoints import BLAZEPOSE_33, COCO_17
 from posed.preview.tap import PreviewTap, Processed
+from posed.types import ImageArray
 
 JPEG_QUALITY = 80
 # The page draws what `posed estimate --draw` draws: the same edges, the same score colours.
@@ -35,7 +36,7 @@ class Message:
     jpeg: bytes
 
 
-def encode_jpeg(rgb: np.ndarray[Any, Any]) -> bytes:
+def encode_jpeg(rgb: ImageArray) -> bytes:
     ok, data = cv2.imencode(
         ".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY]
     )
