@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import socket
 import subprocess
@@ -18,7 +19,8 @@ import pytest
 
 from posed.config.loader import load_config
 from posed.daemon.reload import plan_reload
-from posed.errors import EXIT_FAILURE
+from posed.errors import EXIT_FAILURE, EXIT_USAGE
+from tests.conftest import MODELS, POSED
 from tests.daemon_harness import Daemon
 from tests.mosquitto import Mosquitto
 from tests.preview_support import page_url, preview_config
@@ -186,3 +188,39 @@ def test_a_reload_to_a_taken_port_keeps_the_page_on_the_old_settings(
         again = page_url(daemon, nth=1)  # the previous settings: any free port
         assert get(again + "api/stats") == 200
         assert daemon.process.poll() is None
+
+
+BLOCK_AIOHTTP = """\
+import sys
+
+
+class BlockAiohttp:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "aiohttp":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+
+sys.meta_path.insert(0, BlockAiohttp())
+"""
+
+
+def test_without_aiohttp_check_and_run_say_which_extra_to_install(tmp_path: Path) -> None:
+    blocked = tmp_path / "blocked"
+    blocked.mkdir()
+    (blocked / "sitecustomize.py").write_text(BLOCK_AIOHTTP)
+    env = {**os.environ, "PYTHONPATH": str(blocked)}
+    config = preview_config(tmp_path / "posed.yaml", broker_port=1883, preview="{enabled: true, port: 0}")
+    check = subprocess.run(
+        [*POSED, "check", "-c", str(config), "--model-dir", str(MODELS)],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert check.returncode == EXIT_USAGE
+    assert f"{config}:7: preview.enabled: the preview page needs aiohttp" in check.stderr
+    assert "pip install 'posed[preview]'" in check.stderr
+    with Daemon(config, tmp_path / "posed.log", env=env) as daemon:
+        assert daemon.process.wait(60) == EXIT_FAILURE
+        assert "preview.enabled needs aiohttp" in daemon.log_text()
+        assert "pip install 'posed[preview]'" in daemon.log_text()
