@@ -14,7 +14,7 @@ the ratios of adjacent segments (median over rounds), the process CPU time per
 processed frame (far less load-sensitive), what the workers' tap costs per frame
 with no viewer, and the CPU an idle server uses on its own.
 
-    .venv/bin/python bench/preview_overhead.py [--rounds 4] [--seconds 8] [--model blazepose-lite]
+    .venv/bin/python bench/preview_overhead.py [--rounds 10] [--seconds 4] [--modes disabled,idle,viewer]
 """
 
 from __future__ import annotations
@@ -162,12 +162,18 @@ def main() -> None:
     parser.add_argument("--backend", default="tflite")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--max-fps", type=float, default=5.0)
+    parser.add_argument(
+        "--modes", default=",".join(MODES), help="Which modes to alternate (disabled must be one)."
+    )
     args = parser.parse_args()
 
     backend = load_backend(args.backend)
     backend_config = backend.config_model.model_validate({"type": args.backend, "num_threads": args.threads})
     load_before = os.getloadavg()
-    results: dict[str, list[dict[str, float]]] = {mode: [] for mode in MODES}
+    modes = tuple(args.modes.split(","))
+    if "disabled" not in modes or not set(modes) <= set(MODES):
+        parser.error(f"--modes: a comma-separated subset of {','.join(MODES)} that includes disabled")
+    results: dict[str, list[dict[str, float]]] = {mode: [] for mode in modes}
     with (
         open_estimator(
             ModelConfig(name=args.model), backend, backend_config, model_dirs=[SHARED / "models"]
@@ -181,7 +187,7 @@ def main() -> None:
         idle_cpu = idle_server_cpu_ms_per_s()
         shared = KeepOpen(est)
         for round_ in range(args.rounds):
-            order = MODES if round_ % 2 == 0 else MODES[::-1]
+            order = modes if round_ % 2 == 0 else modes[::-1]
             for mode in order:
                 result = segment(mode, camera, shared, args.seconds, args.max_fps)
                 results[mode].append(result)
@@ -214,12 +220,15 @@ def main() -> None:
         "seconds": args.seconds,
         "max_fps": args.max_fps,
         "modes": summary,
-        "idle_vs_disabled_fps_of_means": round(summary["idle"]["fps_mean"] / base, 4),
-        "viewer_vs_disabled_fps_of_means": round(summary["viewer"]["fps_mean"] / base, 4),
-        "idle_vs_disabled_fps_median_of_pairs": paired("idle", "fps"),
-        "viewer_vs_disabled_fps_median_of_pairs": paired("viewer", "fps"),
-        "idle_vs_disabled_cpu_per_frame": paired("idle", "cpu_ms_per_frame"),
-        "viewer_vs_disabled_cpu_per_frame": paired("viewer", "cpu_ms_per_frame"),
+        **{
+            f"{mode}_vs_disabled": {
+                "fps_of_means": round(summary[mode]["fps_mean"] / base, 4),
+                "fps_median_of_pairs": paired(mode, "fps"),
+                "cpu_per_frame_median_of_pairs": paired(mode, "cpu_ms_per_frame"),
+            }
+            for mode in modes
+            if mode != "disabled"
+        },
         "tap_observe_ns_no_viewer": round(observe_ns, 1),
         "idle_server_cpu_ms_per_s": round(idle_cpu, 2),
         "loadavg_before": [round(v, 2) for v in load_before],
