@@ -320,3 +320,36 @@ def test_events_are_kept_bounded_and_sent_with_the_frames(
         server.close()
     assert [e["id"] for e in message["events"]] == list(range(40, 60))
     assert message["zones"]["sofa"]["occupancy"] == 1
+
+
+def test_a_stuck_viewer_holds_back_neither_the_tap_nor_other_viewers(
+    tap: PreviewTap, frames: list[tuple[Frame, Pose]]
+) -> None:
+    server = start(tap, max_fps=10.0)
+    feeder = Feeder(tap, frames, fps=30.0)
+    url = server.url + STREAM.lstrip("/")
+    try:
+
+        async def watch() -> tuple[int, float]:
+            async with aiohttp.ClientSession() as session:
+                # Never reads: once the socket buffers fill, the server's sends to it block.
+                stuck = await session.ws_connect(url, max_msg_size=0)
+                await asyncio.sleep(3.0)  # ~30 frames of 100+ kB each: far beyond the buffers
+                async with session.ws_connect(url) as ws:
+                    await ws.receive_json(timeout=5)
+                    started, received = time.monotonic(), 0
+                    while received < 10:
+                        await ws.receive_json(timeout=5)
+                        await ws.receive_bytes(timeout=5)
+                        received += 1
+                    took = time.monotonic() - started
+                await stuck.close()
+                return received, took
+
+        sent_before = feeder.sent
+        received, took = asyncio.run(watch())
+        assert received == 10 and took < 5.0  # 10 fps cap: about 1 s, with room for the machine's load
+        assert feeder.sent - sent_before > 60  # the worker side went on at its pace throughout
+    finally:
+        feeder.stop()
+        server.close()
