@@ -127,7 +127,7 @@ function showEvents(events) {
     const item = document.createElement("li");
     const when = event.timestamp ? new Date(event.timestamp * 1000).toLocaleTimeString() + " " : "";
     const details = Object.entries(event)
-      .filter(([key]) => key !== "timestamp" && key !== "type")
+      .filter(([key]) => !["timestamp", "type", "schema_version"].includes(key))
       .map(([key, value]) => key + "=" + (typeof value === "object" ? JSON.stringify(value) : value))
       .join(" ");
     item.textContent = when + (event.type || "event") + " " + details;
