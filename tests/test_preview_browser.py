@@ -229,3 +229,59 @@ def test_without_the_token_the_page_is_unusable(served_with_token: str) -> None:
         browser.get(url + "camera/squats?token=" + TOKEN)
         assert browser.current_url == url + "camera/squats"
         wait_for(lambda: browser.execute_script("return window.posedPreview.frames >= 2"), "frames")
+
+
+def test_events_and_zone_occupancy_show_on_the_page(browser: Any) -> None:
+    """In process, so that the events are known: the page lists them newest first, and labels the zone."""
+    from posed.preview.config import PreviewConfig
+    from posed.preview.server import PreviewServer
+    from posed.preview.tap import CameraView, PreviewTap
+    from tests.preview_support import Feeder, squat_frames
+
+    tap = PreviewTap()
+    tap.set_cameras(
+        {"gym": CameraView(zones={"mat": ((0.05, 0.8), (0.95, 0.8), (0.95, 0.98), (0.05, 0.98))})}
+    )
+    tap.observe_events(
+        "gym",
+        [
+            {
+                "schema_version": 1,
+                "type": "zone",
+                "person": 3,
+                "timestamp": 1.0,
+                "zone": "mat",
+                "action": "enter",
+            },
+            {
+                "schema_version": 1,
+                "type": "rep",
+                "person": 3,
+                "timestamp": 2.0,
+                "exercise": "squat",
+                "count": 1,
+            },
+        ],
+        occupancy={"mat": 1},
+    )
+    feeder = Feeder(tap, squat_frames(5), fps=10.0, camera="gym")
+    try:
+        with PreviewServer(PreviewConfig(enabled=True, port=0), tap) as server:
+            browser.get(server.url + "camera/gym")
+            shown = wait_for(
+                lambda: browser.execute_script(
+                    "if (!window.posedPreview.frames) return null;"
+                    "const items = document.querySelectorAll('#events li');"
+                    "return {items: Array.from(items, (li) => li.textContent),"
+                    "        zones: window.posedPreview.drawn.zones};"
+                ),
+                "the first frame and its events",
+            )
+            items = shown["items"]
+    finally:
+        feeder.stop()
+    assert len(items) == 2
+    assert items[0].endswith("rep person=3 exercise=squat count=1")
+    assert items[1].endswith("zone person=3 zone=mat action=enter")
+    assert "schema_version" not in items[0]
+    assert shown["zones"]["mat"]["occupancy"] == 1

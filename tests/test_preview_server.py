@@ -18,37 +18,17 @@ import cv2
 import numpy as np
 import pytest
 
-from posed.keypoints import BLAZEPOSE_33
 from posed.preview.config import PreviewConfig
 from posed.preview.server import PreviewServer
 from posed.preview.tap import CameraView, PreviewTap
 from posed.types import Frame, Pose
-from tests.conftest import CONFORMANCE
+from tests.preview_support import EXPECTED, Feeder, squat_frames
 
-SQUATS = CONFORMANCE / "tfjs-pose-detection" / "pose_squats.mp4"
-EXPECTED = CONFORMANCE / "tfjs-pose-detection" / "pose_squats.full.json"
 TOKEN = "s3cret-token-0123456789"
 ZONES = {"sofa": ((0.1, 0.5), (0.4, 0.5), (0.4, 0.9), (0.1, 0.9))}
 PAGES = ["/", "/camera/front", "/api/stats", "/static/camera.js", "/static/index.js", "/static/preview.css"]
 STREAM = "/api/cameras/front/ws"
 ENDPOINTS = [*PAGES, STREAM]
-
-
-def squat_frames(count: int = 10) -> list[tuple[Frame, Pose]]:
-    capture = cv2.VideoCapture(str(SQUATS))
-    expected = json.loads(EXPECTED.read_text())
-    out = []
-    for number in range(count):
-        ok, bgr = capture.read()
-        assert ok
-        points = np.asarray(expected[number], dtype=np.float32)
-        keypoints = np.column_stack([points[:, :2], np.ones(len(points), np.float32)])
-        pose = Pose(0.9, keypoints, BLAZEPOSE_33, (0.0, 0.0, 1.0, 1.0), id=7)
-        rgb = np.ascontiguousarray(bgr[:, :, ::-1], dtype=np.uint8)
-        frame = Frame(rgb, number, time.monotonic(), time.time())
-        out.append((frame, pose))
-    capture.release()
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -197,27 +177,6 @@ def test_no_viewer_keeps_no_frame(tap: PreviewTap, frames: list[tuple[Frame, Pos
         assert tap.latest("front", after=0) is not None
     assert tap.watched == frozenset()
     assert tap.latest("front", after=0) is None
-
-
-class Feeder:
-    """Plays the frames into the tap at `fps` from its own thread, as a worker would."""
-
-    def __init__(self, tap: PreviewTap, frames: list[tuple[Frame, Pose]], fps: float) -> None:
-        self._stop = threading.Event()
-        self.sent = 0
-
-        def run() -> None:
-            while not self._stop.wait(1.0 / fps):
-                frame, pose = frames[self.sent % len(frames)]
-                tap.observe("front", frame, [pose])
-                self.sent += 1
-
-        self._thread = threading.Thread(target=run, daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 def test_stream_sends_frames_with_their_poses_capped_at_max_fps(

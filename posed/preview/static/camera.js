@@ -117,7 +117,7 @@ function draw() {
   drawZones(frame, w, h, unit);
   drawPoses(frame, unit);
   drawDraft(w, h, unit);
-  window.posedPreview.drawn = { width: w, height: h, number: frame.number, poses: frame.poses };
+  window.posedPreview.drawn = { width: w, height: h, number: frame.number, poses: frame.poses, zones: frame.zones };
 }
 
 function showEvents(events) {
