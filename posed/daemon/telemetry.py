@@ -35,6 +35,14 @@ class Rates:
     skipped_fps: float
 
 
+def camera_status(camera: CountingCamera, worker: Worker | None) -> str:
+    """The camera's own status, or `degraded` while it delivers frames that cannot be inferred."""
+    status = camera.status
+    if status == "online" and worker is not None and worker.outage.active:
+        return "degraded"
+    return status
+
+
 class Telemetry:
     """Turns cumulative counters into per-second rates between two calls."""
 
@@ -72,13 +80,14 @@ class Telemetry:
 
     def status_line(self, workers: Mapping[str, Worker], cameras: Mapping[str, CountingCamera]) -> str:
         """One line for `systemctl status`: cameras, fps, people."""
-        online = sum(1 for camera in cameras.values() if camera.status == "online")
+        statuses = {name: camera_status(camera, workers.get(name)) for name, camera in cameras.items()}
+        online = sum(1 for status in statuses.values() if status == "online")
         parts = [f"{online}/{len(cameras)} cameras online"]
-        for name, camera in cameras.items():
+        for name in cameras:
             worker = workers.get(name)
             people = worker.people if worker is not None else 0
             fps = self.rates(name).processed_fps
-            parts.append(f"{name}: {camera.status}, {fps:.1f} fps, {people} people")
+            parts.append(f"{name}: {statuses[name]}, {fps:.1f} fps, {people} people")
         return "; ".join(parts)
 
     def snapshot(
@@ -99,7 +108,7 @@ class Telemetry:
             per_camera.append(
                 CameraStats(
                     camera=name,
-                    status=camera.status,
+                    status=camera_status(camera, worker),
                     camera_fps=rates.camera_fps,
                     processed_fps=rates.processed_fps,
                     skipped_fps=rates.skipped_fps,
@@ -107,6 +116,7 @@ class Telemetry:
                     latency_ms=worker.latency_ms.percentiles() if worker else _NONE,
                     reconnects=counters.reconnects,
                     stalls=counters.stalls,
+                    failed_inferences=worker.outage.failed_inferences if worker else 0,
                 )
             )
         cpu, rss = self._process_usage()
