@@ -95,7 +95,12 @@ class KServeConfig(BackendConfig):
         return self
 
     def served(self, role: str, model_path: Path) -> ServedModel:
-        """The server model for `role`: as configured, else named after the file."""
+        """The server model for `role`: as configured, else named after the file posed opens.
+
+        For a Coral PoseNet file with the clipping quantization that is posed's corrected
+        copy (`<name>.corrected-<sha>`): the server must run the same bytes, because the
+        output quantization decides the values the model's last op writes.
+        """
         configured = self.models.get(role)  # type: ignore[call-overload]
         return configured if configured is not None else ServedModel(name=model_path.stem)
 

@@ -81,12 +81,22 @@ def _check_ready(connection: Connection, served: ServedModel) -> None:
     try:
         model_ready = client.is_model_ready(served.name, served.version, headers=headers, **extra)
     except Exception as exc:
-        raise failure(connection, f"the readiness check of model {served.name}", exc) from exc
+        error = failure(connection, f"the readiness check of model {served.name}", exc)
+        # Some servers (MLServer) answer an unknown model with an error, not `ready: false`.
+        if "not found" not in str(error).lower():
+            raise error from exc
+        model_ready = False
     if not model_ready:
         version = f" version {served.version}" if served.version else ""
+        corrected = (
+            " (posed runs its corrected copy of this Coral PoseNet file: serve that copy, or the file "
+            "`posed models fetch` installs, which is already corrected)"
+            if ".corrected-" in served.name
+            else ""
+        )
         raise ServedModelMismatchError(
             f"kserve server {connection.where} has no ready model {served.name!r}{version}: load it on the "
-            "server, or name the right one under backend.models"
+            f"server, or name the right one under backend.models{corrected}"
         )
 
 
