@@ -23,7 +23,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--backend", action="append", default=[], help="Backend entry-point name (repeatable; default: all)."
     )
     parser.add_argument(
-        "--device", default=None, help="Device for the chosen backend (OpenVINO: CPU, GPU...; TFLite: cpu)."
+        "--device",
+        default=None,
+        help="Backend device (OpenVINO: CPU, GPU...; TFLite: cpu; kserve: its server, host:port).",
     )
     parser.add_argument(
         "--model",

@@ -41,7 +41,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default="blazepose-full", help="Model name or .tflite path.")
     parser.add_argument("--backend", default="tflite", help="Backend entry-point name.")
     parser.add_argument(
-        "--device", default=None, help="Backend device (OpenVINO: CPU, GPU...; TFLite: cpu, edgetpu)."
+        "--device",
+        default=None,
+        help="Backend device (OpenVINO: CPU, GPU...; TFLite: cpu, edgetpu; kserve: the server, host:port).",
     )
     parser.add_argument(
         "--model-dir", type=Path, default=None, help="Directory searched first for named models."
@@ -97,6 +99,8 @@ def backend_settings(backend: str, device: str | None) -> dict[str, Any]:
                 settings["edgetpu_device"] = device
         else:
             settings["delegate"] = {"cpu": "xnnpack"}.get(device, device)
+    elif backend == "kserve":
+        settings["url"] = device  # the remote backend's "device" is its server, host:port
     else:
         settings["device"] = device
     return settings
