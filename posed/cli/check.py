@@ -9,7 +9,6 @@ it may come up later, and `run` keeps retrying.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import socket
 import sys
 from collections.abc import Iterable
@@ -89,9 +88,12 @@ def _probe(loaded: LoadedConfig, model_dir: Path | None, *, model_ok: bool) -> l
             # A model option that does not suit the file is reported on its own line.
             key = exc.key if isinstance(exc, ModelOptionError) else key
             issues.append(ConfigIssue(file, loaded.line_of(key), key, str(exc)))
-    if cfg.preview.enabled and importlib.util.find_spec("aiohttp") is None:
-        message = "the preview page needs aiohttp, which is not installed: pip install 'posed[preview]'"
-        issues.append(ConfigIssue(file, loaded.line_of("preview.enabled"), "preview.enabled", message))
+    if cfg.preview.enabled:
+        try:
+            import aiohttp  # noqa: F401  (what `posed run` would import to serve the page)
+        except ImportError as exc:
+            message = f"the preview page needs aiohttp ({exc}): pip install 'posed[preview]'"
+            issues.append(ConfigIssue(file, loaded.line_of("preview.enabled"), "preview.enabled", message))
     for name, camera in cfg.cameras.items():
         try:
             probe_camera(name, camera)
