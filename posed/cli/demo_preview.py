@@ -8,7 +8,6 @@ stats document the daemon's page shows.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -48,25 +47,22 @@ class DemoPreview:
         backend: str,
     ) -> None:
         """The stats the page shows: what the daemon's `stats` topic would publish."""
+        from posed.daemon.preview import stats_document
         from posed.daemon.telemetry import Telemetry
-        from posed.mqtt import payloads
 
         if self._telemetry is None:
             self._telemetry = Telemetry()
         self._telemetry.sample(workers, cameras)
-        document = payloads.stats(
-            self._telemetry.snapshot(workers, cameras, backend=backend),
-            device_id=device_id,
-            timestamp=time.time(),
-            reconnects=publisher.reconnects if publisher is not None else 0,
-            dropped=publisher.dropped if publisher is not None else 0,
-            queued=publisher.queued if publisher is not None else 0,
-            connected=publisher.connected if publisher is not None else False,
+        self.tap.set_stats(
+            stats_document(
+                self._telemetry,
+                device_id=device_id,
+                workers=workers,
+                cameras=cameras,
+                publisher=publisher,
+                backend=backend,
+            )
         )
-        for name, entry in document["cameras"].items():
-            worker = workers.get(name)
-            entry["people"] = worker.people if worker is not None else 0
-        self.tap.set_stats(document)
 
     def close(self) -> None:
         self.server.close()

@@ -97,7 +97,7 @@ class PreviewPart:
         self.tap.set_stats(
             stats_document(
                 self._telemetry,
-                loaded=loaded,
+                device_id=loaded.config.device_id,
                 workers=workers,
                 cameras=cameras,
                 publisher=publisher,
@@ -114,18 +114,21 @@ class PreviewPart:
 def stats_document(
     telemetry: Telemetry,
     *,
-    loaded: LoadedConfig,
+    device_id: str,
     workers: Mapping[str, Worker],
     cameras: Mapping[str, CountingCamera],
     publisher: Publisher | None,
     backend: str,
 ) -> dict[str, Any]:
-    """What the `stats` topic publishes, plus each camera's current people count."""
+    """What the `stats` topic publishes, plus each camera's current people count.
+
+    Shared by the daemon's page and `posed demo --preview`, so both show the same document.
+    """
     from posed.mqtt import payloads
 
     document = payloads.stats(
         telemetry.snapshot(workers, cameras, backend=backend),
-        device_id=loaded.config.device_id,
+        device_id=device_id,
         timestamp=time.time(),
         reconnects=publisher.reconnects if publisher is not None else 0,
         dropped=publisher.dropped if publisher is not None else 0,
