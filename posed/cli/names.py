@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from posed.errors import ModelNotFoundError, PosedError
-
-
-def did_you_mean(word: str, choices: Iterable[str]) -> str:
-    """' (did you mean X?)' for the closest of `choices`, or '' when none is close."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+from posed.suggest import did_you_mean
 
 
 def check_model_name(name: str, model_dirs: Sequence[Path]) -> None:
@@ -23,8 +17,9 @@ def check_model_name(name: str, model_dirs: Sequence[Path]) -> None:
         return
     names = [row["name"] for row in list_models(model_dirs)]
     if name not in names:
+        hint = did_you_mean(name, names, " (did you mean {!r}?)")
         raise ModelNotFoundError(
-            f"unknown model {name!r}{did_you_mean(name, names)}; known models: {', '.join(names)} "
+            f"unknown model {name!r}{hint}; known models: {', '.join(names)} "
             "(or a .tflite path; see `posed models list`)"
         )
 

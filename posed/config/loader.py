@@ -15,10 +15,11 @@ from pydantic import BaseModel, ValidationError
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from posed.backend import BackendConfig
-from posed.config.messages import did_you_mean, message, short_key, show
+from posed.config.messages import message, short_key, show
 from posed.config.reader import read_document
 from posed.config.schema import PosedConfig
 from posed.errors import BackendError, ConfigError, ConfigIssue
+from posed.suggest import did_you_mean
 
 Loc = tuple[str | int, ...]
 

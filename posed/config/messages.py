@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import difflib
 import types
 import typing
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel
 
 from posed.strict import NAME_PATTERN
+from posed.suggest import did_you_mean
 
 Loc = tuple[str | int, ...]
 SHOWN_CHARS = 60  # a 66,000-character value is shown by its start and its length
-
-
-def did_you_mean(word: str, choices: Iterable[str]) -> str:
-    """'; did you mean X?' for a close match among `choices`, else ''."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def show(value: object) -> str:

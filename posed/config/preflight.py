@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, TypeVar
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml.comments import CommentedMap
 
-from posed.config.messages import did_you_mean
 from posed.config.schema import ModelConfig
 from posed.errors import ConfigIssue, ModelNotFoundError, PosedError
 from posed.mqtt.config import MqttConfig, TlsConfig
+from posed.suggest import did_you_mean
 
 if TYPE_CHECKING:
     from posed.config.loader import LoadedConfig
