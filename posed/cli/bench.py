@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from posed.cli.names import add_model_dir_argument
 from posed.cli.progress import ProgressBar
 from posed.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, PosedError
 
@@ -40,14 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=[],
         help="Model name or .tflite path (repeatable; default: every known model found).",
     )
-    parser.add_argument(
-        "--model-dir",
-        type=Path,
-        default=None,
-        help="Directory searched first for named models "
-        "(default: none; then come $POSED_MODEL_DIR, the config's "
-        "model_dir, $STATE_DIRECTORY/models, ~/.cache/posed/models).",
-    )
+    add_model_dir_argument(parser)
     parser.add_argument(
         "--video",
         type=Path,

@@ -22,7 +22,7 @@ import numpy as np
 
 from posed.backend import BackendConfig
 from posed.cli.annotate import VIDEO_SUFFIXES, VideoOut, write_image
-from posed.cli.names import check_inputs_exist, check_model_name
+from posed.cli.names import add_model_dir_argument, check_inputs_exist, check_model_name
 from posed.cli.progress import ProgressBar
 from posed.config.schema import BlazePoseOptions, ModelConfig, PoseNetOptions
 from posed.draw import draw_poses
@@ -46,14 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="Backend device (OpenVINO: CPU, GPU...; TFLite: cpu, edgetpu; kserve: its server, host:port) "
         "(default: the backend's own: TFLite on the CPU with XNNPACK, OpenVINO CPU).",
     )
-    parser.add_argument(
-        "--model-dir",
-        type=Path,
-        default=None,
-        help="Directory searched first for named models "
-        "(default: none; then come $POSED_MODEL_DIR, the config's "
-        "model_dir, $STATE_DIRECTORY/models, ~/.cache/posed/models).",
-    )
+    add_model_dir_argument(parser)
     posenet = PoseNetOptions.model_fields  # the config's defaults, shown (None here means "not given")
     parser.add_argument(
         "--max-poses",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -30,3 +31,15 @@ def check_inputs_exist(paths: Sequence[Path], what: str = "input") -> None:
     if missing:
         plural = "s" if len(missing) > 1 else ""
         raise PosedError(f"{what}{plural} not found: {', '.join(missing)}")
+
+
+def add_model_dir_argument(parser: argparse.ArgumentParser) -> None:
+    """`--model-dir`, the same for every command that looks models up by name."""
+    parser.add_argument(
+        "--model-dir",
+        type=Path,
+        default=None,
+        help="Directory searched first for named models "
+        "(default: none; then come $POSED_MODEL_DIR, the config's "
+        "model_dir, $STATE_DIRECTORY/models, ~/.cache/posed/models).",
+    )

@@ -14,17 +14,12 @@ import sys
 import threading
 from pathlib import Path
 
+from posed.cli.names import add_model_dir_argument
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-c", "--config", type=Path, required=True, help="Config file (YAML); required.")
-    parser.add_argument(
-        "--model-dir",
-        type=Path,
-        default=None,
-        help="Directory searched first for named models "
-        "(default: none; then come $POSED_MODEL_DIR, the config's "
-        "model_dir, $STATE_DIRECTORY/models, ~/.cache/posed/models).",
-    )
+    add_model_dir_argument(parser)
 
 
 def execute(args: argparse.Namespace) -> int:
