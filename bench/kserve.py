@@ -20,15 +20,12 @@ import tempfile
 import threading
 from pathlib import Path
 
-import numpy as np
-
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from posed.backend import Backend, BackendConfig  # noqa: E402
 from posed.benchmark.frames import load_frames  # noqa: E402
-from posed.benchmark.inference import RawTimer  # noqa: E402
-from posed.benchmark.pipeline import FrameStep, PipelineTimer  # noqa: E402
+from posed.benchmark.pipeline import FrameStep, PipelineTimer, measure_overlap  # noqa: E402
 from posed.benchmark.records import load_note  # noqa: E402
 from posed.config.schema import ModelConfig  # noqa: E402
 from posed.estimator import PoseEstimator, open_estimator  # noqa: E402
@@ -89,20 +86,13 @@ def overlap_line(label: str, model: ModelConfig, frames: list[ImageArray], url: 
     role = "landmarks" if model.detector_path is not None else "main"
     backend, config = _config(url)
     with _open(model, url) as estimator, backend.open_session(model.path, config, role=role) as session:
-        overlapped_step = FrameStep(estimator, "kserve")
-        overlapped = PipelineTimer(overlapped_step, frames)
-        sequential = PipelineTimer(FrameStep(estimator, "kserve", overlap=False), frames)
-        raw = RawTimer(session)
-        for _ in range(max(1, round(seconds / BLOCK_S))):
-            raw.run_for(BLOCK_S)
-            overlapped.run_for(BLOCK_S)
-            sequential.run_for(BLOCK_S)
-        p50 = float(np.percentile(raw.samples_ms, 50))
-        mode = "overlapped" if overlapped_step.overlapping else "one at a time (cannot overlap)"
+        figures = measure_overlap(estimator, "kserve", session, frames, seconds, block_seconds=BLOCK_S)
+        p50 = figures.raw_p50_ms
+        mode = "overlapped" if figures.overlapping else "one at a time (cannot overlap)"
         return (
             f"{label:16} raw round trip p50 {p50:6.2f} ms ({1000 / p50:5.1f}/s) | daemon path ({mode}) "
-            f"{overlapped.fps:5.1f} fps | one at a time {sequential.fps:5.1f} fps | "
-            f"overlap gain x{overlapped.fps / max(sequential.fps, 1e-9):.2f}"
+            f"{figures.overlapped_fps:5.1f} fps | one at a time {figures.sequential_fps:5.1f} fps | "
+            f"overlap gain x{figures.overlapped_fps / max(figures.sequential_fps, 1e-9):.2f}"
         )
 
 

@@ -23,8 +23,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from posed.benchmark.frames import load_frames  # noqa: E402
-from posed.benchmark.inference import RawTimer  # noqa: E402
-from posed.benchmark.pipeline import FrameStep, PipelineTimer  # noqa: E402
+from posed.benchmark.pipeline import measure_overlap  # noqa: E402
 from posed.benchmark.records import load_note  # noqa: E402
 from posed.config.schema import ModelConfig  # noqa: E402
 from posed.estimator import open_estimator  # noqa: E402
@@ -43,20 +42,16 @@ def measure(backend_name: str, model: str, seconds: float, frames: list[np.ndarr
         ModelConfig(name=model), backend, config, model_dirs=[SHARED / "models"]
     ) as estimator:
         assert isinstance(estimator, PoseNetEstimator)
-        overlapped_step = FrameStep(estimator, backend_name)
-        overlapped = PipelineTimer(overlapped_step, frames)
-        sequential = PipelineTimer(FrameStep(estimator, backend_name, overlap=False), frames)
-        raw = RawTimer(estimator.session)
-        for _ in range(max(1, round(seconds / BLOCK_S))):
-            raw.run_for(BLOCK_S)
-            overlapped.run_for(BLOCK_S)
-            sequential.run_for(BLOCK_S)
-        p50 = float(np.percentile(raw.samples_ms, 50))
-        mode = "overlapped" if overlapped_step.overlapping else "one at a time (backend cannot overlap)"
+        figures = measure_overlap(
+            estimator, backend_name, estimator.session, frames, seconds, block_seconds=BLOCK_S
+        )
+        p50 = figures.raw_p50_ms
+        overlapped, sequential = figures.overlapped_fps, figures.sequential_fps
+        mode = "overlapped" if figures.overlapping else "one at a time (backend cannot overlap)"
         return (
             f"{backend_name:9} {model:31} raw p50 {p50:6.2f} ms | daemon path ({mode}) "
-            f"{overlapped.fps:6.1f} fps, ratio {overlapped.fps * p50 / 1000:4.2f} | "
-            f"one at a time {sequential.fps:6.1f} fps, ratio {sequential.fps * p50 / 1000:4.2f}"
+            f"{overlapped:6.1f} fps, ratio {overlapped * p50 / 1000:4.2f} | "
+            f"one at a time {sequential:6.1f} fps, ratio {sequential * p50 / 1000:4.2f}"
         )
 
 

@@ -12,8 +12,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 
+import numpy as np
+
+from posed.backend import InferenceSession
 from posed.benchmark.frames import replay_order
+from posed.benchmark.inference import RawTimer
 from posed.estimator import PoseEstimator
 from posed.mqtt import payloads
 from posed.overlap import Estimated, EstimationLoop
@@ -123,3 +128,41 @@ class PipelineTimer:
     @property
     def fps(self) -> float:
         return self.frames / self.seconds if self.seconds > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class OverlapFigures:
+    raw_p50_ms: float  # one inference alone, the session's round trip
+    overlapping: bool  # whether the daemon path could overlap on this estimator
+    overlapped_fps: float  # the daemon path, overlapped where it can
+    sequential_fps: float  # the daemon path, one frame at a time
+
+
+def measure_overlap(
+    estimator: PoseEstimator,
+    backend: str,
+    session: InferenceSession,
+    images: Sequence[ImageArray],
+    seconds: float,
+    *,
+    block_seconds: float = 0.5,
+) -> OverlapFigures:
+    """The raw round trip and the daemon path with and without overlap.
+
+    The three run in interleaved blocks, so that the machine's load changes
+    touch all three alike and their ratios hold on a busy machine.
+    """
+    overlapped_step = FrameStep(estimator, backend)
+    overlapped = PipelineTimer(overlapped_step, images)
+    sequential = PipelineTimer(FrameStep(estimator, backend, overlap=False), images)
+    raw = RawTimer(session)
+    for _ in range(max(1, round(seconds / block_seconds))):
+        raw.run_for(block_seconds)
+        overlapped.run_for(block_seconds)
+        sequential.run_for(block_seconds)
+    return OverlapFigures(
+        raw_p50_ms=float(np.percentile(raw.samples_ms, 50)),
+        overlapping=overlapped_step.overlapping,
+        overlapped_fps=overlapped.fps,
+        sequential_fps=sequential.fps,
+    )
