@@ -92,14 +92,8 @@ WATCHDOG_USEC = 1_000_000  # pings every 0.5 s while frames are processed
 SLIPPED = 2
 
 
-def _events(path: Path) -> list[tuple[str, float]]:
-    lines = path.read_text().split("\n") if path.exists() else []
-    return [(name, float(at)) for name, at in (line.split() for line in lines if line)]
-
-
-def test_hung_inference_stops_the_watchdog_restarts_the_worker_then_exits_1(tmp_path: Path) -> None:
-    """Guards: a hung inference stops WATCHDOG=1 (systemd's cue), is restarted with a new
-    estimator once within daemon.restart_budget, and the daemon exits 1 when the budget is spent."""
+def _install_hang_backend(tmp_path: Path) -> tuple[dict[str, str], Path]:
+    """The hangtest backend installed as a plugin: the daemon's environment, and where it logs its events."""
     site = install_plugin(
         tmp_path / "site",
         name="hangtest",
@@ -108,7 +102,18 @@ def test_hung_inference_stops_the_watchdog_restarts_the_worker_then_exits_1(tmp_
         attr="HangBackend",
     )
     events_path = tmp_path / "events.txt"
-    env = {**plugin_env(site), "POSED_HANG_EVENTS": str(events_path)}
+    return {**plugin_env(site), "POSED_HANG_EVENTS": str(events_path)}, events_path
+
+
+def _events(path: Path) -> list[tuple[str, float]]:
+    lines = path.read_text().split("\n") if path.exists() else []
+    return [(name, float(at)) for name, at in (line.split() for line in lines if line)]
+
+
+def test_hung_inference_stops_the_watchdog_restarts_the_worker_then_exits_1(tmp_path: Path) -> None:
+    """Guards: a hung inference stops WATCHDOG=1 (systemd's cue), is restarted with a new
+    estimator once within daemon.restart_budget, and the daemon exits 1 when the budget is spent."""
+    env, events_path = _install_hang_backend(tmp_path)
     with Mosquitto(tmp_path) as broker:
         config = write_config(
             tmp_path / "posed.yaml",
@@ -149,15 +154,7 @@ def test_hung_inference_stops_the_watchdog_restarts_the_worker_then_exits_1(tmp_
 def test_a_stop_that_wedges_exits_1_after_shutdown_timeout(tmp_path: Path) -> None:
     """Guards: SIGTERM stops posed within daemon.shutdown_timeout even when closing wedges (a
     driver that never returns): its guard exits 1 rather than leave systemd waiting."""
-    site = install_plugin(
-        tmp_path / "site",
-        name="hangtest",
-        module="posed_hang_backend",
-        source=HANG_BACKEND,
-        attr="HangBackend",
-    )
-    events_path = tmp_path / "events.txt"
-    env = {**plugin_env(site), "POSED_HANG_EVENTS": str(events_path)}
+    env, events_path = _install_hang_backend(tmp_path)
     with Mosquitto(tmp_path) as broker:
         config = write_config(
             tmp_path / "posed.yaml",
