@@ -79,7 +79,7 @@ def measure(backend_name: str, model_name: str, rounds: int, block: float, model
                 per_round[what].append(
                     (done / (timer.seconds - seconds), (timer.cpu_seconds - cpu) * 1000.0 / done)
                 )
-        payloads.encode = CURRENT  # type: ignore[assignment]
+        payloads.encode = CURRENT
     raw_median = statistics.median(raw_fps)
     for name, samples in per_round.items():
         fps = statistics.median(s[0] for s in samples)
