@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from posed.backend import Backend
 from posed.config.loader import LoadedConfig
 from posed.daemon.preview import PreviewPart
-from posed.daemon.reload import ReloadPlan
+from posed.daemon.reload import ReloadPlan, configuration_url
 from posed.daemon.worker import Worker
 from posed.errors import BackendUnavailableError
 from posed.estimator import PoseEstimator, open_estimator
@@ -83,6 +83,23 @@ class PublisherSlot:
         with self._lock:
             if self._publisher is not None:
                 self._publisher.publish_stats(stats)
+
+    def reconfigure(self, loaded: LoadedConfig, *, model: str, backend: str) -> None:
+        """Apply a reload on the running publisher's connection: no `offline` blink."""
+        cfg = loaded.config
+        cameras = list(cfg.cameras)
+        with self._lock:
+            if self._publisher is None:
+                return
+            self._publisher.reconfigure(
+                cfg.mqtt,
+                cameras=cameras,
+                model=model,
+                backend=backend,
+                configuration_url=configuration_url(loaded),
+            )
+            self._cameras = frozenset(cameras)
+            self._statuses = {name: s for name, s in self._statuses.items() if name in cameras}
 
     def replace(self, new: Publisher | None, cameras: Sequence[str] = ()) -> None:
         """Close the old publisher (it publishes `offline`), then start the new one.
@@ -160,7 +177,12 @@ class Parts:
 
         cfg = loaded.config
         return Publisher(
-            cfg.mqtt, cfg.device_id, cameras=list(cfg.cameras), model=model_name, backend=backend_name
+            cfg.mqtt,
+            cfg.device_id,
+            cameras=list(cfg.cameras),
+            model=model_name,
+            backend=backend_name,
+            configuration_url=configuration_url(loaded),
         )
 
     def open_camera(self, loaded: LoadedConfig, name: str) -> Camera:
@@ -292,8 +314,8 @@ class Parts:
         estimators = self.open_estimators(new, backend, [n for n in names if n in fresh])
         try:
             publisher = None
-            if plan.publisher:
-                model = _model_name(estimators, self.workers)
+            model = _model_name(estimators, self.workers)
+            if plan.mqtt_restart:
                 publisher = self.new_publisher(new, backend.name, model)
             if plan.preview:  # can fail (port taken); before anything else is touched
                 self.preview.apply(old, new)
@@ -301,6 +323,9 @@ class Parts:
             # (password or TLS files), and until it succeeds nothing else has been touched.
             if publisher is not None:
                 self._swap_publisher(publisher, old, new)
+            elif plan.publisher:
+                # Same connection settings: same client, so the device never goes `offline`.
+                self.publisher.reconfigure(new, model=model, backend=backend.name)
             for name in [*plan.cameras_removed, *plan.cameras_changed]:
                 self.stop_worker(name, deadline)
                 self.close_camera(name)

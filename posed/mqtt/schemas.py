@@ -22,6 +22,8 @@ SCHEMA_FILES: dict[TopicKind, str] = {
     "status": "status.json",
     "stats": "stats.json",
     "discovery": "discovery.json",
+    "diagnostics": "diagnostics.json",
+    "host": "host.json",
 }
 TEXT_KINDS: frozenset[TopicKind] = frozenset({"availability", "presence", "status"})
 
