@@ -23,7 +23,7 @@ class Percentiles:
 @dataclass(frozen=True, slots=True)
 class CameraStats:
     camera: str
-    status: str  # online | offline | reconnecting
+    status: str  # online | offline | reconnecting | degraded (the backend does not answer)
     camera_fps: float | None  # frames the camera delivered per second
     processed_fps: float | None  # frames estimated per second
     skipped_fps: float | None  # frames dropped by latest-frame-wins per second
@@ -31,6 +31,7 @@ class CameraStats:
     latency_ms: Percentiles | None  # capture to publish
     reconnects: int
     stalls: int
+    failed_inferences: int = 0  # the backend was unreachable (remote inference)
 
 
 @dataclass(frozen=True, slots=True)

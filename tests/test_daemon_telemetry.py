@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from posed.daemon.outage import Outage
 from posed.daemon.telemetry import RATE_FIRST_WINDOW, RATE_WINDOW, Telemetry
 from posed.stats import RollingWindow
 
@@ -38,6 +39,7 @@ class Worker:
     inference_ms: RollingWindow = field(default_factory=RollingWindow)
     latency_ms: RollingWindow = field(default_factory=RollingWindow)
     estimator: Estimator = field(default_factory=Estimator)
+    outage: Outage = field(default_factory=lambda: Outage("front"))
 
 
 class Clock:

@@ -171,7 +171,7 @@ def test_configs_left_under_the_legacy_node_id_are_cleared_if_ours(tmp_path: Pat
         legacy = f"ha/sensor/{mine.legacy_ha_node_id}"
         sub.publish(f"{legacy}/front_person_count/config", _config_of(mine), retain=True)
         sub.publish(f"{legacy}/side_person_count/config", _config_of(theirs), retain=True)
-        run_publisher(broker, ["front"], ha=True)
+        run_publisher(broker, ["front"], ha=True, done=cleared({f"{legacy}/front_person_count/config"}))
         left = retained(broker, ["ha/#"])
     assert f"{legacy}/front_person_count/config" not in left
     assert f"{legacy}/side_person_count/config" in left

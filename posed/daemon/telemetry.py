@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from posed.daemon.outage import Outage
 from posed.stats import CameraStats, RollingWindow, StatsSnapshot
 
 RATE_FIRST_WINDOW = 1.0  # seconds online before a camera's first rates
@@ -41,6 +42,9 @@ class CountingWorker(Protocol):
     @property
     def estimator(self) -> _Devices: ...
 
+    @property
+    def outage(self) -> Outage: ...
+
 
 class CountingCamera(Protocol):
     @property
@@ -62,6 +66,14 @@ class Rates:
     camera_fps: float
     processed_fps: float
     skipped_fps: float
+
+
+def camera_status(camera: CountingCamera, worker: CountingWorker | None) -> str:
+    """The camera's own status, or `degraded` while it delivers frames that cannot be inferred."""
+    status = camera.status
+    if status == "online" and worker is not None and worker.outage.active:
+        return "degraded"
+    return status
 
 
 class Telemetry:
@@ -135,14 +147,15 @@ class Telemetry:
         self, workers: Mapping[str, CountingWorker], cameras: Mapping[str, CountingCamera]
     ) -> str:
         """One line for `systemctl status`: cameras, fps, people."""
-        online = sum(1 for camera in cameras.values() if camera.status == "online")
+        statuses = {name: camera_status(camera, workers.get(name)) for name, camera in cameras.items()}
+        online = sum(1 for status in statuses.values() if status == "online")
         parts = [f"{online}/{len(cameras)} cameras online"]
-        for name, camera in cameras.items():
+        for name in cameras:
             worker = workers.get(name)
             people = worker.people if worker is not None else 0
             rates = self.rates(name)
             fps = "- fps" if rates is None else f"{rates.processed_fps:.1f} fps"
-            parts.append(f"{name}: {camera.status}, {fps}, {people} people")
+            parts.append(f"{name}: {statuses[name]}, {fps}, {people} people")
         return "; ".join(parts)
 
     def snapshot(
@@ -163,7 +176,7 @@ class Telemetry:
             per_camera.append(
                 CameraStats(
                     camera=name,
-                    status=camera.status,
+                    status=camera_status(camera, worker),
                     camera_fps=None if rates is None else rates.camera_fps,
                     processed_fps=None if rates is None else rates.processed_fps,
                     skipped_fps=None if rates is None else rates.skipped_fps,
@@ -171,6 +184,7 @@ class Telemetry:
                     latency_ms=worker.latency_ms.percentiles() if worker else None,
                     reconnects=counters.reconnects,
                     stalls=counters.stalls,
+                    failed_inferences=worker.outage.failed_inferences if worker else 0,
                 )
             )
         cpu, rss = self._process_usage()

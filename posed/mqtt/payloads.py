@@ -166,6 +166,7 @@ def _camera_stats(cam: CameraStats) -> dict[str, Any]:
         "latency_ms": _percentiles(cam.latency_ms),
         "reconnects": cam.reconnects,
         "stalls": cam.stalls,
+        "failed_inferences": cam.failed_inferences,
     }
 
 
