@@ -211,7 +211,13 @@ class Parts:
             log.warning("camera %s: not open after %.0f s; starting without it", name, CAMERA_OPEN_WAIT)
 
     def start_worker(self, name: str, estimator: PoseEstimator) -> Worker:
-        worker = Worker(self.cameras[name], estimator, self.publisher, self.preview.tap)
+        worker = Worker(
+            self.cameras[name],
+            estimator,
+            self.publisher,
+            self.preview.tap,
+            on_status=self.publisher.publish_camera_status,
+        )
         self.workers[name] = worker
         worker.start()
         return worker
