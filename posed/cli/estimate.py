@@ -47,6 +47,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="Video: timestamps as if frames came at this rate (default: the file's own timestamps).",
     )
+    parser.add_argument(
+        "--events",
+        action="store_true",
+        help="Print event JSON Lines (zones, falls, reps, gestures) instead of poses; "
+        "INPUT is one video or one folder of images (a sequence at --fps, default 1).",
+    )
+    parser.add_argument(
+        "--events-config",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="With --events: a YAML file with an `events:` section and zones under `cameras.estimate.zones`.",
+    )
 
 
 def backend_settings(backend: str, device: str | None) -> dict[str, Any]:
@@ -85,6 +98,8 @@ def model_config(args: argparse.Namespace, *, static: bool) -> ModelConfig:
 
 def execute(args: argparse.Namespace) -> int:
     inputs: list[Path] = args.inputs
+    if args.events or args.events_config is not None:
+        return _execute_events(args)
     videos = [p for p in inputs if p.suffix.lower() not in IMAGE_SUFFIXES]
     if videos and len(inputs) > 1:
         print("posed estimate: give several images, or one video", file=sys.stderr)
@@ -156,3 +171,43 @@ def _estimate_video(estimator: PoseEstimator, path: Path, fps: float | None) -> 
         poses = estimator.estimate(image, stamp)
         line = {"frame": number, "timestamp": round(stamp, 6), "poses": [p.to_dict() for p in poses]}
         sys.stdout.write(json.dumps(line) + "\n")
+
+
+def _execute_events(args: argparse.Namespace) -> int:
+    from posed.config.loader import load_model
+    from posed.events.config import EventsFile
+    from posed.events.engine import EventEngine
+
+    if not args.events:
+        print("posed estimate: --events-config goes with --events", file=sys.stderr)
+        return EXIT_USAGE
+    if len(args.inputs) != 1:
+        print("posed estimate --events: give one video or one folder of images", file=sys.stderr)
+        return EXIT_USAGE
+    settings = EventsFile() if args.events_config is None else load_model(args.events_config, EventsFile)
+    engine = EventEngine(settings.events, settings.cameras.estimate.zones)
+    source: Path = args.inputs[0]
+    frames = image_sequence(source, args.fps or 1.0) if source.is_dir() else video_frames(source, args.fps)
+    backend = load_backend(args.backend)
+    backend_config: BackendConfig = backend.config_model.model_validate(
+        backend_settings(args.backend, args.device)
+    )
+    dirs = model_search_path(cli_dir=args.model_dir)
+    with open_estimator(
+        model_config(args, static=False), backend, backend_config, model_dirs=dirs
+    ) as estimator:
+        for number, stamp, image in frames:
+            poses = estimator.estimate(image, stamp)
+            # The analyzers run on the frame's media time, which is also the event's timestamp.
+            for event in engine.update(stamp, poses, int(image.shape[1]), int(image.shape[0])):
+                sys.stdout.write(json.dumps({**event.to_dict(), "frame": number}) + "\n")
+    return EXIT_OK
+
+
+def image_sequence(folder: Path, fps: float) -> Iterator[tuple[int, float, ImageArray]]:
+    """The images of a folder in name order, as frames `1/fps` seconds apart."""
+    paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    if not paths:
+        raise CameraError(f"no images in {folder} (looked for {', '.join(sorted(IMAGE_SUFFIXES))})")
+    for number, path in enumerate(paths):
+        yield number, number / fps, read_image(path)

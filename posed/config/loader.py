@@ -11,7 +11,7 @@ import typing
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
@@ -23,6 +23,7 @@ from posed.config.schema import PosedConfig
 from posed.errors import BackendError, ConfigError, ConfigIssue
 
 Loc = tuple[str | int, ...]
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +82,16 @@ def validate_document(path: Path, document: CommentedMap) -> tuple[LoadedConfig 
     if issues or config is None or backend is None:
         return None, issues
     return LoadedConfig(path=path, config=config, backend=backend, document=document), issues
+
+
+def load_model(path: Path, model: type[ModelT]) -> ModelT:
+    """Parse and validate a YAML file holding one section model (e.g. an events file),
+    with the same file:line:key errors as the main config."""
+    document = read_document(path)
+    try:
+        return model.model_validate(_plain(document))
+    except ValidationError as exc:
+        raise ConfigError(sort_issues(_issues(exc, str(path), document, model, ()))) from exc
 
 
 def sort_issues(issues: Iterable[ConfigIssue]) -> list[ConfigIssue]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from posed.events.geometry import AnchorName, MeasureKind
 from posed.strict import StrictModel
@@ -218,28 +218,30 @@ class FallsConfig(StrictModel):
 
 
 class RepsConfig(StrictModel):
+    custom: dict[Name, ExerciseConfig] = Field(
+        default_factory=dict,
+        description="Your own exercises by name; one with a built-in's name replaces it.",
+    )
     exercises: list[str] = Field(
         default_factory=list,
         description="Exercises to count: built-in squat, push_up, jumping_jack, bicep_curl, lunge, "
         "or names defined under `custom`. Empty: no counting.",
     )
-    custom: dict[Name, ExerciseConfig] = Field(
-        default_factory=dict,
-        description="Your own exercises by name; one with a built-in's name replaces it.",
-    )
     rest_seconds: float = Field(30.0, gt=0, le=3600, description="Seconds without a rep that end a set.")
 
-    @model_validator(mode="after")
-    def _known(self) -> RepsConfig:
+    @field_validator("exercises")
+    @classmethod
+    def _known(cls, exercises: list[str], info: ValidationInfo) -> list[str]:
         from posed.events.builtin import EXERCISES
 
-        unknown = [n for n in self.exercises if n not in EXERCISES and n not in self.custom]
+        custom = info.data.get("custom", {})
+        unknown = [n for n in exercises if n not in EXERCISES and n not in custom]
         if unknown:
-            valid = sorted({*EXERCISES, *self.custom})
+            valid = sorted({*EXERCISES, *custom})
             raise ValueError(f"unknown exercise {unknown[0]!r}; valid: {', '.join(valid)}")
-        if len(set(self.exercises)) != len(self.exercises):
+        if len(set(exercises)) != len(exercises):
             raise ValueError("an exercise is listed twice")
-        return self
+        return exercises
 
     def definitions(self) -> dict[str, ExerciseConfig]:
         from posed.events.builtin import EXERCISES
@@ -252,13 +254,13 @@ DEFAULT_GESTURES = ["hand_raised", "both_hands_up", "t_pose"]
 
 class GesturesConfig(StrictModel):
     enabled: bool = Field(True, description="Detect gestures.")
+    custom: dict[Name, GestureConfig] = Field(
+        default_factory=dict, description="Your own gestures by name; one with a built-in's name replaces it."
+    )
     gestures: list[str] = Field(
         default_factory=lambda: list(DEFAULT_GESTURES),
         description="Gestures to detect: built-in hand_raised, both_hands_up, t_pose, or names "
         "defined under `custom`.",
-    )
-    custom: dict[Name, GestureConfig] = Field(
-        default_factory=dict, description="Your own gestures by name; one with a built-in's name replaces it."
     )
     hold_seconds: float = Field(
         1.0, ge=0, le=30, description="Seconds a gesture must be held before it fires."
@@ -271,15 +273,19 @@ class GesturesConfig(StrictModel):
         "again; it must also be released first.",
     )
 
-    @model_validator(mode="after")
-    def _known(self) -> GesturesConfig:
+    @field_validator("gestures")
+    @classmethod
+    def _known(cls, gestures: list[str], info: ValidationInfo) -> list[str]:
         from posed.events.builtin import GESTURES
 
-        unknown = [n for n in self.gestures if n not in GESTURES and n not in self.custom]
+        custom = info.data.get("custom", {})
+        unknown = [n for n in gestures if n not in GESTURES and n not in custom]
         if unknown:
-            valid = sorted({*GESTURES, *self.custom})
+            valid = sorted({*GESTURES, *custom})
             raise ValueError(f"unknown gesture {unknown[0]!r}; valid: {', '.join(valid)}")
-        return self
+        if len(set(gestures)) != len(gestures):
+            raise ValueError("a gesture is listed twice")
+        return gestures
 
     def definitions(self) -> dict[str, GestureConfig]:
         from posed.events.builtin import GESTURES
@@ -311,3 +317,35 @@ def unknown_ignore_zones(events: EventsConfig, zone_names: Iterable[str]) -> lis
     """`falls.ignore_zones` names that are no camera's zone (a typo would silently ignore nothing)."""
     known = set(zone_names)
     return [name for name in events.falls.ignore_zones if name not in known]
+
+
+class EstimateCamera(StrictModel):
+    zones: dict[Name, ZoneConfig] = Field(
+        default_factory=dict, description="Zones of the estimated video or images."
+    )
+
+
+class EstimateCameras(StrictModel):
+    estimate: EstimateCamera = Field(
+        default_factory=EstimateCamera, description="`posed estimate` is the camera named `estimate`."
+    )
+
+
+class EventsFile(StrictModel):
+    """The file `posed estimate --events-config` reads: the `events:` section of a posed
+    config, and zones under `cameras.estimate.zones` (the same place as in a daemon config)."""
+
+    events: EventsConfig = Field(default_factory=EventsConfig, description="As in the daemon config.")
+    cameras: EstimateCameras = Field(
+        default_factory=EstimateCameras, description="Only `estimate`, for its `zones`."
+    )
+
+    @model_validator(mode="after")
+    def _ignore_zones(self) -> EventsFile:
+        zones = self.cameras.estimate.zones
+        if unknown := unknown_ignore_zones(self.events, zones):
+            raise ValueError(
+                f"events.falls.ignore_zones: {unknown[0]!r} is not a zone of cameras.estimate; "
+                f"zones: {sorted(zones)}"
+            )
+        return self
