@@ -69,10 +69,16 @@ def load_model(path: Path, model: type[ModelT]) -> ModelT:
     """Parse and validate a YAML file holding one section model (e.g. an events file),
     with the same file:line:key errors as the main config."""
     document = read_document(path)
+    display = str(path)
+    issues: list[ConfigIssue] = []
+    plain = _Plain(display, issues)(document)
     try:
-        return model.model_validate(_plain(document))
+        loaded = model.model_validate(plain)
     except ValidationError as exc:
-        raise ConfigError(sort_issues(_issues(exc, str(path), document, model, ()))) from exc
+        issues.extend(_issues(exc, display, document, model, ()))
+    if issues:
+        raise ConfigError(sort_issues(issues))
+    return loaded
 
 
 def sort_issues(issues: Iterable[ConfigIssue]) -> list[ConfigIssue]:

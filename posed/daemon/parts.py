@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from posed.backend import Backend
 from posed.config.loader import LoadedConfig
@@ -23,6 +23,8 @@ from posed.daemon.reload import ReloadPlan
 from posed.daemon.worker import Worker
 from posed.errors import BackendUnavailableError
 from posed.estimator import PoseEstimator, open_estimator
+from posed.events.engine import EventState
+from posed.events.stage import EventStage
 from posed.models.resolve import model_search_path
 from posed.stats import StatsSnapshot
 from posed.types import Frame, Pose
@@ -79,6 +81,11 @@ class PublisherSlot:
                 if self._publisher is not None:
                     self._publisher.publish_camera_status(camera, status)
 
+    def publish_events(self, camera: str, events: Sequence[Mapping[str, Any]], state: EventState) -> None:
+        with self._lock:
+            if self._publisher is not None and camera in self._cameras:
+                self._publisher.publish_events(camera, events, state)
+
     def publish_stats(self, stats: StatsSnapshot) -> None:
         with self._lock:
             if self._publisher is not None:
@@ -115,6 +122,10 @@ class Parts:
     cameras: dict[str, Camera] = field(default_factory=dict)
     workers: dict[str, Worker] = field(default_factory=dict)
     preview: PreviewPart = field(default_factory=PreviewPart)
+    events: EventStage = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.events = EventStage(self.publisher, self.preview.tap)
 
     # -- building ------------------------------------------------------------------------------
 
@@ -156,12 +167,33 @@ class Parts:
         return opened
 
     def new_publisher(self, loaded: LoadedConfig, backend_name: str, model_name: str) -> Publisher:
+        from posed.mqtt.events_discovery import CameraEvents
         from posed.mqtt.publisher import Publisher
 
         cfg = loaded.config
+        gestures = tuple(cfg.events.gestures.definitions())
+        events = {
+            name: CameraEvents(
+                zones=tuple(camera.zones),
+                falls=cfg.events.falls.enabled,
+                exercises=tuple(cfg.events.reps.exercises),
+                gestures=gestures,
+            )
+            for name, camera in cfg.cameras.items()
+        }
         return Publisher(
-            cfg.mqtt, cfg.device_id, cameras=list(cfg.cameras), model=model_name, backend=backend_name
+            cfg.mqtt,
+            cfg.device_id,
+            cameras=list(cfg.cameras),
+            model=model_name,
+            backend=backend_name,
+            events=events,
+            on_reset=self.events.reset_reps,
         )
+
+    def configure_events(self, loaded: LoadedConfig) -> None:
+        cfg = loaded.config
+        self.events.configure(cfg.events, {name: camera.zones for name, camera in cfg.cameras.items()})
 
     def open_camera(self, loaded: LoadedConfig, name: str) -> Camera:
         from posed.cameras import open_camera
@@ -189,7 +221,7 @@ class Parts:
             log.warning("camera %s: not open after %.0f s; starting without it", name, CAMERA_OPEN_WAIT)
 
     def start_worker(self, name: str, estimator: PoseEstimator) -> Worker:
-        worker = Worker(self.cameras[name], estimator, self.publisher, self.preview.tap)
+        worker = Worker(self.cameras[name], estimator, self.publisher, self.preview.tap, self.events)
         self.workers[name] = worker
         worker.start()
         return worker
@@ -202,6 +234,7 @@ class Parts:
         estimators = self.open_estimators(loaded, self.backend, names)
         try:
             model = next(iter(estimators.values())).model_name
+            self.configure_events(loaded)
             self.publisher.replace(self.new_publisher(loaded, self.backend_name, model), names)
             for name in names:
                 if self.stop_requested():
@@ -299,8 +332,10 @@ class Parts:
                 self.preview.apply(old, new)
             # The publisher first: its start is the last step that can fail on bad settings
             # (password or TLS files), and until it succeeds nothing else has been touched.
+            self.configure_events(new)
             if publisher is not None:
                 self._swap_publisher(publisher, old, new)
+                self.events.republish()
             for name in [*plan.cameras_removed, *plan.cameras_changed]:
                 self.stop_worker(name, deadline)
                 self.close_camera(name)

@@ -65,12 +65,14 @@ class Worker:
         estimator: PoseEstimator,
         sink: PoseSink,
         observer: FrameObserver | None = None,
+        events: FrameObserver | None = None,
     ) -> None:
         self.camera = camera
         self.name = camera.name
         self.estimator = estimator
         self._sink = sink
         self._observer = observer
+        self._events = events  # the event analyzers (posed.events.stage), after the poses
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._done = True  # until the thread runs: nothing to hand over
@@ -190,6 +192,8 @@ class Worker:
                 width=frame.width,
                 height=frame.height,
             )
+            if self._events is not None:
+                self._events.observe(self.name, frame, item.poses)
             if self._observer is not None:
                 self._observer.observe(self.name, frame, item.poses)
             self.latency_ms.add((clock() - frame.monotonic) * 1000.0)

@@ -6,7 +6,9 @@ It only wires the parts together, one concept per module:
 - posed.mqtt.camera_state: the per-camera topics (poses, count, presence, status);
 - posed.mqtt.stats_topic: the device's `stats` topic;
 - posed.mqtt.homeassistant: HA discovery publishing (entities: posed.mqtt.discovery);
-- posed.mqtt.cleanup: clears retained topics this configuration no longer publishes.
+- posed.mqtt.cleanup: clears retained topics this configuration no longer publishes;
+- posed.mqtt.events_topics: the event analyzers' events, state and reset commands
+  (their HA entities: posed.mqtt.events_discovery).
 
 A new topic family is a new small module like camera_state: it takes the
 Topics and the Connection, puts its messages with `put_state` (retained,
@@ -17,8 +19,9 @@ them), may add discovery messages, and gets one publish method here.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from types import TracebackType
+from typing import Any
 
 from posed import __version__
 from posed.errors import ClosedError
@@ -28,6 +31,8 @@ from posed.mqtt.client import client_id_for
 from posed.mqtt.config import MqttConfig
 from posed.mqtt.connection import Connection
 from posed.mqtt.discovery import discovery_messages
+from posed.mqtt.events_discovery import CameraEvents, events_discovery
+from posed.mqtt.events_topics import EventStateView, EventTopics, ResetHandler
 from posed.mqtt.homeassistant import HomeAssistant
 from posed.mqtt.stats_topic import StatsTopic
 from posed.mqtt.topics import Topics
@@ -39,7 +44,15 @@ class Publisher:
     """Publishes poses, state, stats and HA discovery for one device. A context manager."""
 
     def __init__(
-        self, config: MqttConfig, device_id: str, *, cameras: Sequence[str], model: str, backend: str
+        self,
+        config: MqttConfig,
+        device_id: str,
+        *,
+        cameras: Sequence[str],
+        model: str,
+        backend: str,
+        events: Mapping[str, CameraEvents] | None = None,
+        on_reset: ResetHandler | None = None,
     ) -> None:
         if len(set(cameras)) != len(cameras):
             raise ValueError(f"camera names must be unique: {list(cameras)}")
@@ -58,11 +71,13 @@ class Publisher:
             backend=backend,
         )
         self._stats = StatsTopic(self._topics, self._connection, device_id=device_id)
-        retained = self._cameras.retained_topics()
+        self._events = EventTopics(self._topics, self._connection, events or {}, on_reset)
+        retained = self._cameras.retained_topics() + self._events.retained_topics()
         if config.homeassistant.enabled:
             messages = discovery_messages(
                 config, self._topics, cameras=cameras, model=model, backend=backend, version=__version__
             )
+            messages += events_discovery(self._topics, events or {}, messages)
             retained += HomeAssistant(self._topics, self._connection, messages).retained_topics()
         RetainedCleanup(self._topics, frozenset(retained), homeassistant=config.homeassistant.enabled).attach(
             self._connection
@@ -116,6 +131,11 @@ class Publisher:
         """The camera's state (online, offline, reconnecting), retained."""
         self._check_open()
         self._cameras.publish_status(camera, status)
+
+    def publish_events(self, camera: str, events: Sequence[Mapping[str, Any]], state: EventStateView) -> None:
+        """One frame's events (JSON-ready) and the camera's event state; never blocks on the network."""
+        self._check_open()
+        self._events.publish(camera, events, state)
 
     def publish_stats(self, stats: StatsSnapshot) -> None:
         """The daemon's stats plus MQTT reconnects and dropped messages; only the newest waits."""
