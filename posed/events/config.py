@@ -207,7 +207,7 @@ class FallsConfig(StrictModel):
         0.8,
         gt=0,
         le=10,
-        description="Hip drop within fast_seconds, in torso lengths, that starts a fall; more than 0, up to 10.",
+        description="Hip drop in torso lengths within fast_seconds that starts a fall; over 0, up to 10.",
     )
     settle_seconds: float = Field(
         3.0,
