@@ -7,7 +7,8 @@ Assistant comes back. Posed keeps no counts across restarts, so at start every
 state says what posed knows then: nobody in the zones, no fall, no reps.
 
 Commands: `{camera}/reps/{exercise}/reset` (the HA button's command topic),
-subscribed on every connect; any payload zeroes that count.
+subscribed on every connect; any non-empty message zeroes that count (a retained
+one is ignored when the broker replays it on a reconnect).
 """
 
 from __future__ import annotations
@@ -104,8 +105,8 @@ class EventTopics:
 
     def _on_message(self, topic: str, payload: bytes, retained: bool) -> None:
         target = self._commands.get(topic)
-        if target is None:
-            return
+        if target is None or not payload:
+            return  # not ours, or someone clearing a retained press
         if retained:
             # A retained press would reset the count on every reconnect; HA's buttons do not retain.
             log.warning("MQTT: ignoring a retained message on %s (a reset must not be retained)", topic)
