@@ -87,3 +87,29 @@ def test_events_and_state_reach_the_broker_and_a_press_reaches_the_handler(tmp_p
         while len(resets) < 3 and time.monotonic() < deadline:
             time.sleep(0.05)
         assert resets == [("front", "squat")] * 3
+
+
+def test_a_removed_zone_or_exercise_leaves_nothing_retained(tmp_path: Path) -> None:
+    with Mosquitto(tmp_path) as broker, Subscriber(broker, ["posed/#", "homeassistant/#"]) as sub:
+        with started(broker, CameraEvents(zones=("sofa", "bed"), exercises=("squat",))) as first:
+            first.publish_events("front", [], state(1, 1, False, 4))
+            sub.wait_for(on(f"{BASE}/reps/squat/count", "4"))
+            sub.wait_for(on(f"{BASE}/zones/bed/count", "1"))
+            sub.wait_for(lambda m: m.topic.endswith("/front_squat_reset/config"))
+        sub.clear()
+        with started(broker, CameraEvents(zones=("sofa",), exercises=())) as second:
+            second.publish_events("front", [], state(1, 0, False, 0))
+            for gone in (
+                f"{BASE}/zones/bed/occupancy",
+                f"{BASE}/zones/bed/count",
+                f"{BASE}/reps/squat/count",
+                "homeassistant/button/posed_dev/front_squat_reset/config",
+                "homeassistant/sensor/posed_dev/front_zone_bed_people/config",
+            ):
+                sub.wait_for(on(gone, ""), timeout=15)  # cleared with an empty retained message
+        with Subscriber(broker, ["posed/dev/front/#"]) as late:
+            wanted = {f"{BASE}/zones/sofa/occupancy", f"{BASE}/zones/sofa/count", f"{BASE}/fall"}
+            kept = late.wait_until(lambda ms: wanted <= {m.topic for m in ms})
+            retained = {m.topic for m in kept if m.retain and m.payload}
+    assert wanted <= retained
+    assert not [t for t in retained if "/bed/" in t or "/reps/" in t], sorted(retained)
