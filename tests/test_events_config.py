@@ -85,6 +85,7 @@ KNEE = {"angle": ["hip", "knee", "ankle"]}
         ({"measure": KNEE, "start_above": 160, "far_above": 90}, "give start_above"),
         ({"measure": {**KNEE, "height": ["a", "b"]}, "start_above": 160, "far_below": 90}, "exactly one"),
         ({"measure": {**KNEE, "side": "one"}, "start_above": 160, "far_below": 90}, "not one"),
+        ({"measure": {"angle": ["hip", "knee", "ankel"]}, "start_above": 160, "far_below": 90}, "'ankel'"),
     ],
 )
 def test_bad_exercises_are_refused(exercise: dict[str, Any], message: str) -> None:

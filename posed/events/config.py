@@ -12,9 +12,11 @@ from typing import Annotated, Literal
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from posed.events.geometry import AnchorName, MeasureKind
+from posed.keypoints import BLAZEPOSE_33, COCO_17
 from posed.strict import StrictModel
 
 NAME_PATTERN = r"^[A-Za-z0-9_-]+$"
+KEYPOINTS = frozenset({*BLAZEPOSE_33, *COCO_17, "head"})  # `head` is the nose
 SideRule = Literal["both", "either", "one", "left", "right"]
 # Zone and exercise names are MQTT topic levels and Home Assistant ids.
 Name = Annotated[str, Field(min_length=1, max_length=64, pattern=NAME_PATTERN)]
@@ -84,6 +86,13 @@ class Measure(StrictModel):
         given = [k for k in ("angle", "inclination", "height", "distance") if getattr(self, k)]
         if len(given) != 1:
             raise ValueError("give exactly one of angle, inclination, height or distance")
+        # A misspelt keypoint would never be seen, and the exercise would silently never count.
+        unknown = [n for n in self.names if n not in KEYPOINTS and f"left_{n}" not in KEYPOINTS]
+        if unknown:
+            sides = sorted({n.removeprefix("left_").removeprefix("right_") for n in KEYPOINTS})
+            raise ValueError(
+                f"unknown keypoint {unknown[0]!r}; valid: {', '.join(sides)} (or left_/right_ ones)"
+            )
         return self
 
     @property

@@ -26,6 +26,7 @@ SIDES: tuple[Side, Side] = ("left", "right")
 # an adult's torso is about 1.5 shoulder widths long.
 TORSO_PER_SHOULDER_WIDTH = 1.5
 ANONYMOUS = 0  # the person id given to a pose without one (no tracker)
+CENTRAL = frozenset({"nose", "mouth", "head"})  # names that have no left and right
 
 
 def sided(name: str, side: Side | None) -> str:
@@ -33,9 +34,6 @@ def sided(name: str, side: Side | None) -> str:
     if side is None or name.startswith(("left_", "right_")) or name in CENTRAL:
         return name
     return f"{side}_{name}"
-
-
-CENTRAL = frozenset({"nose", "mouth", "head"})
 
 
 class Body:
