@@ -15,10 +15,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from posed.backend import BackendConfig
-from posed.cli.estimate import IMAGE_SUFFIXES, backend_settings, model_config, read_image, video_frames
+from posed.cli.estimate import (
+    IMAGE_SUFFIXES,
+    backend_settings,
+    model_config,
+    read_image,
+    stopped_code,
+    video_frames,
+)
 from posed.cli.names import check_inputs_exist, check_model_name
 from posed.config.loader import load_model
-from posed.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CameraError
+from posed.errors import EXIT_OK, EXIT_USAGE, CameraError
 from posed.estimator import open_estimator
 from posed.events.config import EventsFile
 from posed.events.engine import EventEngine
@@ -63,7 +70,7 @@ def execute_events(args: argparse.Namespace) -> int:
                 sys.stdout.write(json.dumps({**event.to_dict(), "frame": number}) + "\n")
             if signals.stop_requested:
                 print(f"posed estimate: interrupted after frame {number}", file=sys.stderr)
-                return EXIT_INTERRUPTED
+                return stopped_code(signals.last_stop_signal)
     return EXIT_OK
 
 
