@@ -79,7 +79,7 @@ def test_events_state_topics_and_the_reset_button_over_mqtt(tmp_path: Path) -> N
         assert latest(sub, f"{BASE}/zones/mat/count") == "1"
 
         button = sub.wait_for(lambda m: m.topic.endswith("/squats_squat_reset/config"))
-        assert button.topic == "homeassistant/button/posed_dev/squats_squat_reset/config"
+        assert button.topic == TOPICS.discovery_of("button", "squats_squat_reset")
         command = json.loads(button.payload)["command_topic"]
         sensor = sub.wait_for(lambda m: m.topic.endswith("/squats_squat_reps/config"))
         assert json.loads(sensor.payload)["state_class"] == "total_increasing"
@@ -87,7 +87,7 @@ def test_events_state_topics_and_the_reset_button_over_mqtt(tmp_path: Path) -> N
         assert json.loads(fall.payload)["device_class"] == "safety"
         trigger = sub.wait_for(lambda m: "device_automation" in m.topic and "hand_raised" in m.topic)
         assert json.loads(trigger.payload)["topic"] == f"{BASE}/events"
-        gestures = sub.wait_for(lambda m: m.topic.endswith("/event/posed_dev/squats_gestures/config"))
+        gestures = sub.wait_for(lambda m: m.topic == TOPICS.discovery_of("event", "squats_gestures"))
         assert json.loads(gestures.payload)["event_types"] == [
             "hand_raised",
             "both_hands_up",

@@ -103,8 +103,8 @@ def test_a_removed_zone_or_exercise_leaves_nothing_retained(tmp_path: Path) -> N
                 f"{BASE}/zones/bed/occupancy",
                 f"{BASE}/zones/bed/count",
                 f"{BASE}/reps/squat/count",
-                "homeassistant/button/posed_dev/front_squat_reset/config",
-                "homeassistant/sensor/posed_dev/front_zone_bed_people/config",
+                first.topics.discovery_of("button", "front_squat_reset"),
+                first.topics.discovery_of("sensor", "front_zone_bed_people"),
             ):
                 sub.wait_for(on(gone, ""), timeout=15)  # cleared with an empty retained message
         with Subscriber(broker, ["posed/dev/front/#"]) as late:

@@ -43,7 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--device",
         default=None,
-        help="Backend device (OpenVINO: CPU, GPU...; TFLite: cpu, edgetpu) "
+        help="Backend device (OpenVINO: CPU, GPU...; TFLite: cpu, edgetpu; kserve: its server, host:port) "
         "(default: the backend's own: TFLite on the CPU with XNNPACK, OpenVINO CPU).",
     )
     parser.add_argument(
@@ -139,6 +139,8 @@ def backend_settings(backend: str, device: str | None) -> dict[str, Any]:
                 settings["edgetpu_device"] = device
         else:
             settings["delegate"] = {"cpu": "xnnpack"}.get(device, device)
+    elif backend == "kserve":
+        settings["url"] = device  # the remote backend's "device" is its server, host:port
     else:
         settings["device"] = device
     return settings

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from posed.backend import Backend
 from posed.config.loader import LoadedConfig
 from posed.daemon.preview import PreviewPart
-from posed.daemon.reload import ReloadPlan
+from posed.daemon.reload import ReloadPlan, configuration_url
 from posed.daemon.worker import Worker
 from posed.errors import BackendUnavailableError
 from posed.estimator import PoseEstimator, open_estimator
@@ -31,6 +31,8 @@ from posed.types import Frame, Pose
 
 if TYPE_CHECKING:
     from posed.cameras import Camera
+    from posed.mqtt.events_discovery import CameraEvents
+    from posed.mqtt.events_topics import ResetHandler
     from posed.mqtt.publisher import Publisher
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,23 @@ log = logging.getLogger(__name__)
 StatusCallback = Callable[[str, str], None]
 CAMERA_OPEN_WAIT = 15.0  # seconds; a stream's open_timeout is 10 s by default
 CAMERA_CLOSE_SHARE = 1.0  # seconds a camera may take to close after the workers' deadline
+
+
+def camera_events(loaded: LoadedConfig) -> dict[str, CameraEvents]:
+    """What each camera's analyzers publish: its zones, falls, exercises and gestures."""
+    from posed.mqtt.events_discovery import CameraEvents
+
+    cfg = loaded.config
+    gestures = tuple(cfg.events.gestures.definitions())
+    return {
+        name: CameraEvents(
+            zones=tuple(camera.zones),
+            falls=cfg.events.falls.enabled,
+            exercises=tuple(cfg.events.reps.exercises),
+            gestures=gestures,
+        )
+        for name, camera in cfg.cameras.items()
+    }
 
 
 class PublisherSlot:
@@ -90,6 +109,27 @@ class PublisherSlot:
         with self._lock:
             if self._publisher is not None:
                 self._publisher.publish_stats(stats)
+
+    def reconfigure(
+        self, loaded: LoadedConfig, *, model: str, backend: str, on_reset: ResetHandler | None = None
+    ) -> None:
+        """Apply a reload on the running publisher's connection: no `offline` blink."""
+        cfg = loaded.config
+        cameras = list(cfg.cameras)
+        with self._lock:
+            if self._publisher is None:
+                return
+            self._publisher.reconfigure(
+                cfg.mqtt,
+                cameras=cameras,
+                model=model,
+                backend=backend,
+                configuration_url=configuration_url(loaded),
+                events=camera_events(loaded),
+                on_reset=on_reset,
+            )
+            self._cameras = frozenset(cameras)
+            self._statuses = {name: s for name, s in self._statuses.items() if name in cameras}
 
     def replace(self, new: Publisher | None, cameras: Sequence[str] = ()) -> None:
         """Close the old publisher (it publishes `offline`), then start the new one.
@@ -167,27 +207,17 @@ class Parts:
         return opened
 
     def new_publisher(self, loaded: LoadedConfig, backend_name: str, model_name: str) -> Publisher:
-        from posed.mqtt.events_discovery import CameraEvents
         from posed.mqtt.publisher import Publisher
 
         cfg = loaded.config
-        gestures = tuple(cfg.events.gestures.definitions())
-        events = {
-            name: CameraEvents(
-                zones=tuple(camera.zones),
-                falls=cfg.events.falls.enabled,
-                exercises=tuple(cfg.events.reps.exercises),
-                gestures=gestures,
-            )
-            for name, camera in cfg.cameras.items()
-        }
         return Publisher(
             cfg.mqtt,
             cfg.device_id,
             cameras=list(cfg.cameras),
             model=model_name,
             backend=backend_name,
-            events=events,
+            configuration_url=configuration_url(loaded),
+            events=camera_events(loaded),
             on_reset=self.events.reset_reps,
         )
 
@@ -221,7 +251,14 @@ class Parts:
             log.warning("camera %s: not open after %.0f s; starting without it", name, CAMERA_OPEN_WAIT)
 
     def start_worker(self, name: str, estimator: PoseEstimator) -> Worker:
-        worker = Worker(self.cameras[name], estimator, self.publisher, self.preview.tap, self.events)
+        worker = Worker(
+            self.cameras[name],
+            estimator,
+            self.publisher,
+            self.preview.tap,
+            events=self.events,
+            on_status=self.publisher.publish_camera_status,
+        )
         self.workers[name] = worker
         worker.start()
         return worker
@@ -325,8 +362,8 @@ class Parts:
         estimators = self.open_estimators(new, backend, [n for n in names if n in fresh])
         try:
             publisher = None
-            if plan.publisher:
-                model = _model_name(estimators, self.workers)
+            model = _model_name(estimators, self.workers)
+            if plan.mqtt_restart:
                 publisher = self.new_publisher(new, backend.name, model)
             if plan.preview:  # can fail (port taken); before anything else is touched
                 self.preview.apply(old, new)
@@ -335,6 +372,12 @@ class Parts:
             self.configure_events(new)
             if publisher is not None:
                 self._swap_publisher(publisher, old, new)
+                self.events.republish()
+            elif plan.publisher:
+                # Same connection settings: same client, so the device never goes `offline`.
+                self.publisher.reconfigure(
+                    new, model=model, backend=backend.name, on_reset=self.events.reset_reps
+                )
                 self.events.republish()
             for name in [*plan.cameras_removed, *plan.cameras_changed]:
                 self.stop_worker(name, deadline)

@@ -51,13 +51,18 @@ class EventTopics:
         connection: Connection,
         cameras: Mapping[str, CameraEvents],
         on_reset: ResetHandler | None,
+        *,
+        previous: EventTopics | None = None,
     ) -> None:
+        """`previous`: the same connection's family before a reload; its state stays as sent
+        (the analyzers republish theirs), instead of blinking back to the start values."""
         self._topics = topics
         self._connection = connection
         self._cameras = dict(cameras)
         self._on_reset = on_reset
         self._lock = threading.Lock()
         self._sent: dict[str, bytes] = {}
+        self._previous = {} if previous is None else dict(previous._sent)
         self._commands = {
             topics.rep_reset(camera, exercise): (camera, exercise)
             for camera, setup in cameras.items()
@@ -65,12 +70,12 @@ class EventTopics:
         }
         for camera, setup in cameras.items():
             for zone in setup.zones:
-                self._put(topics.zone_occupancy(camera, zone), payloads.presence(False))
-                self._put(topics.zone_count(camera, zone), payloads.count(0))
+                self._start(topics.zone_occupancy(camera, zone), payloads.presence(False))
+                self._start(topics.zone_count(camera, zone), payloads.count(0))
             if setup.falls:
-                self._put(topics.fall(camera), payloads.presence(False))
+                self._start(topics.fall(camera), payloads.presence(False))
             for exercise in setup.exercises:
-                self._put(topics.rep_count(camera, exercise), payloads.count(0))
+                self._start(topics.rep_count(camera, exercise), payloads.count(0))
         for topic in self._commands:
             connection.subscribe(topic, 1)
         connection.on_message(self._on_message)
@@ -95,6 +100,12 @@ class EventTopics:
         for exercise in setup.exercises:
             self._put(topics.rep_count(camera, exercise), payloads.count(state.reps.get(exercise, 0)))
         self._connection.wake()
+
+    def _start(self, topic: str, payload: bytes) -> None:
+        if topic in self._previous:
+            self._sent[topic] = self._previous[topic]
+        else:
+            self._put(topic, payload)
 
     def _put(self, topic: str, payload: bytes) -> None:
         with self._lock:

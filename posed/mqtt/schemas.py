@@ -22,6 +22,8 @@ SCHEMA_FILES: dict[TopicKind, str] = {
     "status": "status.json",
     "stats": "stats.json",
     "discovery": "discovery.json",
+    "diagnostics": "diagnostics.json",
+    "host": "host.json",
     "events": "events.json",
     "fall": "fall.json",
     "zone_occupancy": "zone_occupancy.json",

@@ -7,16 +7,17 @@ they are always single, wildcard-free topic levels.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Literal
 
 # The payload kinds of posed's topics; each has a JSON Schema in posed/schemas/.
 TopicKind = Literal[
-    "availability", "poses", "count", "presence", "status", "stats", "discovery",
+    "availability", "poses", "count", "presence", "status", "stats", "discovery", "diagnostics", "host",
     "events", "fall", "zone_occupancy", "zone_count", "rep_count",
 ]  # fmt: skip
 
-CAMERA_KINDS: tuple[TopicKind, ...] = ("poses", "count", "presence", "status")
+CAMERA_KINDS: tuple[TopicKind, ...] = ("poses", "count", "presence", "status", "availability", "diagnostics")
 _CAMERA_KIND_BY_NAME: dict[str, TopicKind] = {kind: kind for kind in CAMERA_KINDS}
 # The event analyzers' topics (posed.mqtt.events_topics): {camera}/events, {camera}/fall,
 # {camera}/zones/{zone}/occupancy|count, {camera}/reps/{exercise}/count (and .../reset, a command).
@@ -51,6 +52,11 @@ class Topics:
     def stats(self) -> str:
         return f"{self.base}/stats"
 
+    @property
+    def host(self) -> str:
+        """The host's measurements (CPU, memory, uptime, MQTT counters), retained."""
+        return f"{self.base}/host"
+
     def camera(self, camera: str, kind: TopicKind) -> str:
         if kind not in CAMERA_KINDS:
             raise ValueError(f"{kind!r} is not a per-camera topic")
@@ -68,8 +74,23 @@ class Topics:
     def status(self, camera: str) -> str:
         return self.camera(camera, "status")
 
+    def camera_availability(self, camera: str) -> str:
+        """`online` while the camera delivers frames, else `offline`."""
+        return self.camera(camera, "availability")
+
+    def diagnostics(self, camera: str) -> str:
+        return self.camera(camera, "diagnostics")
+
     @property
     def ha_node_id(self) -> str:
+        """The HA node id: unique per (topic_prefix, device_id), so two devices that share
+        a device_id under different prefixes never touch each other's discovery."""
+        digest = hashlib.sha256(f"{self.prefix}\0{self.device_id}".encode()).hexdigest()[:8]
+        return f"posed_{self.device_id}_{digest}"
+
+    @property
+    def legacy_ha_node_id(self) -> str:
+        """The node id of earlier posed versions (prefix-blind); only read, to clear what we left there."""
         return f"posed_{self.device_id}"
 
     def discovery(self, component: HaComponent, object_id: str) -> str:
@@ -84,7 +105,7 @@ class Topics:
         """The payload kind of one of this device's topics, or None for a foreign topic."""
         if topic.startswith(f"{self.discovery_prefix}/") and topic.endswith("/config"):
             levels = topic.split("/")
-            if len(levels) >= 4 and levels[-3] == self.ha_node_id:
+            if len(levels) >= 4 and levels[-3] in (self.ha_node_id, self.legacy_ha_node_id):
                 return "discovery"
             return None
         if not topic.startswith(f"{self.base}/"):
@@ -94,6 +115,8 @@ class Topics:
             return "availability"
         if rest == ["stats"]:
             return "stats"
+        if rest == ["host"]:
+            return "host"
         if len(rest) == 2:
             return _CAMERA_KIND_BY_NAME.get(rest[1]) or _EVENT_KIND_BY_NAME.get(rest[1])
         if len(rest) == 4:
