@@ -1,14 +1,13 @@
 """The remote backend against a local Open Inference Protocol server: round trip, overlap, cameras.
 
-    .venv/bin/python bench/kserve.py [--seconds 6] [--cameras 1 4] [--batching]
+    .venv/bin/python bench/kserve.py [--seconds 6] [--cameras 1 4]
 
 It starts the tests' MLServer (LiteRT runtime, .venv-mlserver from .ci/setup) on loopback,
 serving PoseNet 353x481 (posed's corrected copy) and BlazePose full, and reports for each model:
 - the raw round trip (the session's run() alone) and the daemon's pipeline, overlapped over gRPC
   and one frame at a time, in alternating blocks (the overlap gain);
 - with N cameras (one estimator and gRPC channel each, as the daemon opens them), the
-  processed fps of each camera and in total, with MLServer's adaptive batching off, and with
-  it on (max 4 requests, 2 ms) when --batching is given.
+  processed fps of each camera and in total.
 Frames are vtest.avi's (PoseNet) and pose_squats.mp4's (BlazePose). The load is printed.
 """
 
@@ -46,7 +45,6 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=6.0)
     parser.add_argument("--cameras", type=int, nargs="+", default=[1, 4])
-    parser.add_argument("--batching", action="store_true", help="also with MLServer's adaptive batching")
     args = parser.parse_args()
     models = SHARED / "models"
     with tempfile.TemporaryDirectory(prefix="posed-bench-kserve-") as scratch:
@@ -65,21 +63,13 @@ def main() -> int:
             ),
         ]
         print(f"start: {load_note()}", flush=True)
-        for batching in [False, True] if args.batching else [False]:
-            with InferenceServer(
-                Path(scratch) / f"b{batching}", served, max_batch_size=4 if batching else 0
-            ) as srv:
-                print(f"MLServer 1.7.1 on {srv.grpc_url}, adaptive batching {'on' if batching else 'off'}")
-                for label, model, frames in cases:
-                    if not batching:
-                        print(overlap_line(label, model, frames, srv.grpc_url, args.seconds), flush=True)
-                    for count in args.cameras:
-                        print(
-                            cameras_line(
-                                label, model, frames, srv.grpc_url, count=count, seconds=args.seconds
-                            ),
-                            flush=True,
-                        )
+        with InferenceServer(Path(scratch) / "server", served) as srv:
+            print(f"MLServer 1.7.1 on {srv.grpc_url}")
+            for label, model, frames in cases:
+                print(overlap_line(label, model, frames, srv.grpc_url, args.seconds), flush=True)
+                for count in args.cameras:
+                    line = cameras_line(label, model, frames, srv.grpc_url, count=count, seconds=args.seconds)
+                    print(line, flush=True)
         print(f"end: {load_note()}")
     return 0
 

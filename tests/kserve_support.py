@@ -74,8 +74,6 @@ class InferenceServer:
                 "implementation": "mlserver_litert.LiteRTModel",
                 "parameters": {"uri": str(path)},
             }
-            if self.max_batch_size:
-                model_settings |= {"max_batch_size": self.max_batch_size, "max_batch_time": 0.002}
             (folder / "model-settings.json").write_text(json.dumps(model_settings))
 
     def start(self) -> None:

@@ -185,10 +185,19 @@ def test_the_daemon_publishes_poses_and_rides_out_a_server_outage(
                 timeout=30,
             )
             assert json.loads(cut.payload)["cameras"]["street"]["failed_inferences"] >= 1
+            # Home Assistant: the camera's entities go unavailable; its status says why.
+            sub.wait_for(lambda m: m.topic == "posed/dev/street/status" and m.text == "degraded", timeout=10)
+            sub.wait_for(
+                lambda m: m.topic == "posed/dev/street/availability" and m.text == "offline", timeout=10
+            )
             server.start()
             daemon.wait_log("inference backend back after", timeout=60)
             back = sub.wait_for(lambda m: m.topic == "posed/dev/street/poses" and m.at > cut.at, timeout=30)
             assert json.loads(back.payload)["camera"] == "street"
+            sub.wait_for(
+                lambda m: m.topic == "posed/dev/street/availability" and m.text == "online" and m.at > cut.at,
+                timeout=30,
+            )
             assert daemon.process.poll() is None
             daemon.signal(signal.SIGTERM)
             assert daemon.process.wait(30) == 0

@@ -259,6 +259,7 @@ def test_unmeasured_values_are_null_never_zero() -> None:
         "latency_ms": None,
         "reconnects": 2,
         "stalls": 1,
+        "failed_inferences": 0,
     }
     validate(TOPICS, _received(TOPICS.stats, payloads.encode(doc)))
     diagnostics = payloads.camera_diagnostics(unmeasured)

@@ -67,12 +67,19 @@ class Worker:
         estimator: PoseEstimator,
         sink: PoseSink,
         observer: FrameObserver | None = None,
+        *,
+        events: FrameObserver | None = None,
+        on_status: Callable[[str, str], None] | None = None,
     ) -> None:
+        """`on_status(camera, status)` hears `degraded` when the backend stops answering and
+        `online` when it answers again (the camera's own states come from the camera)."""
         self.camera = camera
         self.name = camera.name
         self.estimator = estimator
         self._sink = sink
         self._observer = observer
+        self._events = events  # the event analyzers (posed.events.stage), after the poses
+        self._on_status = on_status
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._done = True  # until the thread runs: nothing to hand over
@@ -155,7 +162,11 @@ class Worker:
             except BackendUnreachableError as exc:
                 # A remote backend is away: drop what is in flight, wait, and try the next
                 # frame. Tracking restarts afterwards: the frames in between are gone.
-                self._pause(self.outage.failed(str(exc), frames.abandon()))
+                starting = not self.outage.active
+                delay = self.outage.failed(str(exc), frames.abandon())
+                if starting and self._on_status is not None:
+                    self._on_status(self.name, "degraded")
+                self._pause(delay)
                 self._reset_requested = True
         if not self._orphaned:
             self._publish(self._timed(frames.flush))
@@ -212,6 +223,8 @@ class Worker:
                 width=frame.width,
                 height=frame.height,
             )
+            if self._events is not None:
+                self._events.observe(self.name, frame, item.poses)
             if self._observer is not None:
                 self._observer.observe(self.name, frame, item.poses)
             self.latency_ms.add((clock() - frame.monotonic) * 1000.0)
@@ -219,4 +232,7 @@ class Worker:
             self.people = len(item.poses)
             self.processed += 1
             self.last_beat = clock()
-            self.outage.recovered()
+            if self.outage.active:
+                self.outage.recovered()
+                if self._on_status is not None:
+                    self._on_status(self.name, "online")

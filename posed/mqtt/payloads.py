@@ -25,7 +25,7 @@ ONLINE = b"online"
 OFFLINE = b"offline"
 PRESENCE_ON = b"ON"
 PRESENCE_OFF = b"OFF"
-CAMERA_STATUSES = ("online", "offline", "reconnecting")
+CAMERA_STATUSES = ("online", "offline", "reconnecting", "degraded")  # degraded: no inference
 
 # Compact payloads name a well-known keypoint order instead of repeating the names.
 KEYPOINT_SETS: Mapping[tuple[str, ...], str] = {BLAZEPOSE_33: "blazepose-33", COCO_17: "coco-17"}
