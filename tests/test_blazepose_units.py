@@ -153,15 +153,16 @@ def _warp_reference(image: np.ndarray, matrix: np.ndarray, width: int, height: i
     return out
 
 
-def test_sampler_reproduces_opencv_34s_fixed_point_warp() -> None:
+@pytest.mark.parametrize(("width", "height"), [(70, 20), (128, 12)])  # a partial last block; whole blocks
+def test_sampler_reproduces_opencv_34s_fixed_point_warp(width: int, height: int) -> None:
     rng = np.random.default_rng(1)
     image = rng.integers(0, 256, (90, 120, 3), dtype=np.uint8)
-    matrix = crop_to_image_matrix(rect_corners(60.3, 40.7, 85.1, 85.1, 0.37), 70, 20)
-    sampler = PerspectiveSampler(70, 20)
+    matrix = crop_to_image_matrix(rect_corners(60.3, 40.7, 85.1, 85.1, 0.37), width, height)
+    sampler = PerspectiveSampler(width, height)
     sampler.build_maps(matrix)
-    out = np.zeros((20, 70, 3), dtype=np.uint8)
+    out = np.zeros((height, width, 3), dtype=np.uint8)
     sampler.sample(image, out, border=cv2.BORDER_REPLICATE)
-    np.testing.assert_array_equal(out, _warp_reference(image, matrix, 70, 20))
+    np.testing.assert_array_equal(out, _warp_reference(image, matrix, width, height))
 
 
 def test_sampler_copies_and_rotates_pixels() -> None:

@@ -94,12 +94,17 @@ def plan_reload(old: LoadedConfig, new: LoadedConfig) -> ReloadPlan:
         or a.model.blazepose.model_type != b.model.blazepose.model_type
         or old.backend.type != new.backend.type
     )
+    # The event analyzers' topics and HA entities follow `events:` and the zones.
+    events_changed = a.events != b.events or {n: c.zones for n, c in a.cameras.items()} != {
+        n: c.zones for n, c in b.cameras.items()
+    }
     publisher = (
         a.mqtt != b.mqtt
         or configuration_url(old) != configuration_url(new)
         or a.device_id != b.device_id
         or list(a.cameras) != list(b.cameras)
         or identity_changed
+        or events_changed
     )
     return ReloadPlan(
         estimators=estimators,

@@ -67,6 +67,8 @@ class Worker:
         estimator: PoseEstimator,
         sink: PoseSink,
         observer: FrameObserver | None = None,
+        *,
+        events: FrameObserver | None = None,
         on_status: Callable[[str, str], None] | None = None,
     ) -> None:
         """`on_status(camera, status)` hears `degraded` when the backend stops answering and
@@ -76,6 +78,7 @@ class Worker:
         self.estimator = estimator
         self._sink = sink
         self._observer = observer
+        self._events = events  # the event analyzers (posed.events.stage), after the poses
         self._on_status = on_status
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -220,6 +223,8 @@ class Worker:
                 width=frame.width,
                 height=frame.height,
             )
+            if self._events is not None:
+                self._events.observe(self.name, frame, item.poses)
             if self._observer is not None:
                 self._observer.observe(self.name, frame, item.poses)
             self.latency_ms.add((clock() - frame.monotonic) * 1000.0)

@@ -28,7 +28,13 @@ from posed.mqtt.topics import TopicKind, Topics
 log = logging.getLogger("posed.mqtt.publisher")
 
 RETAINED_CAMERA_KINDS: tuple[TopicKind, ...] = ("count", "presence", "status", "availability", "diagnostics")
-_CLEARABLE: frozenset[TopicKind | None] = frozenset({*RETAINED_CAMERA_KINDS, "discovery"})
+# The event analyzers' retained state (posed.mqtt.events_topics): a removed zone or exercise
+# must not leave an occupancy or a count behind that nothing updates.
+_EVENT_STATE_LEVELS = ("fall", "zones/+/occupancy", "zones/+/count", "reps/+/count")
+_EVENT_STATE_KINDS: tuple[TopicKind, ...] = ("fall", "zone_occupancy", "zone_count", "rep_count")
+_CLEARABLE: frozenset[TopicKind | None] = frozenset(
+    {*RETAINED_CAMERA_KINDS, *_EVENT_STATE_KINDS, "discovery"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +46,7 @@ class RetainedCleanup:
     homeassistant: bool
 
     def subscriptions(self) -> list[str]:
-        wanted = [f"{self.topics.base}/+/{kind}" for kind in RETAINED_CAMERA_KINDS]
+        wanted = [f"{self.topics.base}/+/{kind}" for kind in (*RETAINED_CAMERA_KINDS, *_EVENT_STATE_LEVELS)]
         if self.homeassistant:
             prefix = self.topics.discovery_prefix
             for node in (self.topics.ha_node_id, self.topics.legacy_ha_node_id):

@@ -8,7 +8,9 @@ It only wires the parts together, one concept per module:
 - posed.mqtt.diagnostics: the retained measurements HA's diagnostic sensors read;
 - posed.mqtt.stats_topic: the device's `stats` topic;
 - posed.mqtt.homeassistant: HA discovery publishing (entities: posed.mqtt.discovery);
-- posed.mqtt.cleanup: clears retained topics this configuration no longer publishes.
+- posed.mqtt.cleanup: clears retained topics this configuration no longer publishes;
+- posed.mqtt.events_topics: the event analyzers' events, state and reset commands
+  (their HA entities: posed.mqtt.events_discovery).
 
 A new topic family is a new small module like camera_state: it takes the
 Topics and the Connection, puts its messages with `put_state` (retained,
@@ -24,9 +26,10 @@ keep their state, and the retained topics of removed cameras are deleted.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
+from typing import Any
 
 from posed import __version__
 from posed.errors import ClosedError
@@ -37,6 +40,8 @@ from posed.mqtt.config import MqttConfig
 from posed.mqtt.connection import Connection
 from posed.mqtt.diagnostics import Diagnostics
 from posed.mqtt.discovery import discovery_messages
+from posed.mqtt.events_discovery import CameraEvents, events_discovery
+from posed.mqtt.events_topics import EventStateView, EventTopics, ResetHandler
 from posed.mqtt.homeassistant import HomeAssistant
 from posed.mqtt.stats_topic import StatsTopic
 from posed.mqtt.topics import Topics
@@ -51,6 +56,8 @@ class Identity:
     model: str
     backend: str
     configuration_url: str | None = None  # the preview page, for HA's "Visit" link
+    events: Mapping[str, CameraEvents] | None = None  # what each camera's analyzers publish
+    on_reset: ResetHandler | None = None  # the HA reset button's handler
 
 
 def connection_settings(config: MqttConfig, device_id: str) -> tuple[object, ...]:
@@ -70,6 +77,7 @@ class _Families:
     cameras: CameraState
     diagnostics: Diagnostics
     stats: StatsTopic
+    events: EventTopics
     retained: frozenset[str]
 
     def __init__(
@@ -100,7 +108,20 @@ class _Families:
             previous=previous.diagnostics if previous is not None else None,
         )
         self.stats = StatsTopic(topics, connection, device_id=device_id)
-        retained = [topics.availability, *self.cameras.retained_topics(), *self.diagnostics.retained_topics()]
+        events = identity.events or {}
+        self.events = EventTopics(
+            topics,
+            connection,
+            events,
+            identity.on_reset,
+            previous=previous.events if previous is not None else None,
+        )
+        retained = [
+            topics.availability,
+            *self.cameras.retained_topics(),
+            *self.diagnostics.retained_topics(),
+            *self.events.retained_topics(),
+        ]
         if config.homeassistant.enabled:
             messages = discovery_messages(
                 config,
@@ -111,6 +132,7 @@ class _Families:
                 version=__version__,
                 configuration_url=identity.configuration_url,
             )
+            messages += events_discovery(topics, events, messages)
             retained += HomeAssistant(topics, connection, messages).retained_topics()
         self.retained = frozenset(retained)
         RetainedCleanup(topics, self.retained, homeassistant=config.homeassistant.enabled).attach(connection)
@@ -128,6 +150,8 @@ class Publisher:
         model: str,
         backend: str,
         configuration_url: str | None = None,
+        events: Mapping[str, CameraEvents] | None = None,
+        on_reset: ResetHandler | None = None,
     ) -> None:
         _check_unique(cameras)
         self._closed = False
@@ -137,7 +161,7 @@ class Publisher:
         self._connection = Connection(
             config, client_id=client_id_for(config, device_id), availability=self._topics.availability
         )
-        identity = Identity(model, backend, configuration_url)
+        identity = Identity(model, backend, configuration_url, events, on_reset)
         self._families = _Families(
             config, self._topics, self._connection, cameras=cameras, identity=identity, previous=None
         )
@@ -182,6 +206,8 @@ class Publisher:
         model: str,
         backend: str,
         configuration_url: str | None = None,
+        events: Mapping[str, CameraEvents] | None = None,
+        on_reset: ResetHandler | None = None,
     ) -> None:
         """Apply a reload on the live connection (see the module's docstring).
 
@@ -199,7 +225,7 @@ class Publisher:
             self._topics,
             self._connection,
             cameras=cameras,
-            identity=Identity(model, backend, configuration_url),
+            identity=Identity(model, backend, configuration_url, events, on_reset),
             previous=old,
         )
         for topic in sorted(old.retained - self._families.retained):
@@ -229,6 +255,11 @@ class Publisher:
         """The camera's state (online, offline, reconnecting), retained."""
         self._check_open()
         self._families.cameras.publish_status(camera, status)
+
+    def publish_events(self, camera: str, events: Sequence[Mapping[str, Any]], state: EventStateView) -> None:
+        """One frame's events (JSON-ready) and the camera's event state; never blocks on the network."""
+        self._check_open()
+        self._families.events.publish(camera, events, state)
 
     def publish_stats(self, stats: StatsSnapshot) -> None:
         """The daemon's stats plus MQTT reconnects and dropped messages; only the newest waits.

@@ -13,11 +13,20 @@ from typing import Literal
 
 # The payload kinds of posed's topics; each has a JSON Schema in posed/schemas/.
 TopicKind = Literal[
-    "availability", "poses", "count", "presence", "status", "stats", "discovery", "diagnostics", "host"
+    "availability", "poses", "count", "presence", "status", "stats", "discovery", "diagnostics", "host",
+    "events", "fall", "zone_occupancy", "zone_count", "rep_count",
 ]  # fmt: skip
 
 CAMERA_KINDS: tuple[TopicKind, ...] = ("poses", "count", "presence", "status", "availability", "diagnostics")
 _CAMERA_KIND_BY_NAME: dict[str, TopicKind] = {kind: kind for kind in CAMERA_KINDS}
+# The event analyzers' topics (posed.mqtt.events_topics): {camera}/events, {camera}/fall,
+# {camera}/zones/{zone}/occupancy|count, {camera}/reps/{exercise}/count (and .../reset, a command).
+_EVENT_KIND_BY_NAME: dict[str, TopicKind] = {"events": "events", "fall": "fall"}
+_NESTED_KINDS: dict[tuple[str, str], TopicKind] = {
+    ("zones", "occupancy"): "zone_occupancy",
+    ("zones", "count"): "zone_count",
+    ("reps", "count"): "rep_count",
+}
 
 # Home Assistant entity components and the object ids posed gives them per camera.
 HaComponent = Literal["sensor", "binary_sensor"]
@@ -109,5 +118,32 @@ class Topics:
         if rest == ["host"]:
             return "host"
         if len(rest) == 2:
-            return _CAMERA_KIND_BY_NAME.get(rest[1])
+            return _CAMERA_KIND_BY_NAME.get(rest[1]) or _EVENT_KIND_BY_NAME.get(rest[1])
+        if len(rest) == 4:
+            return _NESTED_KINDS.get((rest[1], rest[3]))
         return None
+
+    # -- the event analyzers' topics ----------------------------------------------
+
+    def events(self, camera: str) -> str:
+        return f"{self.base}/{camera}/events"
+
+    def fall(self, camera: str) -> str:
+        return f"{self.base}/{camera}/fall"
+
+    def zone_occupancy(self, camera: str, zone: str) -> str:
+        return f"{self.base}/{camera}/zones/{zone}/occupancy"
+
+    def zone_count(self, camera: str, zone: str) -> str:
+        return f"{self.base}/{camera}/zones/{zone}/count"
+
+    def rep_count(self, camera: str, exercise: str) -> str:
+        return f"{self.base}/{camera}/reps/{exercise}/count"
+
+    def rep_reset(self, camera: str, exercise: str) -> str:
+        """The command topic posed subscribes to: any payload zeroes the exercise's count."""
+        return f"{self.base}/{camera}/reps/{exercise}/reset"
+
+    def discovery_of(self, component: str, object_id: str) -> str:
+        """Like `discovery`, for any Home Assistant component (button, event, device_automation)."""
+        return f"{self.discovery_prefix}/{component}/{self.ha_node_id}/{object_id}/config"
