@@ -1,7 +1,9 @@
 """The pose-estimator contract, and the factory that builds one for a model.
 
 An estimator owns its inference sessions and closes them; it turns RGB images
-into poses in the image's own pixel coordinates.
+into poses in the image's own pixel coordinates. Every pose carries a person
+id (`Pose.id`) from posed.tracking.ids: the same while the estimator tracks
+that person, and never handed out twice in a process.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Protocol, Self, runtime_checkable
 
 from posed.backend import Backend, BackendConfig
 from posed.config.schema import ModelConfig
+from posed.tracking.ids import RUN_IDS, IdSource
 from posed.types import ImageArray, Pose
 
 
@@ -29,15 +32,15 @@ class PoseEstimator(Protocol):
         ...
 
     def estimate(self, image: ImageArray, timestamp: float | None = None) -> list[Pose]:
-        """Poses in `image` (RGB, H x W x 3 uint8).
+        """Poses in `image` (RGB, H x W x 3 uint8), each with its person id.
 
         `timestamp` is the capture time in seconds, for tracking and smoothing.
-        None means a still image: no tracking, no smoothing.
+        None means a still image: no tracking, no smoothing, and new ids.
         """
         ...
 
     def reset(self) -> None:
-        """Forget tracking state, e.g. after a camera reconnect."""
+        """Forget tracking state, e.g. after a camera reconnect; people found afterwards get new ids."""
         ...
 
     def close(self) -> None: ...
@@ -73,15 +76,19 @@ def open_estimator(
     backend_config: BackendConfig,
     *,
     model_dirs: Sequence[Path],
+    ids: IdSource = RUN_IDS,
 ) -> PoseEstimator:
-    """Resolve the model's files and open the estimator of its family."""
+    """Resolve the model's files and open the estimator of its family.
+
+    `ids` hands out the person ids; the default is shared by the whole process.
+    """
     from posed.models.resolve import resolve_model
 
     resolved = resolve_model(model, model_dirs)
     if resolved.family == "blazepose":
         from posed.blazepose.estimator import BlazePoseEstimator
 
-        return BlazePoseEstimator.open(resolved, model.blazepose, backend, backend_config)
+        return BlazePoseEstimator.open(resolved, model.blazepose, backend, backend_config, ids=ids)
     from posed.posenet.estimator import PoseNetEstimator
 
-    return PoseNetEstimator.open(resolved, model.posenet, backend, backend_config)
+    return PoseNetEstimator.open(resolved, model.posenet, backend, backend_config, ids=ids)

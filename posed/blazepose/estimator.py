@@ -26,6 +26,7 @@ from posed.config.schema import BlazePoseOptions
 from posed.errors import ClosedError, ModelError
 from posed.keypoints import BLAZEPOSE_33
 from posed.models.resolve import ResolvedModel
+from posed.tracking.ids import RUN_IDS, IdSource
 from posed.types import FloatArray, ImageArray, Pose, box_of
 
 
@@ -38,6 +39,8 @@ class BlazePoseEstimator:
         detector: InferenceSession,
         landmarks: InferenceSession,
         options: BlazePoseOptions,
+        *,
+        ids: IdSource = RUN_IDS,
     ) -> None:
         self._name = name
         self._sessions: tuple[InferenceSession, ...] = (detector, landmarks)
@@ -50,6 +53,9 @@ class BlazePoseEstimator:
         self._mirror: ImageArray | None = None
         self._tracked_size: tuple[int, int] | None = None
         self._closed = False
+        # The tracked crop is the person's identity: kept while tracked, new after a detection.
+        self._ids = ids
+        self._person: int | None = None
         self.last_segmentation: FloatArray | None = None
         """With `enable_segmentation`: the last image's person mask, (H, W) float32 in [0, 1]."""
 
@@ -60,6 +66,8 @@ class BlazePoseEstimator:
         options: BlazePoseOptions,
         backend: Backend,
         backend_config: BackendConfig,
+        *,
+        ids: IdSource = RUN_IDS,
     ) -> BlazePoseEstimator:
         for role in ("detector", "landmarks"):
             if role not in resolved.files:
@@ -71,7 +79,7 @@ class BlazePoseEstimator:
             landmarks = stack.enter_context(
                 backend.open_session(resolved.files["landmarks"], backend_config, role=ROLE_LANDMARKS)
             )
-            estimator = cls(resolved.name, detector, landmarks, options)
+            estimator = cls(resolved.name, detector, landmarks, options, ids=ids)
             stack.pop_all()
         return estimator
 
@@ -102,6 +110,7 @@ class BlazePoseEstimator:
             self._tracked_size = (width, height)
         roi = self._tracker.roi if tracking else None
         if roi is None:
+            self._person = None  # found by the detector, not tracked: a new person
             detection = self._detector.detect(image)
             if detection is None:
                 return self._lost(tracking)
@@ -120,7 +129,9 @@ class BlazePoseEstimator:
             landmarks, world = self._tracker.update(landmarks, world, _nanoseconds(timestamp))
         if segmentation:
             self._segment(result, width, height, smooth=tracking)
-        return [self._pose(result.presence, landmarks, world, width, height)]
+        if self._person is None or not tracking:
+            self._person = self._ids.take()
+        return [self._pose(result.presence, landmarks, world, width, height, person=self._person)]
 
     def reset(self) -> None:
         self._tracker.reset()
@@ -165,7 +176,9 @@ class BlazePoseEstimator:
         mask = segmentation_to_image(result.segmentation_logits, self._landmarks.matrix, width, height)
         self.last_segmentation = self._mask_smoother.apply(mask) if smooth else mask
 
-    def _pose(self, presence: float, landmarks: Array, world: Array, width: int, height: int) -> Pose:
+    def _pose(
+        self, presence: float, landmarks: Array, world: Array, width: int, height: int, *, person: int
+    ) -> Pose:
         keypoints = np.empty((NUM_BODY, 3), dtype=np.float32)
         keypoints[:, :2] = landmarks[:NUM_BODY, :2]
         keypoints[:, 2] = landmarks[:NUM_BODY, 3]
@@ -176,6 +189,7 @@ class BlazePoseEstimator:
             box=box_of(keypoints, width, height),
             z=landmarks[:NUM_BODY, 2].astype(np.float32),
             keypoints3d=world.astype(np.float32),
+            id=person,
         )
 
 

@@ -10,6 +10,7 @@ from pydantic import Field, PositiveFloat, PositiveInt, model_validator
 from posed.cameras.config import CameraConfig
 from posed.mqtt.config import MqttConfig
 from posed.strict import StrictModel
+from posed.tracking.config import TrackerOptions
 
 LogLevel = Literal["debug", "info", "warning", "error"]
 
@@ -40,6 +41,10 @@ class PoseNetOptions(StrictModel):
     score_threshold: float = Field(0.5, ge=0, le=1, description="Minimum root and pose score.")
     nms_radius: PositiveFloat = Field(20.0, description="Non-maximum suppression radius, model-input pixels.")
     flip_horizontal: bool = Field(False, description="Mirror keypoints horizontally (selfie view).")
+    tracker: TrackerOptions = Field(
+        default_factory=TrackerOptions,
+        description="How poses are matched frame to frame to give each person a lasting id.",
+    )
 
 
 class ModelConfig(StrictModel):

@@ -35,6 +35,8 @@ from posed.posenet.maps import PoseNetMaps
 from posed.posenet.preprocess import InputBuilder
 from posed.posenet.quantfix import corrected_model
 from posed.tflite_file import read_model_info
+from posed.tracking.ids import RUN_IDS, IdSource
+from posed.tracking.tracker import PoseTracker
 from posed.types import ImageArray, Pose, box_of
 
 log = logging.getLogger(__name__)
@@ -54,6 +56,8 @@ class PoseNetEstimator:
         layout: PoseNetLayout,
         outputs: tuple[TensorSpec, ...],
         options: PoseNetOptions,
+        *,
+        ids: IdSource = RUN_IDS,
     ) -> None:
         self._name = name
         self._session: InferenceSession | None = session
@@ -68,7 +72,10 @@ class PoseNetEstimator:
         if missing:
             raise ModelError(f"the {session.device} session of {name} has no output(s) {', '.join(missing)}")
         self._index = {name: position[name] for name in wanted}
-        self._submitted: deque[tuple[int, int]] = deque()  # (width, height) of images in flight
+        # (width, height, timestamp) of the images in flight
+        self._submitted: deque[tuple[int, int, float | None]] = deque()
+        self._tracker = PoseTracker(options.tracker, ids)
+        self._tracked_size: tuple[int, int] | None = None
 
     @classmethod
     def open(
@@ -79,6 +86,7 @@ class PoseNetEstimator:
         backend_config: BackendConfig,
         *,
         corrected_dir: Path | None = None,
+        ids: IdSource = RUN_IDS,
     ) -> PoseNetEstimator:
         """Open the model's session; Coral's clipping files are swapped for a corrected copy."""
         path = resolved.files["main"]
@@ -93,7 +101,7 @@ class PoseNetEstimator:
         layout = detect_layout(info.inputs, info.outputs, custom_ops=info.custom_ops)
         session = backend.open_session(usable, backend_config, role=ROLE_MAIN)
         try:
-            estimator = cls(resolved.name, session, layout, info.outputs, options)
+            estimator = cls(resolved.name, session, layout, info.outputs, options, ids=ids)
         except BaseException:
             session.close()
             raise
@@ -153,10 +161,14 @@ class PoseNetEstimator:
         )
 
     def estimate(self, image: ImageArray, timestamp: float | None = None) -> list[Pose]:
-        """Poses in pixels of `image`. PoseNet keeps no state, so `timestamp` is unused."""
+        """Poses in pixels of `image`, each with its person id.
+
+        With a `timestamp` (seconds) poses are tracked from the previous frames;
+        without one, the image stands alone and every pose gets a new id.
+        """
         decoded = self.decode(self.infer(image))
         height, width = int(image.shape[0]), int(image.shape[1])
-        return self.to_image(decoded, width, height)
+        return self.to_image(decoded, width, height, self.identify(decoded, width, height, timestamp))
 
     @property
     def session(self) -> InferenceSession:
@@ -168,38 +180,56 @@ class PoseNetEstimator:
         return isinstance(self._live_session(), OverlappingSession)
 
     def submit(self, image: ImageArray, timestamp: float | None = None) -> None:
-        """Start inferring `image`; collect() returns its poses. PoseNet ignores `timestamp`."""
+        """Start inferring `image`; collect() returns its poses, tracked at `timestamp` as in estimate()."""
         session = self._live_session()
         if not isinstance(session, OverlappingSession):
             raise TypeError(f"the {session.device} session of {self._name} cannot overlap; use estimate()")
         session.start(self._inputs(image))
-        self._submitted.append((int(image.shape[1]), int(image.shape[0])))
+        self._submitted.append((int(image.shape[1]), int(image.shape[0]), timestamp))
 
     def collect(self) -> list[Pose]:
         """Poses of the oldest submitted image, in its pixels."""
         session = self._live_session()
         if not isinstance(session, OverlappingSession) or not self._submitted:
             raise RuntimeError(f"collect() without a submitted image ({self._name})")
-        width, height = self._submitted.popleft()
-        maps = self._load_maps(session.wait())
-        return self.to_image(self.decode(maps), width, height)
+        width, height, timestamp = self._submitted.popleft()
+        decoded = self.decode(self._load_maps(session.wait()))
+        return self.to_image(decoded, width, height, self.identify(decoded, width, height, timestamp))
 
-    def to_image(self, decoded: DecodedPoses, width: int, height: int) -> list[Pose]:
-        """Scale model-input pixels to the image's, per axis, and flip if asked."""
+    def identify(self, decoded: DecodedPoses, width: int, height: int, timestamp: float | None) -> list[int]:
+        """Person ids of the decoded poses: tracked with a timestamp, new ones without."""
+        count = int(decoded.scores.shape[0])
+        if timestamp is None:
+            return self._tracker.fresh_ids(count)
+        if self._tracked_size != (width, height):
+            self._tracker.reset()  # another camera size: old positions say nothing about the new frames
+            self._tracked_size = (width, height)
+        # Tracked in the model's input, normalised to 0..1 as tfjs's trackers expect;
+        # the same for every image size and before any mirroring.
+        scale = np.array([1.0 / self.layout.input_width, 1.0 / self.layout.input_height, 1.0])
+        return self._tracker.update(decoded.keypoints * scale, decoded.scores, timestamp)
+
+    def to_image(
+        self, decoded: DecodedPoses, width: int, height: int, ids: list[int] | None = None
+    ) -> list[Pose]:
+        """Scale model-input pixels to the image's, per axis, and flip if asked; `ids` per pose."""
         scale = np.array(
             [width / self.layout.input_width, height / self.layout.input_height, 1.0], np.float32
         )
         poses: list[Pose] = []
-        for keypoints, score in zip(decoded.keypoints * scale, decoded.scores.tolist(), strict=True):
+        person_ids: list[int | None] = [None] * len(decoded.scores) if ids is None else list(ids)
+        for keypoints, score, person in zip(
+            decoded.keypoints * scale, decoded.scores.tolist(), person_ids, strict=True
+        ):
             if self.options.flip_horizontal:
                 keypoints[:, 0] = (width - 1) - keypoints[:, 0]
-            poses.append(
-                Pose(score=score, keypoints=keypoints, names=COCO_17, box=box_of(keypoints, width, height))
-            )
+            box = box_of(keypoints, width, height)
+            poses.append(Pose(score=score, keypoints=keypoints, names=COCO_17, box=box, id=person))
         return poses
 
     def reset(self) -> None:
-        """Nothing to forget: PoseNet decodes every frame on its own."""
+        """Forget the tracked people (a camera reconnect); their ids are not handed out again."""
+        self._tracker.reset()
 
     def close(self) -> None:
         if self._session is not None:
