@@ -55,7 +55,7 @@ def video(path: Path, first: int = 0, last: int | None = None) -> Iterator[Frame
             if not ok:
                 break
             if number >= first:
-                rgb = np.ascontiguousarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+                rgb = np.ascontiguousarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), dtype=np.uint8)
                 stamp = number / fps
                 yield Frame(rgb, number, stamp, stamp, media_time=stamp)
             number += 1
