@@ -13,6 +13,10 @@ returns an object with this shape:
     probe() -> BackendStatus                # cheap; never raises
     open_session(path, config, role=...) -> InferenceSession
 
+A backend may also accept `input_shape=` in open_session() (ResizableBackend):
+it then resizes input 0 at load time, for fully convolutional models such as
+PoseNet, and the session's specs describe the resized tensors.
+
 Sessions are not thread-safe: one owner calls run() and closes the session.
 A session may also offer start()/wait() (OverlappingSession), which lets posed
 decode one frame while the next is inferred.
@@ -25,7 +29,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol, Self, runtime_checkable
+from typing import Protocol, Self, cast, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -44,7 +48,10 @@ ROLE_LANDMARKS: Role = "landmarks"
 class BackendConfig(StrictModel):
     """Base of every backend's config section; `type` selects the plugin."""
 
-    type: str = Field(description="Entry-point name of the backend plugin (see `posed backends`).")
+    type: str = Field(
+        max_length=64,
+        description="Entry-point name of the backend plugin (see `posed backends`), at most 64 characters.",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +147,60 @@ class Backend(Protocol):
     def open_session(
         self, model_path: Path, config: BackendConfig, *, role: Role = ROLE_MAIN
     ) -> InferenceSession: ...
+
+
+class ResizableBackend(Backend, Protocol):
+    """Optional: a backend that can resize a model's input when it loads it.
+
+    `input_shape` is the full shape of input 0, e.g. (1, 353, 481, 3); None keeps the
+    file's own. A model that cannot take that shape raises ModelError.
+    """
+
+    def open_session(
+        self,
+        model_path: Path,
+        config: BackendConfig,
+        *,
+        role: Role = ROLE_MAIN,
+        input_shape: tuple[int, ...] | None = None,
+    ) -> InferenceSession: ...
+
+
+def can_resize(backend: Backend) -> bool:
+    """True when the backend's open_session() takes `input_shape` (ResizableBackend)."""
+    import inspect
+
+    try:
+        parameters = inspect.signature(backend.open_session).parameters
+    except (TypeError, ValueError):
+        return False
+    return "input_shape" in parameters
+
+
+def open_resized_session(
+    backend: Backend,
+    model_path: Path,
+    config: BackendConfig,
+    input_shape: tuple[int, ...] | None,
+    *,
+    role: Role = ROLE_MAIN,
+) -> InferenceSession:
+    """open_session(), resizing input 0 to `input_shape` unless that is None.
+
+    A backend without ResizableBackend's `input_shape` gets a ModelError that says so,
+    never a session at the file's own size.
+    """
+    if input_shape is None:
+        return backend.open_session(model_path, config, role=role)
+    if not can_resize(backend):
+        raise ModelError(
+            f"the {backend.name} backend cannot resize a model's input, so {model_path.name} runs only at "
+            "its own input size: remove model.posenet.input_resolution, or use a model file made for "
+            f"{'x'.join(str(d) for d in input_shape[1:3])}"
+        )
+    return cast(ResizableBackend, backend).open_session(
+        model_path, config, role=role, input_shape=input_shape
+    )
 
 
 class HasTensorSpecs(Protocol):

@@ -14,6 +14,7 @@ EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_CONFIG = 78  # sysexits.h EX_CONFIG
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
 
 
 class PosedError(Exception):
@@ -51,6 +52,20 @@ class ModelError(PosedError):
     """A model file is missing, corrupt, or not the kind of model expected."""
 
 
+class ModelOptionError(ModelError):
+    """A model option does not suit the model file it is used with (found when the file is read).
+
+    `key` is the option's dotted config key, so `posed check` can point at its line;
+    a restart cannot fix it, hence the config exit code.
+    """
+
+    exit_code = EXIT_CONFIG
+
+    def __init__(self, key: str, message: str) -> None:
+        self.key = key
+        super().__init__(message)
+
+
 class ModelNotFoundError(ModelError):
     """A named model is not in any model directory."""
 
@@ -77,3 +92,7 @@ class MqttError(PosedError):
 
 class InferenceHangError(PosedError):
     """Inference stopped making progress and the restart budget is spent."""
+
+
+class PreviewError(PosedError):
+    """The preview page's web server could not start (port taken, aiohttp missing)."""

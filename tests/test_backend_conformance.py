@@ -11,8 +11,8 @@ from typing import Any, ClassVar, Self
 import numpy as np
 import pytest
 
-from posed.backend import BackendConfig, BackendStatus, TensorSpec
-from posed.errors import ClosedError
+from posed.backend import MAX_IN_FLIGHT, BackendConfig, BackendStatus, TensorSpec
+from posed.errors import BackendError, ClosedError
 from posed.plugins import load_backend
 from posed.testing.backend_conformance import (
     BackendConformance,
@@ -29,10 +29,12 @@ from posed.testing.backend_conformance import (
 )
 from posed.testing.compare import Tolerance
 from posed.testing.inputs import DETECTOR_RANGE, model_inputs
+from posed.testing.overlap_conformance import check_overlap, exactly_equal
 from tests.conftest import CONFORMANCE, MODELS
 
 DETECTOR = MODELS / "pose_detection.tflite"
 POSENET = MODELS / "posenet_mobilenet_v1_075_353_481_quant.tflite"
+POSENET_RESIZED = (1, 257, 321, 3)  # a size none of the Coral files has
 COUPLE = CONFORMANCE / "coral-posenet" / "test_couple.jpg"
 # OpenVINO vs LiteRT/XNNPACK on PoseNet, in uint8 steps (measured worst over 4 images x 3 sizes:
 # short offsets max 57, p99 17, mean 3.1). See test_backend_parity.py for why.
@@ -45,7 +47,10 @@ class TestTFLiteConformance(BackendConformance):
     backend = "tflite"
     config: ClassVar[dict[str, Any]] = {"type": "tflite"}
     image = COUPLE
-    cases = (ModelCase(DETECTOR, float_range=DETECTOR_RANGE), ModelCase(POSENET))
+    cases = (
+        ModelCase(DETECTOR, float_range=DETECTOR_RANGE),
+        ModelCase(POSENET, resize_to=POSENET_RESIZED),
+    )
 
 
 class TestTFLiteNoDelegateConformance(BackendConformance):
@@ -63,7 +68,7 @@ class TestOpenVINOConformance(BackendConformance):
     image = COUPLE
     cases = (
         ModelCase(DETECTOR, float_range=DETECTOR_RANGE),
-        ModelCase(POSENET, tolerances=POSENET_TOLERANCES),
+        ModelCase(POSENET, tolerances=POSENET_TOLERANCES, resize_to=POSENET_RESIZED),
     )
 
 
@@ -220,6 +225,30 @@ def test_suite_catches_a_backend_that_accepts_damaged_files(tmp_path: Path) -> N
         check_corrupt_models(Trusting(), _MiniConfig(type="mini"), DETECTOR, tmp_path)
 
 
+def test_suite_catches_a_backend_that_ignores_input_shape() -> None:
+    """A backend that takes `input_shape=` but loads the file at its own size fails check_resize."""
+    from posed_tflite.plugin import TFLiteBackend
+
+    from posed.testing.resize_conformance import check_resize
+
+    class Ignoring(TFLiteBackend):
+        def open_session(
+            self,
+            model_path: Path,
+            config: BackendConfig,
+            *,
+            role: str = "main",
+            input_shape: tuple[int, ...] | None = None,
+        ) -> Any:
+            return super().open_session(model_path, config, role=role)
+
+    config = load_backend("tflite").config_model(type="tflite")
+    case = ModelCase(POSENET, resize_to=POSENET_RESIZED)
+    check_resize(load_backend("tflite"), config, case, None)  # the real one passes
+    with pytest.raises(ConformanceError, match=r"reports input \[1, 353, 481, 3\]"):
+        check_resize(Ignoring(), config, case, None)
+
+
 @pytest.mark.parametrize("backend_name", ["tflite", "openvino"])
 def test_damaged_model_messages_name_the_problem_and_the_fix(backend_name: str, tmp_path: Path) -> None:
     backend = load_backend(backend_name)
@@ -228,3 +257,55 @@ def test_damaged_model_messages_name_the_problem_and_the_fix(backend_name: str, 
     for message in messages:
         assert "posed models fetch" in message, message
         assert any(w in message for w in ("truncated or corrupt", "not a TFLite model", "not found")), message
+
+
+class _MiniOverlapping(_MiniSession):
+    """_MiniSession with start()/wait() (posed.backend.OverlappingSession) and one chosen flaw."""
+
+    def __init__(self, path: Path, flaw: str) -> None:
+        super().__init__(path)
+        self._flaw = flaw
+        self._pending: list[tuple[np.ndarray, ...]] = []
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._pending)
+
+    def start(self, *inputs: np.ndarray) -> None:
+        if len(self._pending) >= MAX_IN_FLIGHT and self._flaw != "unbounded":
+            raise BackendError("too many runs in flight")
+        copied = tuple(np.array(a, copy=True) for a in inputs)
+        if self._flaw == "latest-inputs":  # one input buffer shared by every run in flight
+            self._pending = [copied] * (len(self._pending) + 1)
+        else:
+            self._pending.append(copied)
+
+    def wait(self) -> tuple[np.ndarray, ...]:
+        if not self._pending:
+            raise BackendError("nothing started")
+        inputs = self._pending.pop() if self._flaw == "newest-first" else self._pending.pop(0)
+        return super().run(*inputs)
+
+    def run(self, *arrays: np.ndarray) -> tuple[np.ndarray, ...]:
+        if self._pending:
+            raise BackendError("runs in flight")
+        return super().run(*arrays)
+
+
+@pytest.mark.parametrize(
+    ("flaw", "message"),
+    [
+        ("newest-first", "differs from run"),
+        ("latest-inputs", "differs from run"),
+        ("unbounded", "did not raise BackendError"),
+    ],
+)
+def test_suite_catches_overlapped_runs_that_go_wrong(detector_inputs: Any, flaw: str, message: str) -> None:
+    """Guards: posed.testing's overlap check fails a backend whose overlapped runs do not give
+    each run its own run() outputs, in start order (runs handed back newest first, or every run
+    computed on the last inputs), or that lets more than MAX_IN_FLIGHT runs start."""
+    a, b = detector_inputs
+    with _MiniOverlapping(DETECTOR, "none") as good:
+        check_overlap(good, a, b, exactly_equal)  # the same session without its flaw passes
+    with _MiniOverlapping(DETECTOR, flaw) as session, pytest.raises(ConformanceError, match=message):
+        check_overlap(session, a, b, exactly_equal)

@@ -20,6 +20,7 @@ cameras:
 mqtt: {{topic_prefix: {prefix}}}
 daemon: {{hang_timeout: {hang}}}
 log_level: {level}
+model_dir: {model_dir}
 """
 Loader = Callable[..., LoadedConfig]
 DEFAULTS = {
@@ -30,6 +31,7 @@ DEFAULTS = {
     "prefix": "posed",
     "hang": 10,
     "level": "info",
+    "model_dir": "models-a",
 }
 
 
@@ -85,3 +87,14 @@ def test_in_place_settings(load: Loader) -> None:
     assert plan.log_level and plan.daemon
     assert not (plan.publisher or plan.estimators or plan.cameras_changed)
     assert plan.describe() == "log_level, daemon"
+
+
+def test_model_dir_change_reloads_the_estimators(load: Loader) -> None:
+    """Guards: a SIGHUP that changes model_dir loads the model again, from the new folder.
+
+    Same model name, same backend: only the folder it is read from differs, and it may
+    hold another file of that name (a corrected or newer model).
+    """
+    plan = plan_reload(load(), load(model_dir="models-b"))
+    assert plan.estimators and plan.describe() == "model/backend"
+    assert not (plan.cameras_added or plan.cameras_removed or plan.cameras_changed)

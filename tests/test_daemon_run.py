@@ -7,10 +7,9 @@ the same process: ready, watchdog, reload, rejected reload, stop.
 
 from __future__ import annotations
 
-import itertools
 import json
+import re
 import signal
-import statistics
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -70,16 +69,19 @@ def test_ready_after_startup_with_a_status_line(running: Running) -> None:
 
 
 def test_watchdog_pings_at_half_watchdog_usec(running: Running) -> None:
+    """Guards: WATCHDOG=1 keeps coming, at half of WATCHDOG_USEC and not more often, even with
+    a camera that is down. When each ping is due is tested on exact times in
+    test_daemon_supervision.py; here the pings are counted, not their gaps judged."""
     notify = running.daemon.notify
     start = len(notify)
-    time.sleep(5.5)
-    pings = notify.times_of("WATCHDOG=1", start)
-    assert len(pings) >= 4, f"{len(pings)} WATCHDOG=1 in 5.5 s"
-    gaps = [b - a for a, b in itertools.pairwise(pings)]
     period = WATCHDOG_USEC / 2 / 1e6
-    assert min(gaps) >= period * 0.95, gaps  # not more often than asked
-    assert statistics.median(gaps) < period * 1.5, gaps
-    assert max(gaps) < WATCHDOG_USEC / 1e6, gaps  # never late enough for systemd to act
+    count = 5
+    deadline = time.monotonic() + 60
+    while len(pings := notify.times_of("WATCHDOG=1", start)) < count:
+        assert time.monotonic() < deadline, f"{len(pings)} WATCHDOG=1 in 60 s"
+        notify.wait_for("WATCHDOG=1", after=len(notify), timeout=60)
+    # Sent at least `period` apart; the first may have been read late by up to one period.
+    assert pings[count - 1] - pings[0] >= (count - 2) * period, pings
 
 
 def test_sighup_applies_a_changed_setting(running: Running) -> None:
@@ -123,10 +125,35 @@ def test_sighup_restarts_only_the_changed_camera_and_model(running: Running) -> 
     assert log.count("MQTT: connecting") == 2, "the publisher had no reason to restart"
 
 
+def test_sighup_with_a_new_backend_setting_keeps_the_cameras_open(running: Running) -> None:
+    """Guards: a reload restarts only what changed: new estimators (a backend setting) keep the
+    cameras open, so frame numbers go on instead of starting again from 0."""
+    notify, sub = running.daemon.notify, running.subscriber
+    before = sub.wait_for(_poses_on("second", time.monotonic()), timeout=10)
+    last_frame = json.loads(before.payload)["frame"]
+    write_config(
+        running.config,
+        port=running.broker.port,
+        prefix="second",
+        backend="{type: tflite, num_threads: 3}",
+        camera=", stall_timeout: 15",
+        cameras=DEAD_CAMERA,
+    )
+    start = len(notify)
+    running.daemon.signal(signal.SIGHUP)
+    reloading = notify.wait_for("RELOADING=1", after=start, timeout=10)
+    notify.wait_for("READY=1", after=reloading + 1, timeout=30)
+    after = sub.wait_for(_poses_on("second", time.monotonic()), timeout=10)
+    assert json.loads(after.payload)["frame"] > last_frame, "camera street was reopened"
+    log = running.daemon.log_text()
+    assert re.search(r"reloaded: restarted model/backend$", log, re.MULTILINE), log
+    assert log.count("model blazepose-lite loaded") == 6
+
+
 def test_sighup_with_a_broken_config_keeps_running(running: Running) -> None:
     notify, sub = running.daemon.notify, running.subscriber
     running.config.write_text(
-        running.config.read_text().replace("num_threads: 2", "num_threads: zero") + "surprise: 1\n"
+        running.config.read_text().replace("num_threads: 3", "num_threads: zero") + "surprise: 1\n"
     )
     start = len(notify)
     running.daemon.signal(signal.SIGHUP)
@@ -145,10 +172,12 @@ def test_sigterm_stops_cleanly_within_5_s(running: Running) -> None:
     start = len(notify)
     running.daemon.signal(signal.SIGTERM)
     sent = time.monotonic()
-    code = process.wait(timeout=10)
-    elapsed = time.monotonic() - sent
+    code = process.wait(timeout=60)
+    # Exit code 0 means the stop finished within daemon.shutdown_timeout (5 s) on posed's own
+    # clock: past it, its guard timer exits 1 at once.
     assert code == 0, running.daemon.log_text()
-    assert elapsed < 5.0
+    stopped = re.search(r"stopped in ([0-9.]+) s", running.daemon.log_text())
+    assert stopped and float(stopped.group(1)) < 5.0
     notify.wait_for("STOPPING=1", after=start, timeout=1)
     sub.wait_for(
         lambda m: m.topic == "second/dev/availability" and m.text == "offline" and m.at >= sent, timeout=5

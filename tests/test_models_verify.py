@@ -71,3 +71,22 @@ def test_verify_reports_unknown_partial_missing_and_uncorrected_files(
     code, statuses = verify(store, capsys)
     assert code == 1
     assert statuses["pose_detection.tflite"] == "missing"
+
+
+def test_verify_checks_the_checksum_pinned_at_import(
+    store: Path, models_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Guards: `posed models verify` checks every file against the checksum pinned in the store,
+    also for a model no registry publishes a checksum for (imported, or --allow-unverified):
+    a tampered copy reads "corrupt" and exits 1, never "unverified" and 0."""
+    source = models_dir / "posenet_mobilenet_v1_075_481_641_quant.tflite"
+    assert main(["models", "import", str(source), "--name", "mine", "--model-dir", str(store)]) == 0
+    capsys.readouterr()
+    code, statuses = verify(store, capsys)
+    assert (code, statuses["mine.tflite"]) == (0, "ok")
+    target = store / "mine.tflite"
+    data = bytearray(target.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    target.write_bytes(bytes(data))
+    code, statuses = verify(store, capsys)
+    assert (code, statuses["mine.tflite"]) == (1, "corrupt")

@@ -90,7 +90,7 @@ def test_redact_filter_masks_the_secret(caplog: pytest.LogCaptureFixture) -> Non
         ({"password_env": "X"}, "needs a username"),
         ({"username": "u", "password_env": "X", "password_file": "f"}, "not both"),
         ({"client_id": ""}, "must not be empty"),
-        ({"max_inflight": 0}, "greater than 0"),
+        ({"max_inflight": 0}, "greater than or equal to 1"),
     ],
 )
 def test_config_rejects(values: dict[str, object], message: str) -> None:

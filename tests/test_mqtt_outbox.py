@@ -128,3 +128,20 @@ def test_give_back_and_drop() -> None:
     assert [m.payload for m in _drain(box)] == [b"b"]
     box.drop(_stream(9))
     assert box.dropped == 1
+
+
+def test_give_back_to_a_full_queue_keeps_the_bound() -> None:
+    """Guards: the outbox never holds more than its bound, even when the client hands messages back.
+
+    The sender takes a message, the queue fills up behind it, then the client cannot take
+    it (connection lost): putting it back must drop the oldest, not grow the queue.
+    """
+    box = Outbox(queue_size=3, max_inflight=5)
+    for i in range(3):
+        box.put_stream(_stream(i))
+    taken = box.take()
+    assert taken is not None and taken.payload == b"0"
+    box.put_stream(_stream(3))  # the queue is full again: 1, 2, 3
+    box.give_back(taken)
+    assert box.queued == 3 and box.dropped == 1
+    assert [m.payload for m in _drain(box)] == [b"1", b"2", b"3"]

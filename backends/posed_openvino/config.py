@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, PositiveInt
+from pydantic import AfterValidator, Field
 
 from posed.backend import BackendConfig
+from posed.strict import ConfigPath
 
 DEVICE_PATTERN = r"^(CPU|GPU(\.\d+)?|NPU|AUTO(:(CPU|GPU(\.\d+)?|NPU)(,(CPU|GPU(\.\d+)?|NPU))*)?)$"
 DEVICE_HELP = (
@@ -22,7 +22,7 @@ def _device_name(value: str) -> str:
     return value
 
 
-Device = Annotated[str, AfterValidator(_device_name)]
+Device = Annotated[str, Field(max_length=32), AfterValidator(_device_name)]
 
 
 class OpenVINOConfig(BackendConfig):
@@ -36,11 +36,17 @@ class OpenVINOConfig(BackendConfig):
     performance_hint: Literal["LATENCY", "THROUGHPUT"] = Field(
         "LATENCY", description="OpenVINO performance hint: LATENCY for one camera, THROUGHPUT for many."
     )
-    num_streams: PositiveInt | None = Field(
-        None, description="Parallel inference streams; default: chosen by the performance hint."
+    num_streams: int | None = Field(
+        None,
+        ge=1,
+        le=256,
+        description="Parallel inference streams, 1 to 256; default: chosen by the performance hint.",
     )
-    num_threads: PositiveInt | None = Field(
-        None, description="CPU inference threads (CPU only); default: all cores this process may use."
+    num_threads: int | None = Field(
+        None,
+        ge=1,
+        le=256,
+        description="CPU inference threads (CPU only), 1 to 256; default: all cores this process may use.",
     )
     inference_precision: Literal["f32", "f16", "bf16"] | None = Field(
         None,
@@ -48,7 +54,7 @@ class OpenVINOConfig(BackendConfig):
         "would pick bf16 on CPUs with AVX512-BF16/AMX, moving BlazePose landmarks by pixels); the "
         "device's own default elsewhere (f16 on GPU and NPU).",
     )
-    cache_dir: Path | None = Field(
+    cache_dir: ConfigPath | None = Field(
         None,
         description="Directory for compiled models, so a restart skips compilation "
         "(e.g. /var/cache/posed/openvino, systemd's CacheDirectory). Created if missing.",

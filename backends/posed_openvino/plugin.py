@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from posed.backend import ROLE_MAIN, BackendConfig, BackendStatus, Role
+from posed.backend import ROLE_MAIN, BackendConfig, BackendStatus, Role, TensorSpec
 from posed.errors import BackendError, BackendUnavailableError, ModelError
-from posed.tflite_file import corrupt_model_error, is_edgetpu_model, read_model_info
+from posed.tflite_file import ModelInfo, corrupt_model_error, is_edgetpu_model, read_model_info
 from posed_openvino.config import OpenVINOConfig
 from posed_openvino.core import INSTALL_HINT, openvino_module, shared_core
 from posed_openvino.devices import availability_notes, check_device
@@ -42,7 +43,12 @@ class OpenVINOBackend:
         )
 
     def open_session(
-        self, model_path: Path, config: BackendConfig, *, role: Role = ROLE_MAIN
+        self,
+        model_path: Path,
+        config: BackendConfig,
+        *,
+        role: Role = ROLE_MAIN,
+        input_shape: tuple[int, ...] | None = None,
     ) -> OpenVINOSession:
         if not isinstance(config, OpenVINOConfig):
             raise BackendError(f"the openvino backend needs an OpenVINOConfig, got {type(config).__name__}")
@@ -56,10 +62,15 @@ class OpenVINOBackend:
         device = config.device_for(role)
         check_device(device, list(core.available_devices))
         properties = compile_properties(config, device)
+        source: Any = str(model_path)
+        if input_shape is not None and input_shape != info.inputs[0].shape:
+            source = _reshaped(core, model_path, info, input_shape)
         try:
-            compiled = core.compile_model(str(model_path), device, properties)
+            compiled = core.compile_model(source, device, properties)
         except RuntimeError as exc:
             raise _compile_error(core, model_path, device, exc) from exc
+        if source is not str(model_path):
+            info = resized_info(info, compiled)
         loaded = _bool_property(compiled, "LOADED_FROM_CACHE")
         real = _execution_device(compiled, device)
         log.info(
@@ -70,6 +81,39 @@ class OpenVINOBackend:
             " from the model cache" if loaded else "",
         )
         return OpenVINOSession(compiled, info, real, loaded_from_cache=loaded)
+
+
+def _reshaped(core: Any, path: Path, info: ModelInfo, input_shape: tuple[int, ...]) -> Any:
+    """The file's model with input 0 reshaped, for compile_model()."""
+    try:
+        model = core.read_model(str(path))
+    except RuntimeError as exc:
+        raise corrupt_model_error(path, f"OpenVINO cannot read it ({openvino_reason(exc)})") from exc
+    name = info.inputs[0].name
+    ports = [p for p in model.inputs if name in p.get_names()] or [model.inputs[0]]
+    try:
+        model.reshape({ports[0]: list(input_shape)})
+    except RuntimeError as exc:
+        raise ModelError(
+            f"{path.name} cannot run at input shape {list(input_shape)}: {openvino_reason(exc)}"
+        ) from exc
+    return model
+
+
+def resized_info(info: ModelInfo, compiled: Any) -> ModelInfo:
+    """The file's tensor specs with the shapes the reshaped, compiled model really has."""
+
+    def resized(specs: tuple[TensorSpec, ...], ports: Any) -> tuple[TensorSpec, ...]:
+        shapes: dict[str, tuple[int, ...]] = {}
+        for port in ports:
+            shape = tuple(int(d) for d in port.get_shape())
+            for port_name in port.get_names():
+                shapes.setdefault(port_name, shape)
+        return tuple(replace(spec, shape=shapes.get(spec.name, spec.shape)) for spec in specs)
+
+    return replace(
+        info, inputs=resized(info.inputs, compiled.inputs), outputs=resized(info.outputs, compiled.outputs)
+    )
 
 
 def compile_properties(config: OpenVINOConfig, device: str) -> dict[str, Any]:

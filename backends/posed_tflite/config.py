@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, PositiveInt, model_validator
+from pydantic import Field, model_validator
 
 from posed.backend import BackendConfig
 
 
 class TFLiteConfig(BackendConfig):
     type: Literal["tflite"] = Field(description="The TFLite backend (LiteRT or tflite-runtime).")
-    num_threads: PositiveInt | None = Field(
-        None, description="CPU threads for inference; default: one per core this process may use."
+    num_threads: int | None = Field(
+        None,
+        ge=1,
+        le=256,
+        description="CPU threads for inference, 1 to 256; default: one per core this process may use.",
     )
     delegate: Literal["xnnpack", "edgetpu", "none"] = Field(
         "xnnpack",
@@ -21,6 +24,7 @@ class TFLiteConfig(BackendConfig):
     )
     edgetpu_device: str | None = Field(
         None,
+        max_length=16,
         pattern=r"^(usb|pci)(:\d+)?$",
         description="With edgetpu: which Coral, as Coral names them: usb, usb:N, pci or pci:N; "
         "default: the first one found.",

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from posed.errors import BackendUnavailableError
+from posed.errors import BackendUnavailableError, ModelError
 from posed_tflite.config import TFLiteConfig
 from posed_tflite.runtime import Runtime
 from posed_tflite.session import TFLiteSession
@@ -92,8 +92,13 @@ def open_edgetpu_session(
     *,
     library_check: Callable[[], str | None] = library_error,
     device_lister: Callable[[], tuple[str, ...]] = list_edgetpu_devices,
+    input_shape: tuple[int, ...] | None = None,
 ) -> TFLiteSession:
     """A session on the Edge TPU or, only with `fallback: cpu`, on the CPU."""
+    if input_shape is not None:
+        # Before any fallback: a size the Edge TPU file was not compiled for is a config
+        # mistake, and running it on the CPU instead would hide it.
+        check_compiled_size(edgetpu_variant(model_path), input_shape)
     try:
         return _open_on_edgetpu(
             runtime, model_path, config, threads, library_check=library_check, device_lister=device_lister
@@ -111,6 +116,30 @@ def open_edgetpu_session(
         return TFLiteSession.open(
             runtime.interpreter_class, cpu_model, num_threads=threads, device=CPU_FALLBACK_DEVICE
         )
+
+
+def check_compiled_size(compiled: Path, input_shape: tuple[int, ...]) -> None:
+    """ModelError unless the Edge TPU file `compiled` (if present) takes `input_shape`."""
+    from posed.tflite_file import read_model_info
+
+    if not compiled.is_file():
+        return
+    own = read_model_info(compiled).inputs[0].shape
+    if own == input_shape:
+        return
+    sizes = sorted(
+        {_size_text(read_model_info(p).inputs[0].shape) for p in compiled.parent.glob("*_edgetpu.tflite")}
+    )
+    raise ModelError(
+        f"{compiled.name} is compiled for the Edge TPU at input {_size_text(own)} and cannot run at "
+        f"{_size_text(input_shape)}: an Edge TPU model takes only the size it was compiled for. Edge TPU "
+        f"files in {compiled.parent}: {', '.join(sizes)}. Set model.posenet.input_resolution to one of "
+        "those (or remove it), fetch another size (posed models list), or use `delegate: xnnpack`"
+    )
+
+
+def _size_text(shape: tuple[int, ...]) -> str:
+    return f"{shape[1]}x{shape[2]}" if len(shape) == 4 else "x".join(str(d) for d in shape)
 
 
 def _open_on_edgetpu(

@@ -44,7 +44,12 @@ class TFLiteBackend:
         )
 
     def open_session(
-        self, model_path: Path, config: BackendConfig, *, role: Role = ROLE_MAIN
+        self,
+        model_path: Path,
+        config: BackendConfig,
+        *,
+        role: Role = ROLE_MAIN,
+        input_shape: tuple[int, ...] | None = None,
     ) -> TFLiteSession:
         if not isinstance(config, TFLiteConfig):
             raise BackendError(f"the tflite backend needs a TFLiteConfig, got {type(config).__name__}")
@@ -53,7 +58,7 @@ class TFLiteBackend:
         if config.delegate == "edgetpu":
             from posed_tflite.edgetpu import open_edgetpu_session
 
-            return open_edgetpu_session(runtime, model_path, config, threads)
+            return open_edgetpu_session(runtime, model_path, config, threads, input_shape=input_shape)
         if config.delegate == "none":
             if runtime.no_default_delegates is None:
                 raise BackendUnavailableError(
@@ -66,9 +71,14 @@ class TFLiteBackend:
                 num_threads=threads,
                 device="cpu",
                 op_resolver=runtime.no_default_delegates,
+                input_shape=input_shape,
             )
         return TFLiteSession.open(
-            runtime.interpreter_class, model_path, num_threads=threads, device="cpu:xnnpack"
+            runtime.interpreter_class,
+            model_path,
+            num_threads=threads,
+            device="cpu:xnnpack",
+            input_shape=input_shape,
         )
 
 

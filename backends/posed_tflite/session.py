@@ -47,6 +47,7 @@ class TFLiteSession:
         delegates: Sequence[Any] = (),
         device: str,
         op_resolver: Any | None = None,
+        input_shape: tuple[int, ...] | None = None,
     ) -> TFLiteSession:
         check_header(path)
         kwargs: dict[str, Any] = {"model_path": str(path), "num_threads": num_threads}
@@ -56,8 +57,12 @@ class TFLiteSession:
             kwargs["experimental_op_resolver_type"] = op_resolver
         try:
             interpreter = interpreter_class(**kwargs)
+            if input_shape is not None:
+                _resize_input(interpreter, path, input_shape)
             interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as exc:
+            if input_shape is not None and "resize" in str(exc).lower():
+                raise _resize_error(path, input_shape, exc) from exc
             detail = " ".join(str(exc).split()) or type(exc).__name__
             if EDGETPU_CUSTOM_OP in detail:
                 raise ModelError(
@@ -109,6 +114,23 @@ class TFLiteSession:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+def _resize_input(interpreter: Any, path: Path, shape: tuple[int, ...]) -> None:
+    detail = interpreter.get_input_details()[0]
+    if tuple(int(d) for d in detail["shape"]) == shape:
+        return
+    if len(detail["shape"]) != len(shape):
+        raise ModelError(
+            f"{path.name}'s input has shape {list(detail['shape'])}; it cannot be resized to {list(shape)}"
+        )
+    # strict=False: the files declare a fixed shape_signature, yet their convolutions take any size.
+    interpreter.resize_tensor_input(int(detail["index"]), list(shape), strict=False)
+
+
+def _resize_error(path: Path, shape: tuple[int, ...], exc: Exception) -> ModelError:
+    detail = " ".join(str(exc).split()) or type(exc).__name__
+    return ModelError(f"{path.name} cannot run at input shape {list(shape)}: {detail}")
 
 
 def _spec(detail: dict[str, Any]) -> TensorSpec:

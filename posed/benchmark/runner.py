@@ -17,7 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from posed.backend import ROLE_DETECTOR, ROLE_LANDMARKS, ROLE_MAIN, Backend, BackendConfig
+from posed.backend import (
+    ROLE_DETECTOR,
+    ROLE_LANDMARKS,
+    ROLE_MAIN,
+    Backend,
+    BackendConfig,
+    open_resized_session,
+)
 from posed.benchmark.frames import default_media, load_frames
 from posed.benchmark.inference import RawTimer, time_model
 from posed.benchmark.latency import measure_latency
@@ -25,11 +32,12 @@ from posed.benchmark.pipeline import FrameStep, PipelineTimer
 from posed.benchmark.process import measure_process, write_config
 from posed.benchmark.records import BenchRecord, spread
 from posed.cli.estimate import backend_settings
-from posed.config.schema import ModelConfig
+from posed.config.schema import ModelConfig, PoseNetOptions
 from posed.errors import ModelNotFoundError, PosedError
 from posed.estimator import open_estimator
 from posed.models.resolve import ResolvedModel, known_models, model_search_path, resolve_model
 from posed.plugins import discover, load_backend
+from posed.posenet.resolution import Resolution, as_height_width, auto_resolution, check_resolution
 from posed.types import ImageArray
 
 log = logging.getLogger(__name__)
@@ -50,6 +58,7 @@ class BenchOptions:
     video: Path | None = None  # None: the default media of each model family
     shared_dir: Path = Path("../shared")
     seconds: float = 5.0
+    input_resolution: Resolution | None = None  # PoseNet models run at this size
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +92,8 @@ def run_bench(
     """
     dirs = model_search_path(cli_dir=options.model_dir)
     models = [model_config(m) for m in options.models] or found_models(dirs)
+    if options.input_resolution is not None:
+        models = [with_input_resolution(m, options.input_resolution) for m in models]
     if not models:
         raise ModelNotFoundError(
             f"no known model found in {', '.join(map(str, dirs))}; pass --model-dir or --model"
@@ -143,8 +154,12 @@ def measure_one(
     backend, config = target.backend, target.config
     role = ROLE_LANDMARKS if resolved.family == "blazepose" else ROLE_MAIN
     media, images = frames.get(resolved.family)
+    name, input_shape = resolved.name, None
+    if resolved.family == "posenet" and model.posenet.input_resolution is not None:
+        input_shape = _posenet_input_shape(resolved.files[role], model, images[0])
+        name = f"{resolved.name}@{input_shape[1]}x{input_shape[2]}"
     with (
-        backend.open_session(resolved.files[role], config, role=role) as session,
+        open_resized_session(backend, resolved.files[role], config, input_shape, role=role) as session,
         open_estimator(model, backend, config, model_dirs=dirs) as estimator,
     ):
         step = FrameStep(estimator, backend.name)
@@ -181,7 +196,7 @@ def measure_one(
     return BenchRecord(
         backend=backend.name,
         device=device,
-        model=resolved.name,
+        model=name,
         raw_inference_ms=spread(raw.samples_ms, 50, 95),
         pipeline_fps=fps,
         latency_ms=spread(latency.latencies_ms, 50, 99),
@@ -196,6 +211,30 @@ def model_config(model: str) -> ModelConfig:
         # Absolute, because the startup child reads it from a config in another directory.
         return ModelConfig(path=Path(model).resolve())
     return ModelConfig(name=model)
+
+
+def with_input_resolution(model: ModelConfig, resolution: Resolution) -> ModelConfig:
+    """`model` with PoseNet's input_resolution set (BlazePose models ignore it)."""
+    posenet = model.posenet.model_copy(update={"input_resolution": resolution})
+    return model.model_copy(update={"posenet": PoseNetOptions.model_validate(posenet.model_dump())})
+
+
+def _posenet_input_shape(path: Path, model: ModelConfig, frame: ImageArray) -> tuple[int, int, int, int]:
+    """The input shape the estimator will use on `frame`, for timing the raw model alike."""
+    from posed.posenet.layout import detect_layout
+    from posed.tflite_file import read_model_info
+
+    info = read_model_info(path)
+    own = detect_layout(info.inputs, info.outputs, custom_ops=info.custom_ops)
+    wanted = model.posenet.input_resolution
+    if wanted == "auto":
+        budget = model.posenet.auto_pixels or own.input_height * own.input_width
+        size = auto_resolution(int(frame.shape[1]), int(frame.shape[0]), budget, own.stride)
+    else:
+        assert wanted is not None
+        size = as_height_width(wanted)
+        check_resolution(*size, own.stride)
+    return (1, *size, 3)
 
 
 def found_models(dirs: Sequence[Path]) -> list[ModelConfig]:

@@ -24,6 +24,7 @@ from typing import Literal, Self
 from posed.cameras.config import CameraCommon
 from posed.cameras.slot import FrameSlot
 from posed.cameras.source import EndOfStream, Source, TimedSource
+from posed.clock import SYSTEM_CLOCK, Clock
 from posed.errors import CameraError, ClosedError
 from posed.types import Frame
 
@@ -62,8 +63,10 @@ class Camera:
         config: CameraCommon,
         *,
         on_status: StatusCallback | None = None,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.name = name
+        self._clock = clock  # paces realtime files, times the back-off, stamps the frames
         self._source = source
         self._min_delay = config.reconnect_min_delay
         self._max_delay = config.reconnect_max_delay
@@ -186,7 +189,7 @@ class Camera:
             if self._delivered:
                 delay = self._min_delay
             self._failed(reason, delay)
-            if self._stop.wait(delay):
+            if self._clock.wait(self._stop, delay):
                 return
             delay = min(delay * 2, self._max_delay)
 
@@ -200,14 +203,14 @@ class Camera:
         while not self._stop.is_set():
             image = source.read()
             if interval is not None:
-                now = time.monotonic()
+                now = self._clock.monotonic()
                 if now - due > interval:
                     due = now  # the first frame, or late by more than a frame: restart the clock
-                elif due > now and self._stop.wait(due - now):
+                elif due > now and self._clock.wait(self._stop, due - now):
                     return
                 due += interval
             media_time = timed.media_time if timed is not None else None
-            frame = Frame(image, self._next_number, time.monotonic(), time.time(), media_time)
+            frame = Frame(image, self._next_number, self._clock.monotonic(), time.time(), media_time)
             self._next_number += 1
             with self._count_lock:
                 self._captured += 1

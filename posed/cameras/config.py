@@ -6,34 +6,55 @@ touch a device, a file or the network (that is `posed.cameras.probe`).
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, PositiveFloat, PositiveInt, model_validator
+from pydantic import Field, model_validator
 
-from posed.strict import StrictModel
+from posed.events.config import ZoneConfig
+from posed.strict import MAX_PATH_CHARS, CheckedByValidator, ConfigPath, Name, StrictModel
+
+MAX_SIDE = 16384  # pixels; more than any camera or sensible image on a device posed runs on
+DEFAULT_MAX_PIXELS = 50_000_000  # an 8-bit RGB image of 50 MP decodes to 150 MB: a Pi copes, barely
 
 
 class CameraCommon(StrictModel):
-    width: PositiveInt | None = Field(
+    width: int | None = Field(
         None,
-        description="Frame width in pixels: requested from picamera2/v4l2 devices; streams, files and "
-        "images are resized to it (keeping the aspect ratio when only one of width/height is set).",
+        ge=1,
+        le=MAX_SIDE,
+        description="Frame width in pixels, 1 to 16384: requested from picamera2/v4l2 devices; streams, "
+        "files and images are resized to it (keeping the aspect ratio when only one of width/height is set).",
     )
-    height: PositiveInt | None = Field(None, description="Frame height in pixels; see `width`.")
-    fps: PositiveFloat | None = Field(
+    height: int | None = Field(
+        None, ge=1, le=MAX_SIDE, description="Frame height in pixels, 1 to 16384; see `width`."
+    )
+    fps: float | None = Field(
         None,
-        description="Frame rate: requested from picamera2/v4l2 devices; for `video` and `images` with "
-        "`realtime: true`, the pace of playback. Not valid for `stream` (the sender sets it).",
+        gt=0,
+        le=1000,
+        description="Frame rate, up to 1000: requested from picamera2/v4l2 devices; for `video` and "
+        "`images` with `realtime: true`, the pace of playback. Not valid for `stream` (the sender sets it).",
     )
-    stall_timeout: PositiveFloat = Field(
-        20.0, description="Seconds without a frame before the source is reopened."
+    stall_timeout: float = Field(
+        20.0,
+        ge=0.5,
+        le=3600,
+        description="Seconds without a frame before the source is reopened, 0.5 to 3600.",
     )
-    reconnect_min_delay: PositiveFloat = Field(
-        1.0, description="First delay, in seconds, before reopening a failed source."
+    reconnect_min_delay: float = Field(
+        1.0,
+        ge=0.01,
+        le=3600,
+        description="First delay, in seconds, before reopening a failed source, 0.01 to 3600.",
     )
-    reconnect_max_delay: PositiveFloat = Field(
-        30.0, description="Cap, in seconds, of the exponential reopen back-off."
+    reconnect_max_delay: float = Field(
+        30.0,
+        ge=0.01,
+        le=3600,
+        description="Cap, in seconds, of the exponential reopen back-off, 0.01 to 3600.",
+    )
+    zones: dict[Name, ZoneConfig] = Field(
+        default_factory=dict, description="Named zones of this camera's image, for zone events."
     )
 
     @model_validator(mode="after")
@@ -45,23 +66,32 @@ class CameraCommon(StrictModel):
 
 class Picamera2Camera(CameraCommon):
     type: Literal["picamera2"] = Field(description="A Raspberry Pi camera through picamera2.")
-    camera_num: int = Field(0, ge=0, description="Index of the camera in Picamera2.global_camera_info().")
+    camera_num: int = Field(
+        0, ge=0, le=15, description="Index of the camera in Picamera2.global_camera_info(), 0 to 15."
+    )
     format: Literal["RGB888", "BGR888", "XRGB8888", "XBGR8888"] = Field(
         "RGB888", description="Pixel format of the main stream."
     )
     lores: bool = Field(
         False, description="Also configure a low-resolution stream sized for the model, and use it."
     )
-    lores_width: PositiveInt | None = Field(
+    lores_width: int | None = Field(
         None,
-        description="Width of the low-resolution stream (even); default 640, or the main width if smaller.",
+        ge=2,
+        le=MAX_SIDE,
+        description="Width of the low-resolution stream (even, 2 to 16384); default 640, or the main width "
+        "if smaller.",
     )
-    lores_height: PositiveInt | None = Field(
+    lores_height: int | None = Field(
         None,
-        description="Height of the low-resolution stream (even); default keeps the main stream's "
-        "aspect ratio.",
+        ge=2,
+        le=MAX_SIDE,
+        description="Height of the low-resolution stream (even, 2 to 16384); default keeps the main "
+        "stream's aspect ratio.",
     )
-    buffer_count: int = Field(4, ge=1, le=16, description="Number of frame buffers libcamera allocates.")
+    buffer_count: int = Field(
+        4, ge=1, le=16, description="Number of frame buffers libcamera allocates, 1 to 16."
+    )
 
     @model_validator(mode="after")
     def _sizes(self) -> Picamera2Camera:
@@ -83,29 +113,41 @@ class Picamera2Camera(CameraCommon):
 
 class V4L2Camera(CameraCommon):
     type: Literal["v4l2"] = Field(description="A USB or other V4L2 camera through OpenCV.")
-    device: int | str = Field(
-        description="Camera index (0 means /dev/video0) or device path (/dev/video0, "
-        "/dev/v4l/by-id/... stays stable across reboots)."
+    device: Annotated[int | str, CheckedByValidator("_device")] = Field(
+        description="Camera index, 0 to 255 (0 means /dev/video0), or device path of at most 4096 "
+        "characters (/dev/video0, /dev/v4l/by-id/... stays stable across reboots)."
     )
     fourcc: str | None = Field(
-        "MJPG", min_length=4, max_length=4, description="Pixel format FOURCC, e.g. MJPG or YUYV."
+        "MJPG",
+        min_length=4,
+        max_length=4,
+        description="Pixel format FOURCC of 4 characters, e.g. MJPG or YUYV.",
     )
 
     @model_validator(mode="after")
     def _device(self) -> V4L2Camera:
-        if isinstance(self.device, int) and self.device < 0:
-            raise ValueError("device index must be >= 0")
+        if isinstance(self.device, int) and not 0 <= self.device <= 255:
+            raise ValueError("device index must be >= 0 and <= 255")
         if isinstance(self.device, str) and not self.device.startswith("/dev/"):
             raise ValueError("device must be an index (0) or a path under /dev (/dev/video0)")
+        if isinstance(self.device, str) and len(self.device) > MAX_PATH_CHARS:
+            raise ValueError(f"device path must be at most {MAX_PATH_CHARS} characters")
         return self
 
 
 class StreamCamera(CameraCommon):
     type: Literal["stream"] = Field(description="An RTSP, RTMP or HTTP (MJPEG) stream.")
-    url: str = Field(description="Stream URL: rtsp://, rtsps://, rtmp://, http:// or https://.")
+    url: str = Field(
+        max_length=MAX_PATH_CHARS,
+        description="Stream URL of at most 4096 characters: rtsp://, rtsps://, rtmp://, http:// or https://.",
+    )
     transport: Literal["tcp", "udp"] = Field("tcp", description="RTSP transport.")
-    open_timeout: PositiveFloat = Field(10.0, description="Seconds to wait for the stream to open.")
-    read_timeout: PositiveFloat = Field(10.0, description="Seconds to wait for one frame.")
+    open_timeout: float = Field(
+        10.0, ge=0.5, le=600, description="Seconds to wait for the stream to open, 0.5 to 600."
+    )
+    read_timeout: float = Field(
+        10.0, ge=0.5, le=600, description="Seconds to wait for one frame, 0.5 to 600."
+    )
 
     @model_validator(mode="after")
     def _scheme(self) -> StreamCamera:
@@ -119,7 +161,7 @@ class StreamCamera(CameraCommon):
 
 class VideoCamera(CameraCommon):
     type: Literal["video"] = Field(description="A video file, decoded with OpenCV.")
-    path: Path = Field(description="Path of the video file.")
+    path: ConfigPath = Field(description="Path of the video file.")
     realtime: bool = Field(
         False,
         description="Play at the file's own frame rate (or `fps`), as a camera would, dropping frames "
@@ -136,7 +178,19 @@ class VideoCamera(CameraCommon):
 
 class ImagesCamera(CameraCommon):
     type: Literal["images"] = Field(description="A folder of images, or a glob pattern.")
-    path: str = Field(description="A folder (all .jpg/.jpeg/.png/.bmp in it, sorted) or a glob.")
+    path: str = Field(
+        min_length=1,
+        max_length=MAX_PATH_CHARS,
+        description="A folder (all .jpg/.jpeg/.png/.bmp in it, sorted) or a glob; at most 4096 characters.",
+    )
+    max_pixels: int = Field(
+        DEFAULT_MAX_PIXELS,
+        ge=1,
+        le=1_000_000_000,
+        description="Largest image, in pixels (width x height, read from the file's header before "
+        "decoding), up to 1,000,000,000; larger images are skipped with a warning. The default, "
+        "50,000,000, suits a Raspberry Pi.",
+    )
     realtime: bool = Field(
         False, description="Pace the images at `fps` (default 1) instead of as fast as possible."
     )

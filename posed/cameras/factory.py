@@ -12,6 +12,7 @@ from posed.cameras.config import (
     VideoCamera,
 )
 from posed.cameras.source import Source
+from posed.clock import SYSTEM_CLOCK, Clock
 
 
 def make_source(config: CameraConfig) -> Source:
@@ -39,6 +40,12 @@ def make_source(config: CameraConfig) -> Source:
     raise TypeError(f"unknown camera config {type(config).__name__}")
 
 
-def open_camera(name: str, config: CameraConfig, *, on_status: StatusCallback | None = None) -> Camera:
+def open_camera(
+    name: str,
+    config: CameraConfig,
+    *,
+    on_status: StatusCallback | None = None,
+    clock: Clock = SYSTEM_CLOCK,
+) -> Camera:
     """A Camera for `config`. Nothing is opened until `start()`."""
-    return Camera(name, make_source(config), config, on_status=on_status)
+    return Camera(name, make_source(config), config, on_status=on_status, clock=clock)

@@ -45,6 +45,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--seconds", type=float, default=5.0, help="Duration of each timed phase (default 5)."
     )
     parser.add_argument("--json", action="store_true", help="One JSON object per record on stdout.")
+    from posed.cli.estimate import add_input_resolution
+
+    add_input_resolution(parser)
 
 
 def execute(args: argparse.Namespace) -> int:
@@ -65,6 +68,7 @@ def execute(args: argparse.Namespace) -> int:
         video=args.video,
         shared_dir=shared_dir_default(),
         seconds=args.seconds,
+        input_resolution=args.input_resolution,
     )
     records: list[BenchRecord] = []
     failures: list[Failure] = []

@@ -6,6 +6,7 @@ Exits 0 when all is well and 2 on any problem, with every problem on stderr.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -13,9 +14,10 @@ from pathlib import Path
 from pydantic import ValidationError
 from ruamel.yaml.comments import CommentedMap
 
-from posed.config.loader import LoadedConfig, line_of, read_document, sort_issues, validate_document
+from posed.config.loader import LoadedConfig, line_of, sort_issues, validate_document
+from posed.config.reader import read_document
 from posed.config.schema import ModelConfig
-from posed.errors import EXIT_OK, EXIT_USAGE, ConfigError, ConfigIssue, PosedError
+from posed.errors import EXIT_OK, EXIT_USAGE, ConfigError, ConfigIssue, ModelOptionError, PosedError
 from posed.estimator import open_estimator
 from posed.models.resolve import model_search_path, resolve_model
 from posed.plugins import load_backend
@@ -94,7 +96,12 @@ def _probe(loaded: LoadedConfig, model_dir: Path | None) -> list[ConfigIssue]:
             with open_estimator(cfg.model, backend, loaded.backend, model_dirs=dirs):
                 pass
         except PosedError as exc:
+            # A model option that does not suit the file is reported on its own line.
+            key = exc.key if isinstance(exc, ModelOptionError) else key
             issues.append(ConfigIssue(file, loaded.line_of(key), key, str(exc)))
+    if cfg.preview.enabled and importlib.util.find_spec("aiohttp") is None:
+        message = "the preview page needs aiohttp, which is not installed: pip install 'posed[preview]'"
+        issues.append(ConfigIssue(file, loaded.line_of("preview.enabled"), "preview.enabled", message))
     for name, camera in cfg.cameras.items():
         try:
             probe_camera(name, camera)

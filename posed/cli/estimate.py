@@ -2,6 +2,10 @@
 
 Images are estimated one by one with no tracking; the result is one JSON list.
 A video is estimated with tracking, as in the daemon; the result is JSON Lines.
+`--draw OUT` also writes the input with the poses drawn on it (posed.draw):
+an image for an image, a folder of images for several, a video at the input's
+frame rate for a video. Ctrl-C stops after the frame in progress: the output so
+far stays complete (whole JSON lines, a playable video) and the exit code is 130.
 """
 
 from __future__ import annotations
@@ -10,17 +14,23 @@ import argparse
 import json
 import sys
 from collections.abc import Iterator
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from posed.backend import BackendConfig
+from posed.cli.annotate import VIDEO_SUFFIXES, VideoOut, write_image
+from posed.cli.names import check_inputs_exist, check_model_name
+from posed.cli.progress import ProgressBar
 from posed.config.schema import BlazePoseOptions, ModelConfig, PoseNetOptions
-from posed.errors import EXIT_OK, EXIT_USAGE, CameraError
+from posed.draw import draw_poses
+from posed.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CameraError, PosedError
 from posed.estimator import PoseEstimator, open_estimator
 from posed.models.resolve import model_search_path
 from posed.plugins import load_backend
+from posed.posenet.resolution import Resolution, parse_resolution
 from posed.types import ImageArray
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
@@ -40,6 +50,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--score-threshold", type=float, default=None, help="PoseNet: minimum score.")
     parser.add_argument("--nms-radius", type=float, default=None, help="PoseNet: NMS radius, model pixels.")
     parser.add_argument("--decoding", choices=["single", "multi"], default=None, help="PoseNet decoding.")
+    add_input_resolution(parser)
     parser.add_argument("--no-smoothing", action="store_true", help="BlazePose: turn landmark smoothing off.")
     parser.add_argument(
         "--fps",
@@ -47,6 +58,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="Video: timestamps as if frames came at this rate (default: the file's own timestamps).",
     )
+    parser.add_argument(
+        "--draw",
+        type=Path,
+        default=None,
+        metavar="OUT",
+        help="Also write the input with the poses drawn on it: an image (.png, .jpg) for an image, "
+        "a folder for several images, a video (.mp4, .avi) for a video (default: draw nothing).",
+    )
+
+
+def add_input_resolution(parser: argparse.ArgumentParser) -> None:
+    """`--input-resolution`, shared by `estimate` and `bench`."""
+    parser.add_argument(
+        "--input-resolution",
+        type=_resolution,
+        default=None,
+        metavar="N|HxW|auto",
+        help="PoseNet: model input size, e.g. 353x481 or 513 (default: the model file's own).",
+    )
+
+
+def _resolution(text: str) -> Resolution:
+    try:
+        return parse_resolution(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not N, HxW or auto (e.g. 353x481)") from None
 
 
 def backend_settings(backend: str, device: str | None) -> dict[str, Any]:
@@ -73,6 +110,7 @@ def model_config(args: argparse.Namespace, *, static: bool) -> ModelConfig:
             "score_threshold": args.score_threshold,
             "nms_radius": args.nms_radius,
             "decoding": args.decoding,
+            "input_resolution": args.input_resolution,
         }.items()
         if value is not None
     }
@@ -89,18 +127,36 @@ def execute(args: argparse.Namespace) -> int:
     if videos and len(inputs) > 1:
         print("posed estimate: give several images, or one video", file=sys.stderr)
         return EXIT_USAGE
+    # Everything the user typed is checked before the model loads, which takes seconds.
+    check_inputs_exist(inputs)
+    check_draw_target(args.draw, inputs, video=bool(videos))
+    dirs = model_search_path(cli_dir=args.model_dir)
+    check_model_name(args.model, dirs)
     backend = load_backend(args.backend)
     backend_config: BackendConfig = backend.config_model.model_validate(
         backend_settings(args.backend, args.device)
     )
     model = model_config(args, static=not videos)
-    dirs = model_search_path(cli_dir=args.model_dir)
     with open_estimator(model, backend, backend_config, model_dirs=dirs) as estimator:
         if videos:
-            _estimate_video(estimator, videos[0], args.fps)
-        else:
-            _estimate_images(estimator, inputs)
-    return EXIT_OK
+            return _estimate_video(estimator, videos[0], args.fps, args.draw)
+        return _estimate_images(estimator, inputs, args.draw)
+
+
+def check_draw_target(out: Path | None, inputs: list[Path], *, video: bool) -> None:
+    if out is None:
+        return
+    if video and out.suffix.lower() not in VIDEO_SUFFIXES:
+        raise PosedError(
+            f"--draw {out}: a video is drawn into a video file ({', '.join(sorted(VIDEO_SUFFIXES))})"
+        )
+    if not video and len(inputs) > 1 and not out.is_dir():
+        raise PosedError(f"--draw {out}: with several images, give an existing folder to draw them into")
+    if not video and len(inputs) == 1 and out.suffix.lower() not in IMAGE_SUFFIXES and not out.is_dir():
+        raise PosedError(f"--draw {out}: an image is drawn into an image file (.png, .jpg) or a folder")
+    folder = out if out.is_dir() else out.parent
+    if not folder.is_dir():
+        raise PosedError(f"--draw {out}: the folder {folder} does not exist")
 
 
 def read_image(path: Path) -> ImageArray:
@@ -112,21 +168,35 @@ def read_image(path: Path) -> ImageArray:
     return np.asarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), dtype=np.uint8)
 
 
-def _estimate_images(estimator: PoseEstimator, paths: list[Path]) -> None:
+def _estimate_images(estimator: PoseEstimator, paths: list[Path], draw: Path | None) -> int:
+    from posed.daemon.signals import SignalEvents
+
     results = []
-    for path in paths:
-        image = read_image(path)
-        poses = estimator.estimate(image, None)
-        results.append(
-            {
-                "input": str(path),
-                "width": int(image.shape[1]),
-                "height": int(image.shape[0]),
-                "poses": [pose.to_dict() for pose in poses],
-            }
-        )
+    code = EXIT_OK
+    with SignalEvents() as signals:  # Ctrl-C ends the loop between two images
+        for path in paths:
+            image = read_image(path)
+            poses = estimator.estimate(image, None)
+            if draw is not None:
+                write_image(draw / path.name if draw.is_dir() else draw, draw_poses(image, poses))
+            results.append(
+                {
+                    "input": str(path),
+                    "width": int(image.shape[1]),
+                    "height": int(image.shape[0]),
+                    "poses": [pose.to_dict() for pose in poses],
+                }
+            )
+            if signals.stop_requested and len(results) < len(paths):
+                print(
+                    f"posed estimate: interrupted; the JSON holds the {len(results)} image(s) done",
+                    file=sys.stderr,
+                )
+                code = EXIT_INTERRUPTED
+                break
     json.dump(results, sys.stdout)
     sys.stdout.write("\n")
+    return code
 
 
 def video_frames(path: Path, fps: float | None) -> Iterator[tuple[int, float, ImageArray]]:
@@ -151,8 +221,38 @@ def video_frames(path: Path, fps: float | None) -> Iterator[tuple[int, float, Im
         capture.release()
 
 
-def _estimate_video(estimator: PoseEstimator, path: Path, fps: float | None) -> None:
-    for number, stamp, image in video_frames(path, fps):
-        poses = estimator.estimate(image, stamp)
-        line = {"frame": number, "timestamp": round(stamp, 6), "poses": [p.to_dict() for p in poses]}
-        sys.stdout.write(json.dumps(line) + "\n")
+def video_info(path: Path) -> tuple[float, int]:
+    """(frames per second, frame count) as the container declares them; 0 when it does not."""
+    import cv2
+
+    capture = cv2.VideoCapture(str(path))
+    try:
+        return float(capture.get(cv2.CAP_PROP_FPS) or 0.0), max(int(capture.get(cv2.CAP_PROP_FRAME_COUNT)), 0)
+    finally:
+        capture.release()
+
+
+def _estimate_video(estimator: PoseEstimator, path: Path, fps: float | None, draw: Path | None) -> int:
+    from posed.daemon.signals import SignalEvents
+
+    file_fps, count = video_info(path)
+    done = 0
+    with (
+        VideoOut(draw, fps or file_fps) if draw is not None else nullcontext() as out,
+        ProgressBar(count or None, unit="frame", label=path.name) as progress,
+        SignalEvents() as signals,  # Ctrl-C (or SIGTERM) ends the loop between two frames
+    ):
+        for number, stamp, image in video_frames(path, fps):
+            poses = estimator.estimate(image, stamp)
+            if out is not None:
+                out.write(draw_poses(image, poses))
+            line = {"frame": number, "timestamp": round(stamp, 6), "poses": [p.to_dict() for p in poses]}
+            sys.stdout.write(json.dumps(line) + "\n")
+            done += 1
+            progress.advance()
+            if signals.stop_requested:
+                progress.write(
+                    f"posed estimate: interrupted after {done} frame(s); the JSON Lines hold all of them"
+                )
+                return EXIT_INTERRUPTED
+    return EXIT_OK

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 
 from posed import __version__
-from posed.errors import EXIT_FAILURE, ConfigError, PosedError
+from posed.errors import EXIT_FAILURE, EXIT_INTERRUPTED, ConfigError, PosedError
 
 # Subcommand modules, imported only when chosen so that `posed --help` stays fast.
 SUBCOMMANDS = {
@@ -20,23 +20,76 @@ SUBCOMMANDS = {
     "estimate": ("posed.cli.estimate", "Estimate poses in images or a video; JSON on stdout."),
     "models": ("posed.cli.models", "List, fetch, verify and import models."),
     "bench": ("posed.cli.bench", "Measure inference and pipeline speed."),
+    "demo": ("posed.cli.demo", "See posed work: poses on a sample clip (or your video or camera)."),
 }
+LOG_LEVELS = ["debug", "info", "warning", "error"]
+GLOBAL_OPTIONS_NOTE = "Global options (before or after the command): --log-level {debug,info,warning,error}."
+
+
+class DefaultsFormatter(argparse.HelpFormatter):
+    """Help that shows every option's default, except where the help text already says it.
+
+    argparse's ArgumentDefaultsHelpFormatter would print "(default: None)" and
+    "(default: False)", which tell a user nothing; those options say in words what
+    happens without them.
+    """
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        default = action.default
+        if (
+            "default" in text
+            or default in (None, False, [], argparse.SUPPRESS)
+            or action.option_strings == []
+            or isinstance(action, argparse._HelpAction | argparse._VersionAction)
+        ):
+            return text
+        return f"{text} (default: %(default)s)"
+
+
+def _leaf_parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """Every parser under `parser` that has no subcommands of its own, and all parsers on the way."""
+    found = [parser]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                found.extend(_leaf_parsers(child))
+    return found
+
+
+def _finish(parser: argparse.ArgumentParser) -> None:
+    """Defaults in every help text, and the global options accepted after any subcommand too."""
+    for child in _leaf_parsers(parser):
+        child.formatter_class = DefaultsFormatter
+        if child is parser:
+            continue
+        # SUPPRESS: when not given after the subcommand, the value given before it stays.
+        child.add_argument(
+            "--log-level", choices=LOG_LEVELS, default=argparse.SUPPRESS, help=argparse.SUPPRESS
+        )
+        child.epilog = GLOBAL_OPTIONS_NOTE
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="posed", description="Pose estimation daemon for edge devices.")
+    parser = argparse.ArgumentParser(
+        prog="posed",
+        description="Pose estimation daemon for edge devices.",
+        formatter_class=DefaultsFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"posed {__version__}")
     parser.add_argument(
         "--log-level",
-        choices=["debug", "info", "warning", "error"],
+        choices=LOG_LEVELS,
         default=None,
-        help="Override the log level (default: the config's, else warning for tools).",
+        help="Override the log level; also accepted after the command "
+        "(default: the config's for `run`, warning for the other commands).",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (module_name, help_text) in SUBCOMMANDS.items():
         sub_parser = sub.add_parser(name, help=help_text, description=help_text)
         sub_parser.set_defaults(_module=module_name)
         importlib.import_module(module_name).add_arguments(sub_parser)
+    _finish(parser)
     return parser
 
 
@@ -58,7 +111,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"posed {args.command}: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        return EXIT_FAILURE
+        print(f"posed {args.command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader went away (`posed backends --json | head`): not an error of ours.
         # Point stdout at /dev/null so the interpreter's final flush does not raise again.

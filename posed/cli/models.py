@@ -11,10 +11,14 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from posed.errors import EXIT_FAILURE, EXIT_OK, ModelError, PosedError
+
+if TYPE_CHECKING:
+    from posed.models.fetch import FetchResult
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,7 +29,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     sub = parser.add_subparsers(dest="models_command", required=True, metavar="ACTION")
 
-    listing = sub.add_parser("list", parents=[common], help="Show known models and where they are installed.")
+    listing = sub.add_parser(
+        "list",
+        parents=[common],
+        help="Show known models and where they are installed.",
+        description="Every model posed knows (packaged and imported), its family, input size and keypoints, "
+        "whether it is installed and in which directory of the search path, and where `posed models fetch` "
+        "would get it. The first line names the store that fetch and import write to.",
+    )
     listing.add_argument("--json", action="store_true", help="One JSON document instead of a table.")
 
     fetch = sub.add_parser(
@@ -60,7 +71,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     fetch.add_argument("--force", action="store_true", help="Fetch again even if a good copy is installed.")
 
-    verify = sub.add_parser("verify", parents=[common], help="Re-hash the store; exit 1 on corrupt files.")
+    verify = sub.add_parser(
+        "verify",
+        parents=[common],
+        help="Re-hash the store; exit 1 on corrupt files.",
+        description="Re-hash every model file in the store against its published or pinned sha256 and report "
+        "each as ok, corrupt, missing, uncorrected, unverified, unknown or partial. Exits 1 when any file "
+        "is corrupt or missing, so it can "
+        "run from cron or a health check.",
+    )
     verify.add_argument("--json", action="store_true", help="One JSON document instead of a table.")
 
     imp = sub.add_parser(
@@ -150,6 +169,10 @@ def _fetch(args: argparse.Namespace) -> int:
             names = [f"blazepose-{config.model.blazepose.model_type}"]
     if names == ["all"]:
         names = list(packaged_registry().models)
+    missing_dirs = [str(d) for d in args.from_dirs if not d.is_dir()]
+    if missing_dirs:
+        # Falling back to the network without a word would hide a typo or an unmounted stick.
+        raise PosedError(f"--from: no such directory: {', '.join(missing_dirs)}")
     order = parse_source_list(args.sources) if args.sources else SOURCE_NAMES
     if args.from_dirs and "local" not in order:
         raise PosedError("--from needs the `local` source, which --sources leaves out")
@@ -179,14 +202,19 @@ def _fetch(args: argparse.Namespace) -> int:
                 print(f"posed models fetch: {name}: {exc}", file=sys.stderr)
                 failures += 1
                 continue
-            for result in results:
-                if result.installed:
-                    how = "sha256 verified" if result.verified else "UNVERIFIED, checksum pinned"
-                    print(f"{result.filename}: installed from {result.origin} ({how})")
-                else:
-                    print(f"{result.filename}: already installed")
-            print(f"{name}: ready in {fetcher.store}")
+            report_fetch(name, results, fetcher.store)
     return EXIT_FAILURE if failures else EXIT_OK
+
+
+def report_fetch(name: str, results: Sequence[FetchResult], store: Path) -> None:
+    """What `posed models fetch` (and `posed demo`) print for one fetched model."""
+    for result in results:
+        if result.installed:
+            how = "sha256 verified" if result.verified else "UNVERIFIED, checksum pinned"
+            print(f"{result.filename}: installed from {result.origin} ({how})")
+        else:
+            print(f"{result.filename}: already installed")
+    print(f"{name}: ready in {store}")
 
 
 def _verify(args: argparse.Namespace) -> int:

@@ -6,19 +6,17 @@ line of every key, which is what lets each error point at the line to fix.
 
 from __future__ import annotations
 
-import types
-import typing
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError
 
 from posed.backend import BackendConfig
+from posed.config.messages import did_you_mean, message, short_key, show
+from posed.config.reader import read_document
 from posed.config.schema import PosedConfig
 from posed.errors import BackendError, ConfigError, ConfigIssue
 
@@ -50,34 +48,17 @@ def load_config(path: Path | str) -> LoadedConfig:
     return loaded
 
 
-def read_document(path: Path) -> CommentedMap:
-    """The YAML document with the line of every key; ConfigError if it is not a YAML mapping."""
-    display = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError([ConfigIssue(display, None, "", f"cannot read config: {exc.strerror}")]) from exc
-    try:
-        document = YAML(typ="rt").load(text)
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        raise ConfigError([ConfigIssue(display, line, "", f"invalid YAML: {exc.problem}")]) from exc
-    if not isinstance(document, CommentedMap):
-        raise ConfigError([ConfigIssue(display, 1, "", "the config must be a mapping of keys")])
-    return document
-
-
 def validate_document(path: Path, document: CommentedMap) -> tuple[LoadedConfig | None, list[ConfigIssue]]:
     """Validate everything at once; the config is None when there is any issue."""
     display = str(path)
     issues: list[ConfigIssue] = []
     config: PosedConfig | None = None
+    plain = _Plain(display, issues)(document)
     try:
-        config = PosedConfig.model_validate(_plain(document))
+        config = PosedConfig.model_validate(plain)
     except ValidationError as exc:
         issues.extend(_issues(exc, display, document, PosedConfig, ()))
-    backend = _validate_backend(document, display, issues)
+    backend = _validate_backend(plain, document, display, issues)
     if issues or config is None or backend is None:
         return None, issues
     return LoadedConfig(path=path, config=config, backend=backend, document=document), issues
@@ -92,21 +73,32 @@ def line_of(document: CommentedMap, dotted_key: str) -> int | None:
 
 
 def _validate_backend(
-    document: CommentedMap, display: str, issues: list[ConfigIssue]
+    plain: Mapping[str, Any], document: CommentedMap, display: str, issues: list[ConfigIssue]
 ) -> BackendConfig | None:
-    from posed.plugins import load_backend  # deferred: plugin discovery is not import-time work
+    from posed.plugins import discover, load_backend  # deferred: plugin discovery is not import-time work
 
-    section = document.get("backend")
-    if not isinstance(section, Mapping) or not isinstance(section.get("type"), str):
+    section = plain.get("backend")
+    if not isinstance(section, Mapping):
         return None  # PosedConfig already reported the missing or malformed section
-    name = section["type"]
+    line = _line_of(document, ("backend", "type"))
+    installed = ", ".join(discover()) or "none"
+    name = section.get("type")
+    if not isinstance(name, str):
+        given = "required key is missing" if name is None else f"{show(name)} is not text"
+        issues.append(ConfigIssue(display, line, "backend.type", f"{given}; installed backends: {installed}"))
+        return None
+    if name not in discover():
+        hint = did_you_mean(name, discover())
+        message_ = f"unknown backend {name!r}{hint}; installed backends: {installed} (see `posed backends`)"
+        issues.append(ConfigIssue(display, line, "backend.type", message_))
+        return None
     try:
         plugin = load_backend(name)
     except BackendError as exc:
-        issues.append(ConfigIssue(display, _line_of(document, ("backend", "type")), "backend.type", str(exc)))
+        issues.append(ConfigIssue(display, line, "backend.type", str(exc)))
         return None
     try:
-        return plugin.config_model.model_validate(_plain(section))
+        return plugin.config_model.model_validate(section)
     except ValidationError as exc:
         issues.extend(_issues(exc, display, document, plugin.config_model, ("backend",)))
         return None
@@ -117,22 +109,8 @@ def _issues(
 ) -> Iterable[ConfigIssue]:
     for error in exc.errors(include_url=False):
         loc = _yaml_loc(document, prefix + tuple(error["loc"]))
-        key = ".".join(str(part) for part in loc)
-        yield ConfigIssue(display, _line_of(document, loc), key, _message(error, model, loc[len(prefix) :]))
-
-
-def _message(error: Mapping[str, Any], model: type[BaseModel], loc: Loc) -> str:
-    kind = error["type"]
-    if kind == "extra_forbidden":
-        valid = _fields_at(model, loc[:-1])
-        hint = f"; valid keys here: {', '.join(valid)}" if valid else ""
-        return f"unknown key{hint}"
-    if kind == "missing":
-        return "required key is missing"
-    message = str(error["msg"])
-    if kind == "value_error":
-        message = message.removeprefix("Value error, ")
-    return message
+        key = ".".join(short_key(str(part)) for part in loc)
+        yield ConfigIssue(display, _line_of(document, loc), key, message(error, model, tuple(error["loc"])))
 
 
 def _yaml_loc(document: Any, loc: Loc) -> Loc:
@@ -140,16 +118,16 @@ def _yaml_loc(document: Any, loc: Loc) -> Loc:
     kept: list[str | int] = []
     node = document
     for part in loc:
-        if isinstance(node, Mapping) and part in node:
+        if isinstance(node, Mapping) and (key := _find_key(node, part)) is not _ABSENT:
             kept.append(part)
-            node = node[part]
+            node = node[key]
         elif isinstance(node, Sequence) and not isinstance(node, str) and isinstance(part, int):
             kept.append(part)
             node = node[part] if part < len(node) else None
         elif (
             isinstance(node, Mapping)
             and part == loc[-1]
-            and not str(part).startswith(("function-", "tagged-"))
+            and not str(part).startswith(("function-", "tagged-", "[key]"))
         ):
             kept.append(part)  # a missing key: name it, locate it by its parent
     return tuple(kept)
@@ -159,9 +137,9 @@ def _line_of(document: Any, loc: Loc) -> int | None:
     """1-based line of the deepest part of `loc` present in the document."""
     node, line = document, None
     for part in loc:
-        if isinstance(node, CommentedMap) and part in node:
-            line = node.lc.key(part)[0] + 1
-            node = node[part]
+        if isinstance(node, CommentedMap) and (key := _find_key(node, part)) is not _ABSENT:
+            line = _key_line(node, key)
+            node = node[key]
         elif isinstance(node, CommentedSeq) and isinstance(part, int) and part < len(node):
             line = node.lc.item(part)[0] + 1
             node = node[part]
@@ -172,61 +150,83 @@ def _line_of(document: Any, loc: Loc) -> int | None:
     return line
 
 
-def _fields_at(model: type[BaseModel], loc: Loc) -> list[str]:
-    """The keys a mapping at `loc` accepts, to say what would be valid."""
-    current: Any = model
-    for part in loc:
-        current = _step(current, part)
-        if current is None:
-            return []
-    current = _unwrap(current)
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return list(current.model_fields)
-    return []
+_ABSENT = object()
 
 
-def _unwrap(tp: Any) -> Any:
-    while typing.get_origin(tp) is typing.Annotated:
-        tp = typing.get_args(tp)[0]
-    if typing.get_origin(tp) in (typing.Union, types.UnionType):
-        members = [a for a in typing.get_args(tp) if a is not type(None)]
-        if len(members) == 1:
-            return _unwrap(members[0])
-    return tp
+def _key_line(node: Mapping[Any, Any], key: object) -> int | None:
+    """1-based line of a key; a key merged in by `<<: *alias` has none of its own, so its mapping's."""
+    if not isinstance(node, CommentedMap):
+        return None
+    try:
+        return int(node.lc.key(key)[0]) + 1
+    except KeyError:
+        return int(node.lc.line) + 1
 
 
-def _step(tp: Any, part: str | int) -> Any:
-    tp = _unwrap(tp)
-    origin = typing.get_origin(tp)
-    if isinstance(tp, type) and issubclass(tp, BaseModel):
-        field = tp.model_fields.get(str(part))
-        return field.annotation if field is not None else None
-    if origin is dict:
-        return typing.get_args(tp)[1]
-    if origin is list:
-        return typing.get_args(tp)[0]
-    if origin in (typing.Union, types.UnionType):
-        for candidate in typing.get_args(tp):
-            member = _unwrap(candidate)
-            if isinstance(member, type) and issubclass(member, BaseModel):
-                tag = member.model_fields.get("type")
-                if tag is not None and part in typing.get_args(tag.annotation):
-                    return member
+def _key_text(key: object) -> str | None:
+    """A mapping key as the name posed uses: text, or a whole number (camera `1:`); else None."""
+    if isinstance(key, str):
+        return str(key)
+    if isinstance(key, int) and not isinstance(key, bool):
+        return str(int(key))
     return None
 
 
-def _plain(node: Any) -> Any:
-    """ruamel's round-trip types turned into plain Python values."""
-    if isinstance(node, Mapping):
-        return {str(k): _plain(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_plain(v) for v in node]
-    if isinstance(node, bool) or node is None:
+def _find_key(node: Mapping[Any, Any], part: str | int) -> object:
+    """The document's own key that posed reads as `part` (YAML `1:` for posed's "1")."""
+    if part in node:
+        return part
+    for key in node:
+        if _key_text(key) == str(part):
+            return key
+    return _ABSENT
+
+
+class _Plain:
+    """ruamel's round-trip types turned into plain Python values, refusing keys that are not names.
+
+    YAML keys can be numbers, booleans or null. Camera `1:` and camera `"1":` would both
+    become "1" and one would vanish; `~:` would become a camera named "None". So keys must
+    be text or whole numbers, and no two may mean the same name.
+    """
+
+    def __init__(self, display: str, issues: list[ConfigIssue]) -> None:
+        self._display = display
+        self._issues = issues
+
+    def __call__(self, node: Any, loc: Loc = ()) -> Any:
+        if isinstance(node, Mapping):
+            return self._mapping(node, loc)
+        if isinstance(node, list):
+            return [self(v, (*loc, i)) for i, v in enumerate(node)]
+        if isinstance(node, bool) or node is None:
+            return node
+        if isinstance(node, int):
+            return int(node)
+        if isinstance(node, float):
+            return float(node)
+        if isinstance(node, str):
+            return str(node)
         return node
-    if isinstance(node, int):
-        return int(node)
-    if isinstance(node, float):
-        return float(node)
-    if isinstance(node, str):
-        return str(node)
-    return node
+
+    def _mapping(self, node: Mapping[Any, Any], loc: Loc) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        first_line: dict[str, int | None] = {}
+        for key, value in node.items():
+            line = _key_line(node, key)
+            name = _key_text(key)
+            where = ".".join(str(part) for part in loc)
+            if name is None:
+                what = "an empty key (~ or null)" if key is None else f"the key {key!r} is not text"
+                self._issue(line, where, f"{what}; write the name, in quotes if it looks like a value")
+                continue
+            if name in out:
+                message = f"the key {name!r} is given twice (first on line {first_line[name]})"
+                self._issue(line, f"{where}.{name}" if where else name, message)
+                continue
+            first_line[name] = line
+            out[name] = self(value, (*loc, name))
+        return out
+
+    def _issue(self, line: int | None, key: str, message: str) -> None:
+        self._issues.append(ConfigIssue(self._display, line, key, message))

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, PositiveFloat, PositiveInt, model_validator
+from pydantic import Field, model_validator
 
 from posed.cameras.config import CameraConfig
+from posed.events.config import EventsConfig, unknown_ignore_zones
 from posed.mqtt.config import MqttConfig
-from posed.strict import StrictModel
+from posed.preview.config import PreviewConfig
+from posed.strict import MAX_NAME_CHARS, NAME_PATTERN, ConfigPath, Name, StrictModel
 from posed.tracking.config import TrackerOptions
 
 LogLevel = Literal["debug", "info", "warning", "error"]
@@ -25,36 +26,66 @@ class BlazePoseOptions(StrictModel):
     enable_segmentation: bool = Field(False, description="Also output the segmentation mask.")
     static_image_mode: bool = Field(False, description="Run the detector on every frame instead of tracking.")
     min_detection_confidence: float = Field(
-        0.5, ge=0, le=1, description="Minimum detector score for a person to be found."
+        0.5, ge=0, le=1, description="Minimum detector score for a person to be found, 0 to 1."
     )
     min_tracking_confidence: float = Field(
-        0.5, ge=0, le=1, description="Minimum pose presence to keep tracking without the detector."
+        0.5, ge=0, le=1, description="Minimum pose presence to keep tracking without the detector, 0 to 1."
     )
     flip_horizontal: bool = Field(False, description="Mirror keypoints horizontally (selfie view).")
+
+
+# One side of a PoseNet input, in pixels (posed.posenet.resolution checks it against the stride).
+InputSide = Annotated[int, Field(ge=33, le=2049)]
 
 
 class PoseNetOptions(StrictModel):
     """Names and defaults follow tfjs PoseNet."""
 
     decoding: Literal["single", "multi"] = Field("multi", description="Single- or multi-person decoding.")
-    max_pose_detections: PositiveInt = Field(5, description="Most poses returned (multi-person).")
-    score_threshold: float = Field(0.5, ge=0, le=1, description="Minimum root and pose score.")
-    nms_radius: PositiveFloat = Field(20.0, description="Non-maximum suppression radius, model-input pixels.")
+    max_pose_detections: int = Field(
+        5, ge=1, le=100, description="Most poses returned (multi-person), 1 to 100."
+    )
+    score_threshold: float = Field(0.5, ge=0, le=1, description="Minimum root and pose score, 0 to 1.")
+    nms_radius: float = Field(
+        20.0, gt=0, le=1000, description="Non-maximum suppression radius, model-input pixels, up to 1000."
+    )
     flip_horizontal: bool = Field(False, description="Mirror keypoints horizontally (selfie view).")
+    input_resolution: InputSide | tuple[InputSide, InputSide] | Literal["auto"] | None = Field(
+        None,
+        description="Model input size, as tfjs PoseNet's inputResolution: N (square), [height, width], "
+        "or auto (the camera's aspect ratio, area nearest auto_pixels). Each side 33-2049 and "
+        "k x output stride + 1 (161, 193, ... 513 for stride 16). Default: the model file's own size.",
+    )
+    auto_pixels: int | None = Field(
+        None,
+        ge=33 * 33,
+        le=2049 * 2049,
+        description="Pixel budget of `input_resolution: auto`. Default: the model file's own input area.",
+    )
     tracker: TrackerOptions = Field(
         default_factory=TrackerOptions,
         description="How poses are matched frame to frame to give each person a lasting id.",
     )
 
+    @model_validator(mode="after")
+    def _auto_pixels_with_auto(self) -> PoseNetOptions:
+        if self.auto_pixels is not None and self.input_resolution != "auto":
+            raise ValueError("`auto_pixels` goes with `input_resolution: auto`")
+        return self
+
 
 class ModelConfig(StrictModel):
     name: str | None = Field(
-        None, description="A known model name (see `posed models list`), e.g. blazepose-full."
+        None,
+        min_length=1,
+        max_length=128,
+        description="A known model name (see `posed models list`), e.g. blazepose-full; "
+        "at most 128 characters.",
     )
-    path: Path | None = Field(
+    path: ConfigPath | None = Field(
         None, description="Path of a .tflite file, instead of a name. BlazePose: the landmark model."
     )
-    detector_path: Path | None = Field(
+    detector_path: ConfigPath | None = Field(
         None, description="BlazePose only, with `path`: the pose_detection.tflite to use."
     )
     blazepose: BlazePoseOptions = Field(
@@ -76,31 +107,46 @@ class ModelConfig(StrictModel):
 
 
 class DaemonConfig(StrictModel):
-    shutdown_timeout: PositiveFloat = Field(
-        5.0, description="Seconds allowed for a clean stop before posed exits anyway."
+    shutdown_timeout: float = Field(
+        5.0,
+        ge=0.5,
+        le=600,
+        description="Seconds allowed for a clean stop before posed exits anyway, 0.5 to 600 "
+        "(keep it below the unit's TimeoutStopSec=).",
     )
-    hang_timeout: PositiveFloat = Field(
-        10.0, description="Seconds one inference may take before the worker is restarted."
+    hang_timeout: float = Field(
+        10.0,
+        ge=1,
+        le=3600,
+        description="Seconds one inference may take before the worker is restarted, 1 to 3600.",
     )
     restart_budget: int = Field(
-        3, ge=0, description="Worker restarts allowed within 10 minutes before posed exits 1."
+        3,
+        ge=0,
+        le=100,
+        description="Worker restarts allowed within 10 minutes before posed exits 1, 0 to 100.",
     )
 
 
 class PosedConfig(StrictModel):
     device_id: str = Field(
         min_length=1,
-        pattern=r"^[A-Za-z0-9_-]+$",
-        description="Name of this device; second level of every MQTT topic.",
+        max_length=MAX_NAME_CHARS,
+        pattern=NAME_PATTERN,
+        description="Name of this device; second level of every MQTT topic. Letters, digits, - and _, "
+        "at most 64 characters.",
     )
-    model_dir: Path | None = Field(None, description="Directory of named models.")
+    model_dir: ConfigPath | None = Field(None, description="Directory of named models.")
     backend: dict[str, object] = Field(
         description="Inference backend: `type` is its entry-point name; other keys are validated "
         "by that backend (see `posed backends`)."
     )
     model: ModelConfig = Field(description="The pose model and its options.")
-    cameras: dict[str, CameraConfig] = Field(
-        min_length=1, description="Cameras by name; the name is a topic level."
+    cameras: dict[Name, CameraConfig] = Field(
+        min_length=1,
+        max_length=64,
+        description="Cameras by name (at most 64); the name is a topic level and part of Home Assistant "
+        "ids: letters, digits, - and _, at most 64 characters.",
     )
     mqtt: MqttConfig = Field(
         default_factory=MqttConfig,
@@ -110,11 +156,17 @@ class PosedConfig(StrictModel):
         default_factory=DaemonConfig,
         description="Lifecycle settings of `posed run`.",
     )
+    preview: PreviewConfig = Field(default_factory=PreviewConfig, description="The live preview page.")
     log_level: LogLevel = Field("info", description="Log level: debug, info, warning or error.")
+    events: EventsConfig = Field(
+        default_factory=EventsConfig, description="Zone, fall, rep and gesture events."
+    )
 
     @model_validator(mode="after")
-    def _camera_names(self) -> PosedConfig:
-        bad = [name for name in self.cameras if not name.replace("-", "").replace("_", "").isalnum()]
-        if bad:
-            raise ValueError(f"camera names must be letters, digits, - or _: {', '.join(bad)}")
+    def _ignore_zones(self) -> PosedConfig:
+        zones = {name for camera in self.cameras.values() for name in camera.zones}
+        if unknown := unknown_ignore_zones(self.events, zones):
+            raise ValueError(
+                f"events.falls.ignore_zones: {unknown[0]!r} is no camera's zone; zones: {sorted(zones)}"
+            )
         return self

@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from types import TracebackType
 from typing import Self
 
+from posed.clock import SYSTEM_CLOCK, Clock
+
 log = logging.getLogger(__name__)
 
 # How long a state change (READY, RELOADING, STOPPING) waits for room in a full queue.
@@ -28,8 +30,9 @@ class Notifier:
     each message is one datagram.
     """
 
-    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+    def __init__(self, env: Mapping[str, str] | None = None, *, clock: Clock = SYSTEM_CLOCK) -> None:
         env = os.environ if env is None else env
+        self._clock = clock  # times a state change's patience with a full queue
         self._where = env.get("NOTIFY_SOCKET", "")
         self._address = _address(self._where)
         self._watchdog_interval = _watchdog_interval(env)
@@ -60,16 +63,16 @@ class Notifier:
         if self._socket is None or self._address is None:
             return False
         payload = "\n".join(fields).encode()
-        deadline = time.monotonic() + patience
+        deadline = self._clock.monotonic() + patience
         while True:
             try:
                 self._socket.sendto(payload, self._address)
                 return True
             except BlockingIOError:
-                if time.monotonic() >= deadline:
+                if self._clock.monotonic() >= deadline:
                     self._warn_once("its queue is full (is the service manager reading?)")
                     return False
-                time.sleep(0.01)
+                self._clock.wait(None, 0.01)
             except OSError as exc:
                 # The service manager going away must not stop the daemon; say it once.
                 self._warn_once(str(exc))

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from posed.backend import Backend
 from posed.config.loader import LoadedConfig
+from posed.daemon.preview import PreviewPart
 from posed.daemon.reload import ReloadPlan
 from posed.daemon.worker import Worker
 from posed.errors import BackendUnavailableError
@@ -113,6 +114,7 @@ class Parts:
     publisher: PublisherSlot = field(default_factory=PublisherSlot)
     cameras: dict[str, Camera] = field(default_factory=dict)
     workers: dict[str, Worker] = field(default_factory=dict)
+    preview: PreviewPart = field(default_factory=PreviewPart)
 
     # -- building ------------------------------------------------------------------------------
 
@@ -187,7 +189,7 @@ class Parts:
             log.warning("camera %s: not open after %.0f s; starting without it", name, CAMERA_OPEN_WAIT)
 
     def start_worker(self, name: str, estimator: PoseEstimator) -> Worker:
-        worker = Worker(self.cameras[name], estimator, self.publisher)
+        worker = Worker(self.cameras[name], estimator, self.publisher, self.preview.tap)
         self.workers[name] = worker
         worker.start()
         return worker
@@ -208,6 +210,7 @@ class Parts:
             self.wait_for_cameras(names)
             for name in names:
                 self.start_worker(name, estimators.pop(name))
+            self.preview.start(loaded)
         finally:
             for estimator in estimators.values():
                 estimator.close()
@@ -237,6 +240,16 @@ class Parts:
             worker.stop()
             worker.close()
 
+    def tick_preview(self, now: float, loaded: LoadedConfig) -> None:
+        self.preview.tick(
+            now,
+            loaded,
+            workers=self.workers,
+            cameras=self.cameras,
+            publisher=self.publisher.current,
+            backend=self.backend_name,
+        )
+
     # -- stopping ------------------------------------------------------------------------------
 
     def stop_worker(self, name: str, deadline: float) -> None:
@@ -254,7 +267,9 @@ class Parts:
             camera.close(max(timeout, 0.1))
 
     def close(self, deadline: float) -> None:
-        """Reverse order of `start`: workers (each finishes its frame), cameras, publisher."""
+        """Reverse order of `start`: the page (its streams end now), workers (each finishes its frame),
+        cameras, publisher."""
+        self.preview.close()
         for worker in self.workers.values():
             worker.stop()  # all at once, so they finish their frames in parallel
         for name in list(self.workers):
@@ -280,6 +295,8 @@ class Parts:
             if plan.publisher:
                 model = _model_name(estimators, self.workers)
                 publisher = self.new_publisher(new, backend.name, model)
+            if plan.preview:  # can fail (port taken); before anything else is touched
+                self.preview.apply(old, new)
             # The publisher first: its start is the last step that can fail on bad settings
             # (password or TLS files), and until it succeeds nothing else has been touched.
             if publisher is not None:
@@ -297,6 +314,7 @@ class Parts:
             for name in names:
                 if name not in self.workers and name in estimators:
                     self.start_worker(name, estimators.pop(name))
+            self.preview.follow(new)  # the camera list and zones
         finally:
             for estimator in estimators.values():
                 estimator.close()

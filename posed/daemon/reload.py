@@ -20,6 +20,7 @@ class ReloadPlan:
     cameras_changed: tuple[str, ...]  # reopened; their tracking state is reset
     log_level: bool
     daemon: bool  # timeouts and budgets, applied in place
+    preview: bool = False  # the preview page's server, restarted alone
 
     @property
     def changed(self) -> bool:
@@ -31,6 +32,7 @@ class ReloadPlan:
             or self.cameras_changed
             or self.log_level
             or self.daemon
+            or self.preview
         )
 
     def describe(self) -> str:
@@ -46,6 +48,8 @@ class ReloadPlan:
             parts.append("log_level")
         if self.daemon:
             parts.append("daemon")
+        if self.preview:
+            parts.append("preview")
         return ", ".join(parts) or "nothing"
 
 
@@ -75,4 +79,5 @@ def plan_reload(old: LoadedConfig, new: LoadedConfig) -> ReloadPlan:
         cameras_changed=changed,
         log_level=a.log_level != b.log_level,
         daemon=a.daemon != b.daemon,
+        preview=a.preview != b.preview,
     )

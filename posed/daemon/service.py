@@ -12,7 +12,6 @@ import os
 import signal
 import threading
 import time
-from collections import deque
 from pathlib import Path
 
 from posed.config.loader import LoadedConfig, load_config
@@ -21,6 +20,7 @@ from posed.daemon.notify import Notifier
 from posed.daemon.parts import Parts
 from posed.daemon.reload import plan_reload
 from posed.daemon.signals import SignalEvents
+from posed.daemon.supervision import RestartBudget, WatchdogPing
 from posed.daemon.telemetry import Telemetry
 from posed.errors import (
     EXIT_CONFIG,
@@ -59,7 +59,7 @@ class Daemon:
             model_dir=model_dir, on_status=self._on_status, stop_requested=lambda: signals.stop_requested
         )
         self._telemetry = Telemetry()
-        self._restarts: deque[float] = deque()
+        self._restarts = RestartBudget(RESTART_WINDOW)
         self._loaded: LoadedConfig | None = None
 
     @property
@@ -88,7 +88,8 @@ class Daemon:
 
     def _loop(self) -> int:
         clock = time.monotonic
-        last_ping = next_status = clock()
+        next_status = clock()
+        ping = WatchdogPing(self._notifier.watchdog_interval, next_status)
         next_stats = clock() + self.config.config.mqtt.stats_interval
         while True:
             if self._signals.stop_requested:
@@ -101,32 +102,24 @@ class Daemon:
             if self._supervise(now):
                 log.info("every camera reached the end of its stream: stopping")
                 return EXIT_OK
-            interval = self._notifier.watchdog_interval
-            if interval is not None and now - last_ping >= interval and self._all_beat_since(last_ping):
+            if ping.due(now, self._beats()):
                 self._notifier.watchdog()
-                last_ping = now
             if now >= next_status:
                 self._telemetry.sample(self._parts.workers, self._parts.cameras)
                 self._notifier.status(self._status_line())
                 next_status = now + STATUS_PERIOD
+            self._parts.tick_preview(now, self.config)
             if now >= next_stats:
                 snapshot = self._telemetry.snapshot(
                     self._parts.workers, self._parts.cameras, backend=self._parts.backend_name
                 )
                 self._parts.publisher.publish_stats(snapshot)
                 next_stats = now + self.config.config.mqtt.stats_interval
-            pause = TICK if interval is None else min(TICK, max(last_ping + interval - clock(), 0.01))
-            self._signals.wait(pause)
+            self._signals.wait(ping.pause(clock(), TICK))
 
-    def _all_beat_since(self, since: float) -> bool:
-        """True when every running processing loop went round since `since`.
-
-        A loop goes round after each frame, and every FRAME_WAIT while its camera has
-        none (a camera that is down reconnects on its own and must not get the
-        daemon killed). A loop stuck in an inference does not, so the pings stop.
-        """
-        running = [w for w in self._parts.workers.values() if not w.finished]
-        return bool(running) and all(w.last_beat > since for w in running)
+    def _beats(self) -> list[float]:
+        """The last round of each running processing loop (see WatchdogPing)."""
+        return [w.last_beat for w in self._parts.workers.values() if not w.finished]
 
     def _supervise(self, now: float) -> bool:
         """Restart hung or crashed workers; True when every camera's stream has ended."""
@@ -149,20 +142,17 @@ class Daemon:
 
     def _restart_worker(self, name: str, now: float, reason: str, *, hung: bool) -> None:
         budget = self.config.config.daemon.restart_budget
-        while self._restarts and now - self._restarts[0] > RESTART_WINDOW:
-            self._restarts.popleft()
-        if len(self._restarts) >= budget:
+        if not self._restarts.spend(now, budget):
             self._parts.abandon_worker(name)  # stopping must not wait for it
             message = (
                 f"camera {name}: {reason}; the restart budget (daemon.restart_budget = {budget} "
                 f"per {RESTART_WINDOW / 60:.0f} min) is spent"
             )
             raise InferenceHangError(message) if hung else PosedError(message)
-        self._restarts.append(now)
         log.warning(
             "camera %s: restarting its worker with a new estimator (%d/%d restarts in %.0f min)",
             name,
-            len(self._restarts),
+            self._restarts.used,
             budget,
             RESTART_WINDOW / 60,
         )
@@ -248,11 +238,13 @@ def _secrets(loaded: LoadedConfig) -> list[str]:
     """Secret values the config points at, so the log redactor can recognise them."""
     from posed.mqtt.credentials import read_password
 
+    token = loaded.config.preview.token
+    secrets = [] if token is None else [token]
     try:
         password = read_password(loaded.config.mqtt, os.environ)
     except PosedError:
-        return []  # the publisher reports an unreadable password itself
-    return [] if password is None else [password.reveal()]
+        return secrets  # the publisher reports an unreadable password itself
+    return secrets if password is None else [*secrets, password.reveal()]
 
 
 def run_daemon(config_path: Path, *, model_dir: Path | None, log_level: str | None) -> int:

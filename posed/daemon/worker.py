@@ -46,6 +46,12 @@ class PoseSink(Protocol):
     ) -> None: ...
 
 
+class FrameObserver(Protocol):
+    """Sees every processed frame after it is published (the preview's tap); must return at once."""
+
+    def observe(self, camera: str, frame: Frame, poses: Sequence[Pose]) -> None: ...
+
+
 class Worker:
     """Owns an estimator and the thread that runs it on one camera's frames.
 
@@ -53,11 +59,18 @@ class Worker:
     it closes the estimator, or hands it to the thread if that is stuck.
     """
 
-    def __init__(self, camera: FrameSource, estimator: PoseEstimator, sink: PoseSink) -> None:
+    def __init__(
+        self,
+        camera: FrameSource,
+        estimator: PoseEstimator,
+        sink: PoseSink,
+        observer: FrameObserver | None = None,
+    ) -> None:
         self.camera = camera
         self.name = camera.name
         self.estimator = estimator
         self._sink = sink
+        self._observer = observer
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._done = True  # until the thread runs: nothing to hand over
@@ -177,6 +190,8 @@ class Worker:
                 width=frame.width,
                 height=frame.height,
             )
+            if self._observer is not None:
+                self._observer.observe(self.name, frame, item.poses)
             self.latency_ms.add((clock() - frame.monotonic) * 1000.0)
             self.inference_ms.add(item.estimate_ms)
             self.people = len(item.poses)

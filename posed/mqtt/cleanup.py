@@ -13,9 +13,13 @@ are touched.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
+from posed.mqtt.connection import Connection
 from posed.mqtt.topics import TopicKind, Topics
+
+log = logging.getLogger("posed.mqtt.publisher")
 
 RETAINED_CAMERA_KINDS: tuple[TopicKind, ...] = ("count", "presence", "status")
 _CLEARABLE: frozenset[TopicKind | None] = frozenset({*RETAINED_CAMERA_KINDS, "discovery"})
@@ -46,3 +50,16 @@ class RetainedCleanup:
         if kind == "discovery" and not self.homeassistant:
             return False
         return kind in _CLEARABLE
+
+    def attach(self, connection: Connection) -> None:
+        """Ask for the retained topics on every connect, and clear the stale ones that come back."""
+        for topic in self.subscriptions():  # QoS 0: the next connect asks again
+            connection.subscribe(topic, 0)
+
+        def clear_stale(topic: str, payload: bytes, retained: bool) -> None:
+            if self.is_stale(topic, payload, retained=retained):
+                log.info("MQTT: clearing %s, retained from a camera no longer configured", topic)
+                connection.put_state(topic, b"")
+                connection.wake()
+
+        connection.on_message(clear_stale)

@@ -2,29 +2,36 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, PositiveFloat, PositiveInt, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from posed.strict import StrictModel
+from posed.strict import ConfigPath, StrictModel
+
+# MQTT limits a topic to 65,535 bytes. posed adds device, camera and a few levels of its own
+# (each at most 64 characters), so a prefix of 256 characters (1,024 bytes in UTF-8) leaves room.
+MAX_PREFIX_CHARS = 256
+MAX_DELAY = 3600.0  # seconds; a longer reconnect delay is an outage, not a back-off
 
 
 def _check_topic_prefix(value: str) -> str:
-    """A topic prefix is one or more plain topic levels: no wildcards, no empty level."""
+    """A topic prefix is one or more plain topic levels: no wildcards, no empty level, no `$`."""
     if any(c in value for c in "+#\0"):
         raise ValueError("must not contain the MQTT wildcards + or #, or NUL")
     if any(level == "" for level in value.split("/")):
         raise ValueError("must not start or end with / or contain //")
+    if value.startswith("$"):
+        # Brokers reserve $-topics ($SYS...): they drop what clients publish there.
+        raise ValueError(f"{value!r} starts with $, which brokers reserve ($SYS) and drop publishes to")
     return value
 
 
 class TlsConfig(StrictModel):
-    ca_file: Path | None = Field(
+    ca_file: ConfigPath | None = Field(
         None, description="CA certificate (PEM) that signed the broker's certificate."
     )
-    cert_file: Path | None = Field(None, description="Client certificate (PEM) for mutual TLS.")
-    key_file: Path | None = Field(None, description="Private key (PEM) of the client certificate.")
+    cert_file: ConfigPath | None = Field(None, description="Client certificate (PEM) for mutual TLS.")
+    key_file: ConfigPath | None = Field(None, description="Private key (PEM) of the client certificate.")
     insecure: bool = Field(
         False, description="Skip the broker hostname check. Only for testing; it defeats TLS."
     )
@@ -38,49 +45,96 @@ class TlsConfig(StrictModel):
 
 class HomeAssistantConfig(StrictModel):
     enabled: bool = Field(False, description="Publish Home Assistant MQTT discovery messages.")
-    discovery_prefix: str = Field("homeassistant", min_length=1, description="HA discovery prefix.")
-    expire_after: PositiveInt | None = Field(
+    discovery_prefix: str = Field(
+        "homeassistant",
+        min_length=1,
+        max_length=MAX_PREFIX_CHARS,
+        description="HA discovery prefix, at most 256 characters, not starting with $.",
+    )
+    expire_after: int | None = Field(
         None,
-        description="Seconds without a stats message after which HA shows the diagnostic sensors "
-        "(fps, inference time) as unavailable; default 3 x stats_interval.",
+        ge=1,
+        le=86400,
+        description="Seconds (1 to 86400) without a stats message after which HA shows the diagnostic "
+        "sensors (fps, inference time) as unavailable; default 3 x stats_interval.",
     )
 
     _prefix = field_validator("discovery_prefix")(_check_topic_prefix)
 
 
 class MqttConfig(StrictModel):
-    host: str = Field("127.0.0.1", min_length=1, description="Broker host name or address.")
-    port: int = Field(1883, ge=1, le=65535, description="Broker port (8883 is usual for TLS).")
-    topic_prefix: str = Field("posed", min_length=1, description="First level of every topic.")
-    client_id: str | None = Field(None, description="MQTT client id; default posed-<device_id>.")
-    keepalive: int = Field(30, ge=5, le=3600, description="Keepalive interval in seconds.")
+    host: str = Field(
+        "127.0.0.1",
+        min_length=1,
+        max_length=253,
+        description="Broker host name or address, at most 253 characters (DNS's limit).",
+    )
+    port: int = Field(1883, ge=1, le=65535, description="Broker port, 1 to 65535 (8883 is usual for TLS).")
+    topic_prefix: str = Field(
+        "posed",
+        min_length=1,
+        max_length=MAX_PREFIX_CHARS,
+        description="First level(s) of every topic, at most 256 characters, not starting with $.",
+    )
+    client_id: str | None = Field(
+        None,
+        max_length=MAX_PREFIX_CHARS,
+        description="MQTT client id, at most 256 characters; default posed-<device_id>.",
+    )
+    keepalive: int = Field(30, ge=5, le=3600, description="Keepalive interval in seconds, 5 to 3600.")
     protocol: Literal["3.1.1", "5"] = Field("3.1.1", description="MQTT protocol version.")
-    username: str | None = Field(None, description="User name for password authentication.")
-    password_file: Path | None = Field(
+    username: str | None = Field(
+        None,
+        max_length=MAX_PREFIX_CHARS,
+        description="User name for password authentication, at most 256 characters.",
+    )
+    password_file: ConfigPath | None = Field(
         None, description="File holding the password, e.g. $CREDENTIALS_DIRECTORY/mqtt_password."
     )
-    password_env: str | None = Field(None, description="Environment variable holding the password.")
+    password_env: str | None = Field(
+        None,
+        max_length=MAX_PREFIX_CHARS,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="Environment variable holding the password (a shell variable name, "
+        "at most 256 characters).",
+    )
     tls: TlsConfig | None = Field(None, description="TLS settings; absent means plain TCP.")
     qos: Literal[0, 1, 2] = Field(0, description="QoS of pose messages.")
-    max_rate_hz: PositiveFloat | None = Field(
-        None, description="Publish at most this many pose messages per second per camera."
+    max_rate_hz: float | None = Field(
+        None,
+        gt=0,
+        le=1000,
+        description="Publish at most this many pose messages per second per camera, up to 1000.",
     )
     only_when_people: bool = Field(
         False, description="Skip frames with no person; the change to zero is still sent."
     )
     compact: bool = Field(False, description="Arrays instead of objects in pose payloads.")
-    presence_hold: float = Field(5.0, ge=0, description="Seconds without people before presence turns OFF.")
-    stats_interval: PositiveFloat = Field(15.0, description="Seconds between stats messages.")
-    queue_size: PositiveInt = Field(
-        256, description="Pose messages kept while disconnected; the oldest are dropped."
+    presence_hold: float = Field(
+        5.0, ge=0, le=3600, description="Seconds without people before presence turns OFF, 0 to 3600."
     )
-    max_inflight: PositiveInt = Field(
+    stats_interval: float = Field(
+        15.0, ge=1, le=86400, description="Seconds between stats messages, 1 to 86400."
+    )
+    queue_size: int = Field(
+        256,
+        ge=1,
+        le=100_000,
+        description="Pose messages kept while disconnected, 1 to 100,000; the oldest are dropped.",
+    )
+    max_inflight: int = Field(
         20,
-        description="Messages handed to the MQTT client and not yet acknowledged (QoS 1/2) or "
-        "written to the socket (QoS 0); the rest wait in posed's own bounded queue.",
+        ge=1,
+        le=65535,
+        description="Messages (1 to 65535) handed to the MQTT client and not yet acknowledged (QoS 1/2) "
+        "or written to the socket (QoS 0); the rest wait in posed's own bounded queue.",
     )
-    reconnect_min_delay: PositiveFloat = Field(1.0, description="First reconnect delay, seconds.")
-    reconnect_max_delay: PositiveFloat = Field(30.0, description="Cap of the reconnect back-off, seconds.")
+    reconnect_min_delay: float = Field(
+        1.0, ge=0.01, le=MAX_DELAY, description="First reconnect delay, seconds, 0.01 to 3600."
+    )
+    reconnect_max_delay: float = Field(
+        30.0, ge=0.01, le=MAX_DELAY, description="Cap of the reconnect back-off, seconds, 0.01 to 3600."
+    )
     homeassistant: HomeAssistantConfig = Field(
         default_factory=HomeAssistantConfig,
         description="Home Assistant discovery.",

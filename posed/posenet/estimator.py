@@ -23,6 +23,7 @@ from posed.backend import (
     InferenceSession,
     OverlappingSession,
     TensorSpec,
+    open_resized_session,
 )
 from posed.config.schema import PoseNetOptions
 from posed.errors import ClosedError, ModelError
@@ -34,6 +35,7 @@ from posed.posenet.layout import PoseNetLayout, detect_layout
 from posed.posenet.maps import PoseNetMaps
 from posed.posenet.preprocess import InputBuilder
 from posed.posenet.quantfix import corrected_model
+from posed.posenet.resolution import as_height_width, auto_resolution, check_resolution
 from posed.tflite_file import read_model_info
 from posed.tracking.ids import RUN_IDS, IdSource
 from posed.tracking.tracker import PoseTracker
@@ -57,25 +59,36 @@ class PoseNetEstimator:
         outputs: tuple[TensorSpec, ...],
         options: PoseNetOptions,
         *,
+        reopen: _Reopener | None = None,
         ids: IdSource = RUN_IDS,
     ) -> None:
         self._name = name
-        self._session: InferenceSession | None = session
-        self.layout = layout
+        self._session: InferenceSession | None = None
         self.options = options
-        self._inputs = InputBuilder(layout)
-        self._maps = PoseNetMaps(layout.grid_height, layout.grid_width, layout.stride)
         self._quant = {spec.name: spec.quantization for spec in outputs}
-        position = {spec.name: i for i, spec in enumerate(session.outputs)}
-        wanted = (layout.heatmaps, layout.short_offsets, *layout.mid_offsets)
-        missing = [name for name in wanted if name not in position]
-        if missing:
-            raise ModelError(f"the {session.device} session of {name} has no output(s) {', '.join(missing)}")
-        self._index = {name: position[name] for name in wanted}
         # (width, height, timestamp) of the images in flight
         self._submitted: deque[tuple[int, int, float | None]] = deque()
         self._tracker = PoseTracker(options.tracker, ids)
         self._tracked_size: tuple[int, int] | None = None
+        self._ready: deque[list[Pose]] = deque()  # poses of runs finished early by a resize
+        self._reopen = reopen
+        self._frame_size: tuple[int, int] | None = None  # (width, height) `auto` last fitted to
+        self._adopt(session, layout)
+
+    def _adopt(self, session: InferenceSession, layout: PoseNetLayout) -> None:
+        """Use `session` (owned from now on) with `layout`; buffers follow its size."""
+        position = {spec.name: i for i, spec in enumerate(session.outputs)}
+        wanted = (layout.heatmaps, layout.short_offsets, *layout.mid_offsets)
+        missing = [name for name in wanted if name not in position]
+        if missing:
+            raise ModelError(
+                f"the {session.device} session of {self._name} has no output(s) {', '.join(missing)}"
+            )
+        self._index = {name: position[name] for name in wanted}
+        self.layout = layout
+        self._inputs = InputBuilder(layout)
+        self._maps = PoseNetMaps(layout.grid_height, layout.grid_width, layout.stride)
+        self._session = session
 
     @classmethod
     def open(
@@ -98,10 +111,15 @@ class PoseNetEstimator:
         usable = corrected_model(path, corrected_dir)
         if usable != path:
             info = read_model_info(usable)
-        layout = detect_layout(info.inputs, info.outputs, custom_ops=info.custom_ops)
-        session = backend.open_session(usable, backend_config, role=ROLE_MAIN)
+        own = detect_layout(info.inputs, info.outputs, custom_ops=info.custom_ops)
+        wanted = options.input_resolution
+        size = None if wanted is None or wanted == "auto" else as_height_width(wanted)
+        if size is not None:
+            check_resolution(*size, own.stride)
+        reopen = _Reopener(backend, backend_config, usable, own) if wanted == "auto" else None
+        session, layout = _open_at(backend, backend_config, usable, own, size)
         try:
-            estimator = cls(resolved.name, session, layout, info.outputs, options, ids=ids)
+            estimator = cls(resolved.name, session, layout, info.outputs, options, reopen=reopen, ids=ids)
         except BaseException:
             session.close()
             raise
@@ -131,7 +149,31 @@ class PoseNetEstimator:
 
     def infer(self, image: ImageArray) -> PoseNetMaps:
         """Run the model on `image` and load its outputs into the decoder's maps."""
+        self._fit(image)
         return self._load_maps(self._live_session().run(self._inputs(image)))
+
+    def _fit(self, image: ImageArray) -> None:
+        """With `input_resolution: auto`, reopen the session at the size that suits this frame.
+
+        Runs only when the frame size changes (the first frame, a camera reopened at
+        another resolution). Runs still in flight at the old size are finished first and
+        their poses kept for collect(), in order.
+        """
+        reopen = self._reopen
+        frame_size = (int(image.shape[1]), int(image.shape[0]))
+        if reopen is None or frame_size == self._frame_size:
+            return
+        self._frame_size = frame_size
+        size = auto_resolution(*frame_size, self.options.auto_pixels or reopen.own_pixels, reopen.own.stride)
+        if size == (self.layout.input_height, self.layout.input_width):
+            return
+        while self._submitted:
+            self._ready.append(self._collect_running())
+        old = self._live_session()
+        session, layout = _open_at(reopen.backend, reopen.config, reopen.path, reopen.own, size)
+        old.close()
+        self._adopt(session, layout)
+        log.info("PoseNet %s: input %dx%d for %dx%d frames (auto)", self._name, *size, *frame_size[::-1])
 
     def _load_maps(self, raw: tuple[npt.NDArray[np.generic], ...]) -> PoseNetMaps:
         maps, layout, quant = self._maps, self.layout, self._quant
@@ -181,14 +223,21 @@ class PoseNetEstimator:
 
     def submit(self, image: ImageArray, timestamp: float | None = None) -> None:
         """Start inferring `image`; collect() returns its poses, tracked at `timestamp` as in estimate()."""
+        if not isinstance(self._live_session(), OverlappingSession):
+            raise TypeError(f"the session of {self._name} cannot overlap; use estimate()")
+        self._fit(image)
         session = self._live_session()
-        if not isinstance(session, OverlappingSession):
-            raise TypeError(f"the {session.device} session of {self._name} cannot overlap; use estimate()")
+        assert isinstance(session, OverlappingSession)  # a reopened session is of the same backend
         session.start(self._inputs(image))
         self._submitted.append((int(image.shape[1]), int(image.shape[0]), timestamp))
 
     def collect(self) -> list[Pose]:
         """Poses of the oldest submitted image, in its pixels."""
+        if self._ready:
+            return self._ready.popleft()
+        return self._collect_running()
+
+    def _collect_running(self) -> list[Pose]:
         session = self._live_session()
         if not isinstance(session, OverlappingSession) or not self._submitted:
             raise RuntimeError(f"collect() without a submitted image ({self._name})")
@@ -204,8 +253,8 @@ class PoseNetEstimator:
         if self._tracked_size != (width, height):
             self._tracker.reset()  # another camera size: old positions say nothing about the new frames
             self._tracked_size = (width, height)
-        # Tracked in the model's input, normalised to 0..1 as tfjs's trackers expect;
-        # the same for every image size and before any mirroring.
+        # Tracked in the model's input (the one these poses were decoded at), normalised
+        # to 0..1 as tfjs's trackers expect: the same for any input size, before mirroring.
         scale = np.array([1.0 / self.layout.input_width, 1.0 / self.layout.input_height, 1.0])
         return self._tracker.update(decoded.keypoints * scale, decoded.scores, timestamp)
 
@@ -236,6 +285,7 @@ class PoseNetEstimator:
             self._session.close()
             self._session = None
             self._submitted.clear()
+            self._ready.clear()
 
     def _live_session(self) -> InferenceSession:
         if self._session is None:
@@ -249,3 +299,30 @@ class PoseNetEstimator:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+class _Reopener:
+    """What `input_resolution: auto` needs to open the model again at another size."""
+
+    def __init__(self, backend: Backend, config: BackendConfig, path: Path, own: PoseNetLayout) -> None:
+        self.backend, self.config, self.path, self.own = backend, config, path, own
+        self.own_pixels = own.input_height * own.input_width
+
+
+def _open_at(
+    backend: Backend,
+    config: BackendConfig,
+    path: Path,
+    own: PoseNetLayout,
+    size: tuple[int, int] | None,
+) -> tuple[InferenceSession, PoseNetLayout]:
+    """A session on `path` at input (height, width) `size` (None: the file's), and its layout."""
+    if size is None or size == (own.input_height, own.input_width):
+        return open_resized_session(backend, path, config, None), own
+    session = open_resized_session(backend, path, config, (1, *size, 3))
+    try:
+        layout = detect_layout(session.inputs, session.outputs)
+    except BaseException:
+        session.close()
+        raise
+    return session, layout

@@ -54,6 +54,8 @@ class ModelCase:
     float_range: tuple[float, float] = UNIT_RANGE
     tolerances: Tolerances = field(default_factory=Tolerance)
     role: Role = ROLE_MAIN
+    # For a fully convolutional model: an input shape the backend should resize it to.
+    resize_to: tuple[int, ...] | None = None
 
 
 def resolve_backend(backend: str | Backend) -> Backend:
@@ -298,12 +300,14 @@ class BackendConformance:
     _config: ClassVar[BackendConfig]
     _sessions: ClassVar[list[InferenceSession]]
     _inputs: ClassVar[list[tuple[Arrays, Arrays]]]
+    _picture: ClassVar[ImageArray | None]
 
     @classmethod
     def setup_class(cls) -> None:
         cls._backend = resolve_backend(cls.backend)
         cls._config = validate_config(cls._backend, cls.config)
         picture = load_rgb(cls.image) if isinstance(cls.image, Path) else cls.image
+        cls._picture = picture
         cls._sessions, cls._inputs = [], []
         for case in cls.cases:
             session = cls._backend.open_session(case.path, cls._config, role=case.role)
@@ -367,6 +371,18 @@ class BackendConformance:
                     check_agreement(session, expected, actual, tolerances)
 
             check_overlap(session, inputs, other, agree)
+
+    def test_resized_input_agrees_with_litert(self) -> None:
+        import pytest
+
+        from posed.backend import can_resize
+        from posed.testing.resize_conformance import check_resize
+
+        cases = [case for case in self.cases if case.resize_to is not None]
+        if not cases or not can_resize(self._backend):
+            pytest.skip("no resizable case, or this backend's open_session() takes no input_shape")
+        for case in cases:
+            check_resize(self._backend, self._config, case, self._picture)
 
     def test_corrupt_model_raises_model_error(self, tmp_path: Path) -> None:
         check_corrupt_models(self._backend, self._config, self.cases[0].path, tmp_path)

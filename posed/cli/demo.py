@@ -1,0 +1,289 @@
+"""`posed demo`: see posed work right after the install, with nothing to configure.
+
+    posed demo [--video PATH | --camera] [--seconds N] [--out FILE] [--mirror URL]
+
+It fetches the model into the user's store if it is missing (as `posed models
+fetch` does: same sources, checksums and progress), downloads the sample clip
+once into the cache (posed.samples), plays it in real time through the daemon's
+worker, prints one summary line per second, writes the frames with the poses
+drawn on them into a video file, and publishes over MQTT when a broker answers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+from contextlib import ExitStack
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from posed.errors import EXIT_FAILURE, EXIT_OK, ModelNotFoundError, PosedError
+
+if TYPE_CHECKING:
+    from posed.cameras.config import CameraConfig
+    from posed.estimator import PoseEstimator
+    from posed.mqtt.publisher import Publisher
+
+DEMO_MODEL = "blazepose-full"
+DEVICE_ID = "demo"
+CAMERA_NAME = "demo"
+CAMERA_FPS = 15  # asked of a webcam: smooth enough, and BlazePose full keeps up on a laptop
+WORKER_STOP_WAIT = 5.0  # seconds for the frame in flight to finish after Ctrl-C or --seconds
+_V4L2_SYSFS = Path("/sys/class/video4linux")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument(
+        "--video",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="Play your own video file (default: the sample clip).",
+    )
+    source.add_argument(
+        "--camera", action="store_true", help="Use the first V4L2 (USB) camera instead of a clip."
+    )
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=None,
+        metavar="N",
+        help="Stop after N seconds, looping the clip if needed "
+        "(default: the clip once; a camera until Ctrl-C).",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("posed-demo.mp4"),
+        metavar="FILE",
+        help="Video file with the poses drawn.",
+    )
+    parser.add_argument("--model", default=DEMO_MODEL, help="Model to run; fetched if it is missing.")
+    parser.add_argument(
+        "--backend", default="tflite", help="Backend entry-point name (see `posed backends`)."
+    )
+    parser.add_argument(
+        "--model-dir", type=Path, default=None, help="Model store (default: the usual search path's first)."
+    )
+    parser.add_argument(
+        "--mirror",
+        default=None,
+        metavar="URL",
+        help="Get the model files and the sample clip from this web directory instead of their official "
+        "URLs (default: $POSED_MODEL_MIRROR, else the official URLs).",
+    )
+    parser.add_argument(
+        "--broker",
+        default="127.0.0.1:1883",
+        metavar="HOST:PORT",
+        help="MQTT broker to publish to if it answers.",
+    )
+
+
+def execute(args: argparse.Namespace) -> int:
+    from posed.cameras import open_camera
+    from posed.cli.annotate import VideoOut
+    from posed.cli.demo_session import DemoSink, run_session
+    from posed.daemon.signals import SignalEvents
+    from posed.daemon.worker import Worker
+
+    if args.seconds is not None and args.seconds <= 0:
+        raise PosedError("--seconds must be positive")
+    if not args.out.parent.is_dir():
+        raise PosedError(f"--out {args.out}: the folder {args.out.parent} does not exist")
+    mirror = args.mirror or os.environ.get("POSED_MODEL_MIRROR") or None
+    host, port = parse_broker(args.broker)
+    camera_config, label, fps = choose_source(args, mirror)
+    ensure_model(args.model, args.model_dir, mirror)
+    say(f"playing {label}")
+    estimator = open_demo_estimator(args.model, args.backend, args.model_dir)
+    worker: Worker | None = None
+    try:
+        with ExitStack() as stack:  # closes in reverse: camera, video file, publisher (`offline` last)
+            publisher = connect_broker(host, port, estimator.model_name, args.backend)
+            if publisher is not None:
+                stack.callback(publisher.close)
+            out = stack.enter_context(VideoOut(args.out, fps))
+            camera = open_camera(CAMERA_NAME, camera_config)
+            stack.callback(camera.close)
+            sink = DemoSink(out, publisher)
+            worker = Worker(camera, estimator, sink)  # owns the estimator from here
+            try:
+                with SignalEvents() as signals:  # Ctrl-C and SIGTERM stop it cleanly
+                    outcome = run_session(
+                        camera,
+                        worker,
+                        sink,
+                        seconds=args.seconds,
+                        mqtt_state=lambda: mqtt_state(publisher),
+                        say=say,
+                        stop_requested=lambda: signals.stop_requested,
+                        wait=signals.wait,
+                    )
+            finally:
+                worker.stop()
+                worker.join(WORKER_STOP_WAIT)
+                worker.close()
+    finally:
+        if worker is None:
+            estimator.close()
+    frames = sink.total_frames
+    say(
+        f"stopped after {outcome.elapsed:.1f} s ({outcome.ended}): {frames} frames, "
+        f"{sink.frames_with_people} with a person"
+    )
+    if frames:
+        say(f"the poses, drawn: {args.out.resolve()} ({out.frames} frames at {out.fps:g} fps)")
+    else:
+        args.out.unlink(missing_ok=True)
+    if outcome.ended.startswith("error"):
+        return EXIT_FAILURE
+    return EXIT_OK
+
+
+def say(line: str) -> None:
+    print(line, flush=True)
+
+
+def parse_broker(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":") if ":" in text else (text, ":", "1883")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise PosedError(f"--broker {text!r}: expected HOST:PORT, e.g. 127.0.0.1:1883")
+    return host, int(port)
+
+
+# -- the input -------------------------------------------------------------------------------------
+
+
+def choose_source(args: argparse.Namespace, mirror: str | None) -> tuple[CameraConfig, str, float]:
+    """(camera config, what to call it, frame rate of the drawn video)."""
+    from posed.cameras.config import V4L2Camera, VideoCamera
+    from posed.cli.estimate import video_info
+
+    if args.camera:
+        device = first_v4l2_camera()
+        return V4L2Camera(type="v4l2", device=str(device), fps=CAMERA_FPS), f"camera {device}", CAMERA_FPS
+    path: Path = args.video if args.video is not None else sample_clip(mirror)
+    if not path.is_file():
+        raise PosedError(f"--video {path}: no such file")
+    loop = args.seconds is not None
+    fps, _ = video_info(path)
+    return VideoCamera(type="video", path=path, realtime=True, loop=loop), str(path), fps
+
+
+def sample_clip(mirror: str | None) -> Path:
+    from posed.samples import SQUATS, SampleUnavailableError, cached_sample, ensure_sample
+
+    found = cached_sample()
+    if found is not None:
+        return found
+    say(f"downloading the sample clip {SQUATS.filename} ({SQUATS.size / 1e6:.1f} MB, {SQUATS.licence}), once")
+    try:
+        return ensure_sample(mirror=mirror)
+    except SampleUnavailableError as exc:
+        if exc.offline:
+            raise PosedError(
+                f"offline: the sample clip is not cached and no server answered ({exc}). "
+                "Play a video you have instead: posed demo --video PATH (or --camera)"
+            ) from exc
+        raise PosedError(f"{exc}. Play a video you have instead: posed demo --video PATH") from exc
+
+
+def first_v4l2_camera() -> Path:
+    """The lowest-numbered /dev/videoN that captures video (index 0 of its device, not a metadata node)."""
+    nodes = sorted(
+        _V4L2_SYSFS.glob("video*"), key=lambda p: int(p.name[5:]) if p.name[5:].isdigit() else 1 << 30
+    )
+    for node in nodes:
+        index = node / "index"
+        try:
+            if index.read_text().strip() != "0":
+                continue
+        except OSError:
+            pass
+        device = Path("/dev") / node.name
+        if device.exists():
+            return device
+    raise PosedError("--camera: no V4L2 camera found (no /dev/video*); plug one in, or use --video PATH")
+
+
+# -- the model -------------------------------------------------------------------------------------
+
+
+def ensure_model(name: str, model_dir: Path | None, mirror: str | None) -> None:
+    """Fetch `name` into the store, as `posed models fetch NAME` would, if it is not installed."""
+    from posed.cli.models import report_fetch
+    from posed.models.fetch import Fetcher
+    from posed.models.registry import packaged_registry
+    from posed.models.resolve import model_search_path, resolve_named
+    from posed.models.sources import SourceOptions
+    from posed.models.store import store_dir
+
+    try:
+        resolve_named(name, model_search_path(cli_dir=model_dir))
+        return
+    except ModelNotFoundError:
+        if name not in packaged_registry().models:
+            raise
+    store = store_dir(cli_dir=model_dir)
+    say(f"{name} is not installed: fetching it into {store} (as `posed models fetch {name}` does)")
+    with Fetcher(store, SourceOptions(mirror=mirror)) as fetcher:
+        report_fetch(name, fetcher.fetch_model(name), fetcher.store)
+
+
+def open_demo_estimator(model: str, backend_name: str, model_dir: Path | None) -> PoseEstimator:
+    from posed.config.schema import ModelConfig
+    from posed.estimator import open_estimator
+    from posed.models.resolve import model_search_path
+    from posed.plugins import load_backend
+
+    backend = load_backend(backend_name)
+    status = backend.probe()
+    if not status.runnable:
+        raise PosedError(f"backend {backend_name!r} cannot run here: {status.detail}; see `posed backends`")
+    config = backend.config_model.model_validate({"type": backend_name})
+    source = {"path": Path(model)} if model.endswith(".tflite") else {"name": model}
+    return open_estimator(
+        ModelConfig(**source), backend, config, model_dirs=model_search_path(cli_dir=model_dir)
+    )
+
+
+# -- MQTT ------------------------------------------------------------------------------------------
+
+
+def broker_answers(host: str, port: int, timeout: float = 1.0) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def connect_broker(host: str, port: int, model: str, backend: str) -> Publisher | None:
+    """A started publisher when a broker answers on host:port; None (and how to get one) otherwise."""
+    from posed.mqtt.config import MqttConfig
+    from posed.mqtt.publisher import Publisher
+
+    if not broker_answers(host, port):
+        say(
+            f"no MQTT broker answers on {host}:{port}: running without publishing. To publish, start one "
+            "(e.g. `sudo apt install mosquitto`) or pass --broker HOST:PORT, and run posed demo again"
+        )
+        return None
+    config = MqttConfig(host=host, port=port)
+    publisher = Publisher(config, DEVICE_ID, cameras=[CAMERA_NAME], model=model, backend=backend)
+    publisher.start()
+    topic = f"{config.topic_prefix}/{DEVICE_ID}/#"
+    say(
+        f"publishing to the MQTT broker on {host}:{port}; "
+        f"watch: mosquitto_sub -h {host} -p {port} -t '{topic}' -v"
+    )
+    return publisher
+
+
+def mqtt_state(publisher: Publisher | None) -> str:
+    if publisher is None:
+        return "off"
+    return "connected" if publisher.connected else "disconnected"

@@ -1,0 +1,51 @@
+"""Progress bars for long commands: on stderr, and only when stderr is a terminal.
+
+tqdm draws them (rate, remaining time, terminal width) rather than a hand-made bar.
+Under a pipe, a log file or journald there is no bar at all, so nothing pollutes them.
+"""
+
+from __future__ import annotations
+
+import sys
+from contextlib import AbstractContextManager
+from types import TracebackType
+from typing import Any
+
+
+class ProgressBar(AbstractContextManager["ProgressBar"]):
+    def __init__(self, total: float | None, *, unit: str, label: str, enabled: bool | None = None) -> None:
+        on = sys.stderr.isatty() if enabled is None else enabled
+        self._bar: Any = None
+        if on:
+            from tqdm import tqdm
+
+            self._bar = tqdm(
+                total=total, unit=unit, desc=label, file=sys.stderr, leave=False, dynamic_ncols=True
+            )
+
+    @property
+    def shown(self) -> bool:
+        return self._bar is not None
+
+    def advance(self, count: float = 1) -> None:
+        if self._bar is not None:
+            self._bar.update(count)
+
+    def note(self, text: str) -> None:
+        """A short status beside the bar (e.g. what is being measured now)."""
+        if self._bar is not None:
+            self._bar.set_postfix_str(text, refresh=True)
+
+    def write(self, line: str) -> None:
+        """A line on stderr that does not tear the bar."""
+        if self._bar is not None:
+            self._bar.write(line, file=sys.stderr)
+        else:
+            print(line, file=sys.stderr)
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None

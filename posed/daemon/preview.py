@@ -1,0 +1,139 @@
+"""The preview page as one of the daemon's parts.
+
+The tap always exists and every worker feeds it (for free while nobody watches);
+the web server runs only with `preview.enabled`. A reload that changes `preview:`
+restarts the server alone: the workers keep their tap.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from posed.config.loader import LoadedConfig
+from posed.daemon.telemetry import CountingCamera, Telemetry
+from posed.daemon.worker import Worker
+from posed.errors import PreviewError
+from posed.preview.config import PreviewConfig
+from posed.preview.tap import CameraView, PreviewTap
+
+if TYPE_CHECKING:
+    from posed.mqtt.publisher import Publisher
+    from posed.preview.server import PreviewServer
+
+log = logging.getLogger(__name__)
+
+STATS_PERIOD = 2.0  # seconds between refreshes of the page's stats while it is served
+
+
+def camera_views(loaded: LoadedConfig) -> dict[str, CameraView]:
+    views = {}
+    for name, camera in loaded.config.cameras.items():
+        zones = getattr(camera, "zones", None) or {}  # `cameras.<name>.zones` (the events issue)
+        views[name] = CameraView(
+            zones={zone: tuple((float(x), float(y)) for x, y in z.points) for zone, z in zones.items()}
+        )
+    return views
+
+
+def open_server(config: PreviewConfig, tap: PreviewTap) -> PreviewServer:
+    try:
+        from posed.preview.server import PreviewServer
+    except ImportError as exc:
+        raise PreviewError(
+            f"preview.enabled needs aiohttp, which is not installed ({exc}): pip install 'posed[preview]'"
+        ) from exc
+    server = PreviewServer(config, tap)
+    server.start()
+    return server
+
+
+class PreviewPart:
+    def __init__(self) -> None:
+        self.tap = PreviewTap()
+        self.server: PreviewServer | None = None
+        # Its own rates and CPU baseline, so the page's refreshes leave the MQTT stats' alone.
+        self._telemetry = Telemetry()
+        self._next_stats = 0.0
+
+    def follow(self, loaded: LoadedConfig) -> None:
+        """The cameras (and their zones) the page shows."""
+        self.tap.set_cameras(camera_views(loaded))
+
+    def start(self, loaded: LoadedConfig) -> None:
+        self.follow(loaded)
+        if loaded.config.preview.enabled:
+            self.server = open_server(loaded.config.preview, self.tap)
+
+    def apply(self, old: LoadedConfig, new: LoadedConfig) -> None:
+        """Follow a reload: the camera list always, the server only if `preview:` changed."""
+        if old.config.preview != new.config.preview:
+            self.close()
+            try:
+                self.start(new)
+            except PreviewError:
+                log.error("the new preview settings failed; restarting the page with the previous ones")
+                self.start(old)
+                raise
+            log.info("preview: restarted with the new settings")
+        self.follow(new)
+
+    def tick(
+        self,
+        now: float,
+        loaded: LoadedConfig,
+        *,
+        workers: Mapping[str, Worker],
+        cameras: Mapping[str, CountingCamera],
+        publisher: Publisher | None,
+        backend: str,
+    ) -> None:
+        """Refresh the stats the page shows; called from the daemon's supervision loop."""
+        if self.server is None or now < self._next_stats:
+            return
+        self._next_stats = now + STATS_PERIOD
+        self._telemetry.sample(workers, cameras)
+        self.tap.set_stats(
+            stats_document(
+                self._telemetry,
+                loaded=loaded,
+                workers=workers,
+                cameras=cameras,
+                publisher=publisher,
+                backend=backend,
+            )
+        )
+
+    def close(self) -> None:
+        server, self.server = self.server, None
+        if server is not None:
+            server.close()
+
+
+def stats_document(
+    telemetry: Telemetry,
+    *,
+    loaded: LoadedConfig,
+    workers: Mapping[str, Worker],
+    cameras: Mapping[str, CountingCamera],
+    publisher: Publisher | None,
+    backend: str,
+) -> dict[str, Any]:
+    """What the `stats` topic publishes, plus each camera's current people count."""
+    from posed.mqtt import payloads
+
+    document = payloads.stats(
+        telemetry.snapshot(workers, cameras, backend=backend),
+        device_id=loaded.config.device_id,
+        timestamp=time.time(),
+        reconnects=publisher.reconnects if publisher is not None else 0,
+        dropped=publisher.dropped if publisher is not None else 0,
+        queued=publisher.queued if publisher is not None else 0,
+        connected=publisher.connected if publisher is not None else False,
+    )
+    for name, entry in document["cameras"].items():
+        worker = workers.get(name)
+        entry["people"] = worker.people if worker is not None else 0
+    return document

@@ -1,0 +1,1 @@
+"""Event analyzers: zones, falls, reps and gestures over a camera's stream of poses."""

@@ -1,0 +1,74 @@
+"""The built-in exercises and gestures, as data in the same form users write their own.
+
+Thresholds were read off BlazePose's keypoints on pose_squats.mp4 (knee ~170-180
+standing, ~85-105 at the bottom, ~125 for the unfinished third squat) and on
+constructed poses for the others; see the README for what each one expects to see.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from posed.events.config import ExerciseConfig, GestureConfig
+
+_EXERCISES: dict[str, dict[str, Any]] = {
+    # Knee angle, both legs averaged (the far leg is often hidden in a side view).
+    "squat": {"measure": {"angle": ["hip", "knee", "ankle"]}, "start_above": 150, "far_below": 115},
+    # Elbow angle, with the torso level so that arm bends while standing do not count.
+    "push_up": {
+        "measure": {"angle": ["shoulder", "elbow", "wrist"]},
+        "start_above": 150,
+        "far_below": 100,
+        "require": [{"inclination": ["shoulder", "hip"], "side": "either", "above": 60}],
+    },
+    # Arms from the sides to overhead (angle at the shoulder), wrists above shoulders, feet apart.
+    "jumping_jack": {
+        "measure": {"angle": ["hip", "shoulder", "wrist"]},
+        "start_below": 50,
+        "far_above": 130,
+        "require": [
+            {"height": ["wrist", "shoulder"], "side": "both", "above": 0},
+            {"distance": ["left_ankle", "right_ankle"], "above": 1.0},
+        ],
+    },
+    # Elbow angle of either arm (curls alternate), standing straight with the upper arm hanging
+    # down its full length (arms held out front during squats look vertical from the front).
+    "bicep_curl": {
+        "measure": {"angle": ["shoulder", "elbow", "wrist"], "side": "either"},
+        "start_above": 150,
+        "far_below": 50,
+        "require": [
+            {"inclination": ["shoulder", "hip"], "side": "either", "below": 15},
+            {"height": ["shoulder", "elbow"], "side": "either", "above": 0.42},
+        ],
+    },
+    # The more bent knee, with the feet apart front to back (needs a side view).
+    "lunge": {
+        "measure": {"angle": ["hip", "knee", "ankle"], "side": "either"},
+        "start_above": 150,
+        "far_below": 115,
+        "require": [{"distance": ["left_ankle", "right_ankle"], "above": 0.8}],
+    },
+}
+
+_GESTURES: dict[str, dict[str, Any]] = {
+    # A wrist well above the nose (about the top of the head), the other hand not.
+    "hand_raised": {"all": [{"height": ["wrist", "nose"], "side": "one", "above": 0.4}]},
+    "both_hands_up": {"all": [{"height": ["wrist", "nose"], "side": "both", "above": 0.4}]},
+    # Straight arms held level, out to the sides (wrists far apart, not reaching forward).
+    "t_pose": {
+        "all": [
+            {"inclination": ["shoulder", "wrist"], "side": "both", "above": 65},
+            {"angle": ["shoulder", "elbow", "wrist"], "side": "both", "above": 150},
+            {"distance": ["left_wrist", "right_wrist"], "above": 2.0},
+        ]
+    },
+}
+
+EXERCISES: Mapping[str, ExerciseConfig] = {
+    name: ExerciseConfig.model_validate(spec) for name, spec in _EXERCISES.items()
+}
+GESTURES: Mapping[str, GestureConfig] = {
+    name: GestureConfig.model_validate(spec) for name, spec in _GESTURES.items()
+}
