@@ -152,6 +152,22 @@ class BlazePoseEstimator:
     ) -> None:
         self.close()
 
+    def seed(
+        self, center: tuple[float, float], scale_point: tuple[float, float], width: int, height: int
+    ) -> bool:
+        """Track a person found by another detector (posed.blazepose.multi), as a new person.
+
+        `center` and `scale_point` are alignment points in pixels of the (width, height)
+        frames to come, as the BlazePose detector gives them; the next timestamped
+        estimate() crops there instead of detecting. False when that crop is degenerate.
+        """
+        self.reset()
+        self._person = None
+        self._tracked_size = (width, height)
+        roi = alignment_roi(center, scale_point)
+        self._tracker.roi = roi if roi.is_valid else None
+        return self._tracker.roi is not None
+
     @property
     def tracked_roi(self) -> Roi | None:
         """The crop the next tracked frame will use, if a person is being tracked."""

@@ -53,6 +53,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_input_resolution(parser)
     parser.add_argument("--no-smoothing", action="store_true", help="BlazePose: turn landmark smoothing off.")
     parser.add_argument(
+        "--num-poses",
+        type=int,
+        default=None,
+        help="BlazePose: most people at once (model.blazepose.num_poses).",
+    )
+    parser.add_argument(
+        "--person-detector",
+        choices=["blazepose", "posenet"],
+        default=None,
+        help="BlazePose with --num-poses > 1: the person detector (model.blazepose.detector).",
+    )
+    parser.add_argument(
         "--fps",
         type=float,
         default=None,
@@ -114,7 +126,12 @@ def model_config(args: argparse.Namespace, *, static: bool) -> ModelConfig:
         }.items()
         if value is not None
     }
-    blazepose = BlazePoseOptions(static_image_mode=static, enable_smoothing=not args.no_smoothing)
+    several: dict[str, Any] = {
+        key: value
+        for key, value in {"num_poses": args.num_poses, "detector": args.person_detector}.items()
+        if value is not None
+    }
+    blazepose = BlazePoseOptions(static_image_mode=static, enable_smoothing=not args.no_smoothing, **several)
     source: dict[str, Any] = (
         {"path": Path(args.model)} if args.model.endswith(".tflite") else {"name": args.model}
     )
