@@ -61,6 +61,8 @@ class MultiBlazePoseEstimator:
         self._boxes: list[Box | None] = [None] * len(self._lanes)  # each lane's last pose box
         self._mirror: ImageArray | None = None
         self._closed = False
+        self.detector_runs = 0
+        """How often the person detector ran, for telemetry and tests of the bounded rate."""
         self.last_segmentation: FloatArray | None = None
         """With `enable_segmentation`: everyone's mask in one, (H, W) float32 in [0, 1]."""
 
@@ -149,6 +151,7 @@ class MultiBlazePoseEstimator:
         repeat = self._seeds.one_at_a_time
         while free:
             source = _blanked(image, people) if repeat and people else image
+            self.detector_runs += 1
             new = False
             for seed in self._seeds.find(source, 1 if repeat else len(free)):
                 lane = self._lanes[free[0]]
