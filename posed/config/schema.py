@@ -92,7 +92,8 @@ class PoseNetOptions(StrictModel):
         None,
         ge=33 * 33,
         le=2049 * 2049,
-        description="Pixel budget of `input_resolution: auto`. Default: the model file's own input area.",
+        description="Pixel budget of `input_resolution: auto`, 1,089 to 4,198,401 (2049 x 2049). "
+        "Default: the model file's own input area.",
     )
     tracker: TrackerOptions = Field(
         default_factory=TrackerOptions,

@@ -34,13 +34,16 @@ class ZoneConfig(StrictModel):
         "else the hips when the feet are not seen), `hips`, or `box_bottom` (the pose box's bottom centre).",
     )
     inertia: int = Field(
-        3, ge=1, le=100, description="Consecutive frames with the anchor inside before an entry counts."
+        3,
+        ge=1,
+        le=100,
+        description="Consecutive frames with the anchor inside before an entry counts. Up to 100.",
     )
     loitering_time: float = Field(
         0.0,
         ge=0,
         le=86400,
-        description="Seconds in the zone before a `loitering` event; 0 turns loitering off.",
+        description="Seconds in the zone before a `loitering` event; 0 turns loitering off. Up to 86400.",
     )
 
     @model_validator(mode="after")
@@ -98,8 +101,12 @@ class Measure(StrictModel):
 class Condition(Measure):
     """A measure with bounds: true when it is above `above` and below `below`."""
 
-    above: float | None = Field(None, ge=-1000, le=1000, description="Lower bound of the measure.")
-    below: float | None = Field(None, ge=-1000, le=1000, description="Upper bound of the measure.")
+    above: float | None = Field(
+        None, ge=-1000, le=1000, description="Lower bound of the measure. Up to 1000."
+    )
+    below: float | None = Field(
+        None, ge=-1000, le=1000, description="Upper bound of the measure. Up to 1000."
+    )
 
     @model_validator(mode="after")
     def _bounded(self) -> Condition:
@@ -115,16 +122,16 @@ class ExerciseConfig(StrictModel):
 
     measure: Measure = Field(description="What moves during a rep, e.g. {angle: [hip, knee, ankle]}.")
     start_above: float | None = Field(
-        None, ge=-1000, le=1000, description="The start position: the measure above this."
+        None, ge=-1000, le=1000, description="The start position: the measure above this. Up to 1000."
     )
     start_below: float | None = Field(
-        None, ge=-1000, le=1000, description="The start position: the measure below this."
+        None, ge=-1000, le=1000, description="The start position: the measure below this. Up to 1000."
     )
     far_above: float | None = Field(
-        None, ge=-1000, le=1000, description="The far position: the measure above this."
+        None, ge=-1000, le=1000, description="The far position: the measure above this. Up to 1000."
     )
     far_below: float | None = Field(
-        None, ge=-1000, le=1000, description="The far position: the measure below this."
+        None, ge=-1000, le=1000, description="The far position: the measure below this. Up to 1000."
     )
     require: list[Condition] = Field(
         default_factory=list,
@@ -169,46 +176,61 @@ class GestureConfig(StrictModel):
 class FallsConfig(StrictModel):
     enabled: bool = Field(True, description="Detect falls.")
     upright_angle: float = Field(
-        35.0, ge=0, le=90, description="Torso degrees from vertical below which a person is upright."
+        35.0,
+        ge=0,
+        le=90,
+        description="Torso degrees from vertical below which a person is upright. Up to 90.",
     )
     lying_angle: float = Field(
-        60.0, ge=20, le=90, description="Torso degrees from vertical above which a person may be lying."
+        60.0,
+        ge=20,
+        le=90,
+        description="Torso degrees from vertical above which a person may be lying. Up to 90.",
     )
     lying_aspect: float = Field(
         1.0,
         ge=0.2,
         le=10,
         description="Lying also needs the visible keypoints' box this many times wider than tall "
-        "(low and wide, unlike bending over).",
+        "(low and wide, unlike bending over). Up to 10.",
     )
-    fast_seconds: float = Field(1.5, gt=0, le=10, description="The window in which a change counts as fast.")
+    fast_seconds: float = Field(
+        1.5, gt=0, le=10, description="The window in which a change counts as fast. Up to 10."
+    )
     fast_angle: float = Field(
-        45.0, ge=5, le=180, description="Torso degrees gained within fast_seconds that start a fall."
+        45.0,
+        ge=5,
+        le=180,
+        description="Torso degrees gained within fast_seconds that start a fall. Up to 180.",
     )
     fast_drop: float = Field(
-        0.8, gt=0, le=10, description="Hip drop within fast_seconds, in torso lengths, that starts a fall."
+        0.8,
+        gt=0,
+        le=10,
+        description="Hip drop within fast_seconds, in torso lengths, that starts a fall. Up to 10.",
     )
     settle_seconds: float = Field(
-        3.0, gt=0, le=30, description="Seconds after the fast change to end up lying, else no fall."
+        3.0, gt=0, le=30, description="Seconds after the fast change to end up lying, else no fall. Up to 30."
     )
     confirm_seconds: float = Field(
-        3.0, ge=0, le=600, description="Seconds lying before the fall is reported."
+        3.0, ge=0, le=600, description="Seconds lying before the fall is reported. Up to 600."
     )
     clear_seconds: float = Field(
-        2.0, ge=0, le=600, description="Seconds upright again before a reported fall clears."
+        2.0, ge=0, le=600, description="Seconds upright again before a reported fall clears. Up to 600."
     )
     lost_seconds: float = Field(
         10.0,
         gt=0,
         le=3600,
-        description="Seconds a person is unseen before they count as gone (a reported fall clears).",
+        description="Seconds a person is unseen before they count as gone (a reported fall clears). "
+        "Up to 3600.",
     )
     clear_timeout: float | None = Field(
         None,
         gt=0,
         le=86400,
         description="Clear a reported fall after this many seconds even if the person is still "
-        "down; off (null) by default. The person must get up before another fall can fire.",
+        "down; off (null) by default. The person must get up before another fall can fire. Up to 86400.",
     )
     ignore_zones: list[str] = Field(
         default_factory=list,
@@ -227,7 +249,9 @@ class RepsConfig(StrictModel):
         default_factory=dict,
         description="Your own exercises by name; one with a built-in's name replaces it.",
     )
-    rest_seconds: float = Field(30.0, gt=0, le=3600, description="Seconds without a rep that end a set.")
+    rest_seconds: float = Field(
+        30.0, gt=0, le=3600, description="Seconds without a rep that end a set. Up to 3600."
+    )
 
     @model_validator(mode="after")
     def _known(self) -> RepsConfig:
@@ -261,14 +285,14 @@ class GesturesConfig(StrictModel):
         default_factory=dict, description="Your own gestures by name; one with a built-in's name replaces it."
     )
     hold_seconds: float = Field(
-        1.0, ge=0, le=30, description="Seconds a gesture must be held before it fires."
+        1.0, ge=0, le=30, description="Seconds a gesture must be held before it fires. Up to 30."
     )
     cooldown_seconds: float = Field(
         3.0,
         ge=0,
         le=3600,
         description="Seconds after a gesture fires before the same person's same gesture can fire "
-        "again; it must also be released first.",
+        "again; it must also be released first. Up to 3600.",
     )
 
     @model_validator(mode="after")
@@ -293,14 +317,14 @@ class EventsConfig(StrictModel):
     """Analyzers that turn each camera's poses into events (zones are set per camera)."""
 
     min_keypoint_score: float = Field(
-        0.5, ge=0, le=1, description="Keypoints scored below this count as not seen."
+        0.5, ge=0, le=1, description="Keypoints scored below this count as not seen. Up to 1."
     )
     forget_seconds: float = Field(
         2.0,
         gt=0,
         le=3600,
         description="Seconds a person is unseen before they leave their zones and their gesture "
-        "state is dropped (falls have their own `lost_seconds`).",
+        "state is dropped (falls have their own `lost_seconds`). Up to 3600.",
     )
     falls: FallsConfig = Field(default_factory=FallsConfig, description="Fall detection.")
     reps: RepsConfig = Field(default_factory=RepsConfig, description="Exercise repetition counting.")

@@ -38,7 +38,9 @@ class PreviewConfig(StrictModel):
         max_length=253,
         description="Address to listen on. Loopback by default; any other address needs `token`.",
     )
-    port: int = Field(8090, ge=0, le=65535, description="TCP port of the page (0: any free port, logged).")
+    port: int = Field(
+        8090, ge=0, le=65535, description="TCP port of the page (0: any free port, logged). Up to 65535."
+    )
     max_fps: float = Field(
         5.0, ge=0.2, le=30.0, description="Most frames per second encoded and sent to viewers (0.2 to 30)."
     )
