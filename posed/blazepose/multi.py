@@ -139,10 +139,11 @@ class MultiBlazePoseEstimator:
     def _detect(self, image: ImageArray, timestamp: float, results: dict[int, list[Pose]]) -> None:
         """Seed free lanes with people not tracked yet, running each new one at once.
 
-        A candidate whose landmarks land on someone already tracked is that person and
-        is dropped. A detector that sees one person per run (BlazePose's: two people
-        close together come out as one box between them) runs again with everyone found
-        so far blanked out, until it finds nobody new or every lane is taken.
+        A candidate whose hip centre lies in the box of someone already tracked, or whose
+        landmarks land on them, is that person and is dropped. A detector that sees one
+        person per run (BlazePose's: two people close together come out as one box between
+        them) runs again with everyone found so far blanked out, until it finds nobody new
+        or every lane is taken.
         """
         self._last_detection = timestamp
         height, width = image.shape[:2]
@@ -154,6 +155,8 @@ class MultiBlazePoseEstimator:
             self.detector_runs += 1
             new = False
             for seed in self._seeds.find(source, 1 if repeat else len(free)):
+                if _inside(seed.center, people):
+                    continue  # hips on someone tracked: that person (checked before a lane spends an id)
                 lane = self._lanes[free[0]]
                 if not lane.seed(seed.center, seed.scale_point, width, height):
                     continue
@@ -202,6 +205,11 @@ def _blanked(image: ImageArray, boxes: list[Box]) -> ImageArray:
         x0, y0 = max(int(x), 0), max(int(y), 0)
         out[y0 : int(np.ceil(y + h)), x0 : int(np.ceil(x + w))] = 0
     return out
+
+
+def _inside(point: tuple[float, float], boxes: list[Box]) -> bool:
+    x, y = point
+    return any(bx <= x <= bx + bw and by <= y <= by + bh for bx, by, bw, bh in boxes)
 
 
 def _overlaps(box: Box, others: list[Box], limit: float) -> bool:
