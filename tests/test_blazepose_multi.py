@@ -165,7 +165,7 @@ def test_posenet_finds_more_people_far_away_than_blazepose(shared: Path, private
     counts = {}
     for detector in DETECTORS:
         with multi(num_poses=5, detector=detector) as estimator:
-            poses = track(estimator, video(MEDIA / "vtest.avi", 0, 59))
+            poses = track(estimator, video(MEDIA / "vtest.avi", 0, 149))
         ids = [p.id for frame in poses.values() for p in frame]
         assert len(set(ids)) <= len(ids)
         for frame in poses.values():
