@@ -1,7 +1,8 @@
 """Poses drawn on an image: skeleton, keypoints coloured by score, box, score and id.
 
-The one drawing module, shared by `posed estimate --draw`, `posed demo` and the
-preview. Images are RGB uint8, as everywhere in posed; colours are RGB too.
+The one server-side drawing module, shared by `posed estimate --draw` and `posed
+demo` (the preview page draws in the browser, from the same skeletons in
+posed.keypoints). Images are RGB uint8, as everywhere in posed; colours are RGB too.
 
 Drawing is vectorised where OpenCV allows it: all edges of one kind go to one
 `cv2.polylines` call, and keypoints are binned by score into a few colours,
@@ -9,8 +10,9 @@ each bin drawn as zero-length thick polylines (round discs) in one call, so the
 number of OpenCV calls does not grow with the number of keypoints.
 
 The visibility cue (BlazePose reports a per-keypoint visibility as its score):
-a keypoint below `visible_threshold` is a hollow ring instead of a disc, and an
-edge with such an end is drawn thin and grey instead of in the person's colour.
+a keypoint below `visible_threshold` is a ring with a dark centre instead of a
+filled disc, and an edge with such an end is thin and grey instead of in the
+person's colour.
 """
 
 from __future__ import annotations
@@ -22,34 +24,11 @@ from functools import lru_cache
 import numpy as np
 import numpy.typing as npt
 
+from posed.keypoints import BLAZEPOSE_33, BLAZEPOSE_33_EDGES, COCO_17, COCO_17_EDGES
 from posed.types import ImageArray, Pose
 
 Color = tuple[int, int, int]
 IntArray = npt.NDArray[np.int32]
-
-# tfjs pose-detection's skeletons (util.getAdjacentPairs), by keypoint name so that any
-# model whose names match gets its edges.
-COCO_EDGES: tuple[tuple[str, str], ...] = (
-    ("nose", "left_eye"), ("nose", "right_eye"), ("left_eye", "left_ear"), ("right_eye", "right_ear"),
-    ("left_shoulder", "right_shoulder"), ("left_shoulder", "left_elbow"), ("left_shoulder", "left_hip"),
-    ("right_shoulder", "right_elbow"), ("right_shoulder", "right_hip"), ("left_elbow", "left_wrist"),
-    ("right_elbow", "right_wrist"), ("left_hip", "right_hip"), ("left_hip", "left_knee"),
-    ("right_hip", "right_knee"), ("left_knee", "left_ankle"), ("right_knee", "right_ankle"),
-)  # fmt: skip
-BLAZEPOSE_EDGES: tuple[tuple[str, str], ...] = (
-    ("nose", "left_eye_inner"), ("left_eye_inner", "left_eye"), ("left_eye", "left_eye_outer"),
-    ("left_eye_outer", "left_ear"), ("nose", "right_eye_inner"), ("right_eye_inner", "right_eye"),
-    ("right_eye", "right_eye_outer"), ("right_eye_outer", "right_ear"), ("mouth_left", "mouth_right"),
-    ("left_shoulder", "right_shoulder"), ("left_shoulder", "left_elbow"), ("left_elbow", "left_wrist"),
-    ("left_wrist", "left_pinky"), ("left_wrist", "left_index"), ("left_wrist", "left_thumb"),
-    ("left_pinky", "left_index"), ("right_shoulder", "right_elbow"), ("right_elbow", "right_wrist"),
-    ("right_wrist", "right_pinky"), ("right_wrist", "right_index"), ("right_wrist", "right_thumb"),
-    ("right_pinky", "right_index"), ("left_shoulder", "left_hip"), ("right_shoulder", "right_hip"),
-    ("left_hip", "right_hip"), ("left_hip", "left_knee"), ("left_knee", "left_ankle"),
-    ("left_ankle", "left_heel"), ("left_heel", "left_foot_index"), ("left_ankle", "left_foot_index"),
-    ("right_hip", "right_knee"), ("right_knee", "right_ankle"), ("right_ankle", "right_heel"),
-    ("right_heel", "right_foot_index"), ("right_ankle", "right_foot_index"),
-)  # fmt: skip
 
 # Score colours from low to high: red, orange, yellow, yellow-green, green.
 SCORE_COLORS: tuple[Color, ...] = (
@@ -75,13 +54,9 @@ class DrawStyle:
 
 @lru_cache(maxsize=16)
 def edges_for(names: tuple[str, ...]) -> IntArray:
-    """(E, 2) keypoint index pairs of the skeleton that `names` belongs to; empty if none fits."""
-    index = {name: i for i, name in enumerate(names)}
-    for skeleton in (BLAZEPOSE_EDGES, COCO_EDGES):
-        pairs = [(index[a], index[b]) for a, b in skeleton if a in index and b in index]
-        if len(pairs) == len(skeleton):
-            return np.asarray(pairs, dtype=np.int32).reshape(-1, 2)
-    return np.empty((0, 2), dtype=np.int32)
+    """(E, 2) keypoint index pairs of the skeleton `names` belongs to (posed.keypoints); empty if none."""
+    skeletons = {BLAZEPOSE_33: BLAZEPOSE_33_EDGES, COCO_17: COCO_17_EDGES}
+    return np.asarray(skeletons.get(names, ()), dtype=np.int32).reshape(-1, 2)
 
 
 def person_color(pose: Pose, order: int) -> Color:

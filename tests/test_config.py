@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import typing
 from pathlib import Path
@@ -12,7 +13,7 @@ from pydantic import BaseModel, ValidationError
 from posed.config import PosedConfig, load_config
 from posed.errors import ConfigError
 from posed.plugins import load_backend
-from tests.conftest import POSED, REPO
+from tests.conftest import CONFORMANCE, POSED, REPO
 
 EXAMPLES = sorted((REPO / "config").glob("*.yaml"))
 
@@ -160,11 +161,16 @@ def test_full_check_probes_model_and_cameras_of_a_valid_config(tmp_path: Path) -
     assert "Traceback" not in result.stderr
 
 
-def test_demo_config_passes_full_check(models_dir: Path) -> None:
+def test_demo_config_passes_full_check(models_dir: Path, tmp_path: Path) -> None:
+    # The config plays the clip `posed demo` caches in ~/.cache/posed/samples: a home that has it.
+    samples = tmp_path / ".cache" / "posed" / "samples"
+    samples.mkdir(parents=True)
+    (samples / "pose_squats.mp4").symlink_to(CONFORMANCE / "tfjs-pose-detection" / "pose_squats.mp4")
     result = subprocess.run(
         [*POSED, "check", "-c", "config/demo-video.yaml", "--model-dir", str(models_dir)],
         capture_output=True,
         text=True,
         cwd=REPO,
+        env={**os.environ, "HOME": str(tmp_path), "XDG_CACHE_HOME": str(tmp_path / ".cache")},
     )
     assert result.returncode == 0, result.stderr

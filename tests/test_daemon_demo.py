@@ -10,11 +10,11 @@ from typing import Any
 
 import jsonschema
 
-from tests.conftest import MEDIA, REPO
+from tests.conftest import CONFORMANCE, REPO
 from tests.daemon_harness import Daemon
 from tests.mosquitto import Mosquitto, Received, Subscriber
 
-TOPIC = "posed/demo/street/poses"
+TOPIC = "posed/demo/gym/poses"
 SCHEMA = json.loads((REPO / "posed" / "schemas" / "poses.json").read_text())
 
 
@@ -27,16 +27,18 @@ def _found(payload: dict[str, Any]) -> bool:
 
 
 def test_demo_config_publishes_poses(tmp_path: Path) -> None:
-    """Guards: the demo finds the people in vtest.avi and publishes their 33 BlazePose keypoints
+    """Guards: the demo finds the woman in the sample clip and publishes her 33 BlazePose keypoints
     (a pipeline that publishes only empty frames fails here)."""
     demo = (REPO / "config" / "demo-video.yaml").read_text()
     assert "name: blazepose-full" in demo and "type: tflite" in demo
     with Mosquitto(tmp_path) as broker, Subscriber(broker, ["posed/demo/#"]) as sub:
         config = tmp_path / "demo.yaml"
-        # Only the broker's port and the (cwd-relative) video path differ from the shipped file.
+        # Only the broker's port and the clip's place (`posed demo` caches it in ~/.cache) differ.
+        clip = CONFORMANCE / "tfjs-pose-detection" / "pose_squats.mp4"
+        assert "path: ~/.cache/posed/samples/pose_squats.mp4" in demo
         config.write_text(
             demo.replace("port: 1883", f"port: {broker.port}").replace(
-                "../shared/media/vtest.avi", str(MEDIA / "vtest.avi")
+                "~/.cache/posed/samples/pose_squats.mp4", str(clip)
             )
         )
         with Daemon(config, tmp_path / "posed.log") as daemon:
@@ -54,15 +56,15 @@ def test_demo_config_publishes_poses(tmp_path: Path) -> None:
     for payload in poses:
         jsonschema.validate(payload, SCHEMA)
         assert payload["model"] == "blazepose-full" and payload["backend"] == "tflite"
-        assert (payload["width"], payload["height"]) == (768, 576)
+        assert (payload["width"], payload["height"]) == (720, 1280)
     found = [p for p in poses if _found(p)]
     assert found, "no pose in any frame"
     for payload in found:
         assert payload["count"] == len(payload["poses"])
         for pose in payload["poses"]:
             assert len(pose["keypoints"]) == 33 and pose["score"] > 0.5
-            # Some keypoints of a person in view lie inside the 768x576 image.
-            inside = [k for k in pose["keypoints"] if 0 <= k["x"] < 768 and 0 <= k["y"] < 576]
+            # Some keypoints of a person in view lie inside the 720x1280 image.
+            inside = [k for k in pose["keypoints"] if 0 <= k["x"] < 720 and 0 <= k["y"] < 1280]
             assert len(inside) >= 17, pose
     frames = [p["frame"] for p in poses]
     assert frames == sorted(frames) and len(set(frames)) == len(frames)

@@ -4,6 +4,7 @@ real broker and into a drawn video; refused network, no broker and Ctrl-C behave
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import os
@@ -11,12 +12,18 @@ import re
 import signal
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
+from typing import Any
 
 import cv2
 import pytest
 
+from posed.cli.demo import first_v4l2_camera
+from posed.cli.demo_session import SecondCounts, summary_line
 from posed.cli.main import main
+from posed.errors import PosedError
 from posed.models.download import DownloadPolicy
 from posed.samples import SQUATS, SampleUnavailableError, cached_sample, ensure_sample, samples_dir
 from tests.conftest import CONFORMANCE, REPO
@@ -51,16 +58,15 @@ def test_demo_from_an_empty_cache_fetches_plays_draws_and_publishes(
     files = served(models_dir)
     with http_server(files) as url, Mosquitto(tmp_path / "broker") as broker:
         with Subscriber(broker, ["posed/demo/#"]) as sub:
-            argv = ["demo", "--mirror", url, "--seconds", "10", "--out", str(out)]
+            argv = ["demo", "--mirror", url, "--seconds", "10", "--out", str(out), "--no-preview"]
             code = main([*argv, "--broker", f"{broker.host}:{broker.port}"])
             poses = sub.wait_for(lambda m: m.topic == "posed/demo/demo/poses")
         text = capsys.readouterr().out
         assert code == 0, text
         # A second run finds both in the cache and downloads nothing.
         requests = len(files.requests)
-        assert (
-            main([*argv[:3], "--seconds", "1", "--out", str(tmp_path / "again.mp4"), "--broker", "x:1"]) == 0
-        )
+        again = ["--seconds", "1", "--out", str(tmp_path / "again.mp4"), "--broker", "x:1", "--no-preview"]
+        assert main([*argv[:3], *again]) == 0
         assert len(files.requests) == requests
     assert "downloading the sample clip pose_squats.mp4" in text
     assert (
@@ -74,9 +80,13 @@ def test_demo_from_an_empty_cache_fetches_plays_draws_and_publishes(
     assert all(float(m.group(1)) > 0 for m in seconds[1:])
     assert "mqtt: connected" in text
     assert f"the poses, drawn: {out}" in text
+    assert "live preview" not in text, "--no-preview"
     cached = samples_dir() / SQUATS.filename
     assert hashlib.sha256(cached.read_bytes()).hexdigest() == SQUATS.sha256
-    assert sorted(p.name for p in samples_dir().iterdir()) == [SQUATS.filename], "no staging leftovers"
+    still = samples_dir() / "pose_squats-frame20.png"
+    assert sorted(p.name for p in samples_dir().iterdir()) == sorted([SQUATS.filename, still.name])
+    image = cv2.imread(str(still))
+    assert image is not None and image.shape == (1280, 720, 3)
     assert len(json.loads(poses.text)["poses"][0]["keypoints"]) == 33
     video = cv2.VideoCapture(str(out))
     try:
@@ -86,18 +96,28 @@ def test_demo_from_an_empty_cache_fetches_plays_draws_and_publishes(
         video.release()
 
 
-def test_offline_with_nothing_cached_says_so_and_suggests_video(
-    store: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    # Every connection refused: the proxy all HTTPS traffic must go through is not there.
+def test_offline_with_nothing_cached_says_so_and_suggests_video(store: Path, tmp_path: Path) -> None:
+    # Every connection refused: the proxy all HTTPS traffic must go through is not there. A fresh
+    # process, because urllib reads the proxy settings once per process.
     closed = f"http://127.0.0.1:{free_port()}"
-    monkeypatch.setenv("https_proxy", closed)
-    monkeypatch.setenv("http_proxy", closed)
-    code = main(["demo", "--seconds", "1"])
-    err = capsys.readouterr().err
-    assert code == 1
-    assert "offline: the sample clip is not cached and no server answered" in err
-    assert "posed demo --video PATH" in err
+    env = {
+        **os.environ,
+        "https_proxy": closed,
+        "http_proxy": closed,
+        "XDG_CACHE_HOME": str(tmp_path / "xdg-cache"),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "posed", "demo", "--seconds", "1"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=env,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert f"offline: the sample clip pose_squats.mp4 is not cached in {samples_dir()}" in result.stderr
+    assert "cannot be downloaded" in result.stderr and "Connection refused" in result.stderr
+    assert "posed demo --video PATH" in result.stderr
     assert cached_sample() is None
     assert not any(samples_dir().iterdir()), "nothing half-downloaded is left"
 
@@ -114,11 +134,29 @@ def test_without_a_broker_it_runs_and_says_how_to_connect_one(
     assert not samples_dir().exists(), "--video needs no sample clip"
 
 
-def test_ctrl_c_stops_cleanly_and_names_the_video(store: Path, models_dir: Path, tmp_path: Path) -> None:
+async def first_streamed_frame(url: str) -> tuple[dict[str, Any], bytes]:
+    import aiohttp
+
+    async with aiohttp.ClientSession() as session, session.ws_connect(url) as ws:
+        hello = json.loads((await ws.receive(timeout=10)).data)
+        assert hello["type"] == "hello"
+        frame = json.loads((await ws.receive(timeout=10)).data)
+        jpeg = (await ws.receive(timeout=10)).data
+        return frame, jpeg
+
+
+def get_json(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.load(response)
+
+
+def test_the_live_preview_shows_the_demo_and_ctrl_c_stops_cleanly(
+    store: Path, models_dir: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "ctrl-c.mp4"
     argv = [sys.executable, "-m", "posed", "demo", "--video", str(CLIP), "--model-dir", str(models_dir)]
     process = subprocess.Popen(
-        [*argv, "--out", str(out), "--broker", f"127.0.0.1:{free_port()}"],
+        [*argv, "--out", str(out), "--broker", f"127.0.0.1:{free_port()}", "--preview-port", "0"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -126,13 +164,31 @@ def test_ctrl_c_stops_cleanly_and_names_the_video(store: Path, models_dir: Path,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     assert process.stdout is not None
-    seen = []
-    for line in process.stdout:  # wait for the first summary line, not for a timer
-        seen.append(line)
-        if SUMMARY.match(line):
-            break
-    process.send_signal(signal.SIGINT)
-    rest, err = process.communicate(timeout=30)
+    page = None
+    try:
+        for line in process.stdout:  # wait for the first summary line, not for a timer
+            if line.startswith("live preview: "):
+                page = line.split(": ", 1)[1].strip()
+            if SUMMARY.match(line):
+                break
+        assert page is not None and re.fullmatch(r"http://127\.0\.0\.1:\d+/camera/demo", page), page
+        with urllib.request.urlopen(page, timeout=10) as response:
+            assert response.status == 200 and b"<canvas" in response.read()
+        stats_url = page.replace("/camera/demo", "/api/stats")
+        deadline = time.monotonic() + 30
+        while True:  # the page's stats are refreshed once a second
+            camera = get_json(stats_url).get("cameras", {}).get("demo")
+            if camera is not None and camera["status"] == "online" and camera["people"] == 1:
+                break
+            assert time.monotonic() < deadline, camera
+            time.sleep(0.2)
+        # The page's stream carries the demo's frames and poses (the worker feeds the preview's tap).
+        frame, jpeg = asyncio.run(first_streamed_frame(page.replace("/camera/demo", "/api/cameras/demo/ws")))
+        assert frame["type"] == "frame" and (frame["width"], frame["height"]) == (720, 1280)
+        assert len(frame["poses"]) == 1 and jpeg[:2] == b"\xff\xd8"
+    finally:
+        process.send_signal(signal.SIGINT)
+        rest, err = process.communicate(timeout=30)
     assert process.returncode == 0, err
     assert "(Ctrl-C)" in rest and f"the poses, drawn: {out}" in rest
     assert "Traceback" not in err
@@ -159,3 +215,31 @@ def test_the_clip_download_is_verified_and_resumed(store: Path, models_dir: Path
         path.write_bytes(b"not a video")
         assert cached_sample() is None
         assert ensure_sample(mirror=url, policy=FAST).read_bytes() == CLIP.read_bytes()
+
+
+def test_camera_finds_the_first_capture_node(tmp_path: Path) -> None:
+    # A sysfs and /dev laid out as a USB camera's: video0/video1 (capture, metadata) and a second camera.
+    sysfs, dev = tmp_path / "sys", tmp_path / "dev"
+    dev.mkdir()
+    for node, index in (("video10", "0"), ("video2", "1"), ("video3", "0"), ("video1", "1")):
+        (sysfs / node).mkdir(parents=True)
+        (sysfs / node / "index").write_text(f"{index}\n")
+        (dev / node).touch()
+    assert first_v4l2_camera(sysfs, dev) == dev / "video3"
+    (dev / "video3").unlink()  # unplugged between the two looks
+    assert first_v4l2_camera(sysfs, dev) == dev / "video10"
+    with pytest.raises(PosedError, match=r"--camera: no V4L2 camera found .* use --video PATH"):
+        first_v4l2_camera(tmp_path / "nothing", dev)
+
+
+def test_the_summary_line_says_what_a_user_needs() -> None:
+    counts = SecondCounts(
+        frames=5, people=1, latency_ms=[40, 90, 50, 60, 45], inference_ms=[30, 31, 80, 29, 33]
+    )
+    line = summary_line(3.0, counts, 1.0, "connected")
+    assert SUMMARY.match(line) and "5.0 fps" in line and "1 person " in line
+    assert "latency 50 ms (inference 31 ms)" in line, "medians of the second"
+    assert line.endswith("mqtt: connected")
+    quiet = summary_line(4.0, SecondCounts(people=0), 1.0, "off", "reconnecting")
+    assert "0.0 fps" in quiet and "0 people" in quiet and "no frame this second" in quiet
+    assert quiet.endswith("mqtt: off  camera: reconnecting")

@@ -155,9 +155,10 @@ def _open_on_edgetpu(
     if not compiled.is_file():
         raise BackendUnavailableError(
             f"the Edge TPU runs only models compiled for it, and the Edge TPU variant {compiled.name} is "
-            f"not in {compiled.parent}: fetch it with `posed models fetch` (Coral's PoseNet models have "
-            "one; BlazePose has none, use `delegate: xnnpack`), or compile the model with Coral's "
-            "edgetpu_compiler"
+            f"not in {compiled.parent}. Coral's PoseNet models have one: name the model with -edgetpu "
+            "(e.g. `model: {name: posenet-mobilenet-075-481x641-edgetpu}`) and run "
+            "`posed models fetch -c CONFIG --allow-unverified`, which fetches both files. BlazePose has "
+            "none: use `delegate: xnnpack`. Or compile the model with Coral's edgetpu_compiler"
         )
     missing = library_check()
     if missing is not None:

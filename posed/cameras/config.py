@@ -6,9 +6,10 @@ touch a device, a file or the network (that is `posed.cameras.probe`).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from posed.events.config import ZoneConfig
 from posed.strict import MAX_PATH_CHARS, CheckedByValidator, ConfigPath, Name, StrictModel
@@ -161,13 +162,19 @@ class StreamCamera(CameraCommon):
 
 class VideoCamera(CameraCommon):
     type: Literal["video"] = Field(description="A video file, decoded with OpenCV.")
-    path: ConfigPath = Field(description="Path of the video file.")
+    path: ConfigPath = Field(description="Path of the video file; a leading ~ is your home folder.")
     realtime: bool = Field(
         False,
         description="Play at the file's own frame rate (or `fps`), as a camera would, dropping frames "
         "the pipeline is too slow for; else deliver every frame, as fast as the pipeline takes them.",
     )
     loop: bool = Field(False, description="Start again at the end of the file.")
+
+    @field_validator("path")
+    @classmethod
+    def _home(cls, value: Path) -> Path:
+        # `~/...` as in a shell, so that a config can name the demo's clip in ~/.cache/posed/samples.
+        return value.expanduser()
 
     @model_validator(mode="after")
     def _fps_needs_realtime(self) -> VideoCamera:

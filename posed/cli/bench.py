@@ -12,10 +12,16 @@ average and failures go to stderr.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from posed.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
+from posed.cli.progress import ProgressBar
+from posed.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, PosedError
+
+if TYPE_CHECKING:
+    from posed.benchmark.runner import BenchOptions
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,7 +29,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--backend", action="append", default=[], help="Backend entry-point name (repeatable; default: all)."
     )
     parser.add_argument(
-        "--device", default=None, help="Device for the chosen backend (OpenVINO: CPU, GPU...; TFLite: cpu)."
+        "--device",
+        default=None,
+        help="Device for the chosen backend (OpenVINO: CPU, GPU...; TFLite: cpu) "
+        "(default: every device the backend sees).",
     )
     parser.add_argument(
         "--model",
@@ -32,18 +41,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="Model name or .tflite path (repeatable; default: every known model found).",
     )
     parser.add_argument(
-        "--model-dir", type=Path, default=None, help="Directory searched first for named models."
+        "--model-dir",
+        type=Path,
+        default=None,
+        help="Directory searched first for named models "
+        "(default: none; then come $POSED_MODEL_DIR, the config's "
+        "model_dir, $STATE_DIRECTORY/models, ~/.cache/posed/models).",
     )
     parser.add_argument(
         "--video",
         type=Path,
         default=None,
         help="Input video or image for every model (default: pose_squats.mp4 for BlazePose, "
-        "vtest.avi for PoseNet, from $POSED_SHARED_DIR or ../shared).",
+        "vtest.avi for PoseNet, from $POSED_SHARED_DIR or ../shared; without those, the sample clip "
+        "of `posed demo`, downloaded once if needed).",
     )
-    parser.add_argument(
-        "--seconds", type=float, default=5.0, help="Duration of each timed phase (default 5)."
-    )
+    parser.add_argument("--seconds", type=float, default=5.0, help="Duration of each timed phase.")
     parser.add_argument("--json", action="store_true", help="One JSON object per record on stdout.")
     parser.add_argument(
         "--num-poses",
@@ -66,13 +79,17 @@ def execute(args: argparse.Namespace) -> int:
     if args.seconds <= 0:
         print("posed bench: --seconds must be positive", file=sys.stderr)
         return EXIT_USAGE
+    if args.video is not None and not args.video.is_file():
+        print(f"posed bench: --video {args.video}: no such file", file=sys.stderr)
+        return EXIT_USAGE
+    shared = shared_dir_default()
     options = BenchOptions(
         backends=tuple(args.backend),
         device=args.device,
         models=tuple(args.model),
         model_dir=args.model_dir,
-        video=args.video,
-        shared_dir=shared_dir_default(),
+        video=args.video or fallback_input(shared),
+        shared_dir=shared,
         seconds=args.seconds,
         input_resolution=args.input_resolution,
         num_poses=args.num_poses,
@@ -80,24 +97,64 @@ def execute(args: argparse.Namespace) -> int:
     records: list[BenchRecord] = []
     failures: list[Failure] = []
 
+    progress = ProgressBar(expected_records(options), unit="run", label="posed bench")
+
     def on_record(record: BenchRecord) -> None:
         records.append(record)
+        progress.advance()
         if args.json:
             print(record.to_json(), flush=True)
         else:
-            print(f"measured {record.backend} {record.device} {record.model}", file=sys.stderr)
+            progress.write(f"measured {record.backend} {record.device} {record.model}")
 
     def on_failure(failure: Failure) -> None:
         failures.append(failure)
-        print(
-            f"posed bench: {failure.backend} {failure.device} {failure.model}: {failure.error}",
-            file=sys.stderr,
-        )
+        progress.advance()
+        progress.write(f"posed bench: {failure.backend} {failure.device} {failure.model}: {failure.error}")
 
     print(f"posed bench: start, {load_note()}", file=sys.stderr)
-    run_bench(options, on_record, on_failure)
+    with progress:
+        run_bench(options, on_record, on_failure)
     print(f"posed bench: end, {load_note()}", file=sys.stderr)
     if not args.json:
         print(format_table(records))
         print("ratio = pipeline_fps x raw p50 / 1000 (1.0: no overhead beyond inference)")
     return EXIT_FAILURE if failures else EXIT_OK
+
+
+def fallback_input(shared: Path) -> Path | None:
+    """None when the shared test media are there; else the demo's sample clip (fetched if needed)."""
+    from posed.benchmark.frames import BLAZEPOSE_MEDIA, POSENET_MEDIA
+    from posed.samples import SampleUnavailableError, cached_sample, ensure_sample
+
+    if (shared / BLAZEPOSE_MEDIA).is_file() and (shared / POSENET_MEDIA).is_file():
+        return None
+    clip = cached_sample()
+    if clip is None:
+        print(f"posed bench: no test media in {shared}; downloading the sample clip once", file=sys.stderr)
+        try:
+            clip = ensure_sample(mirror=os.environ.get("POSED_MODEL_MIRROR") or None)
+        except SampleUnavailableError as exc:
+            raise PosedError(f"no benchmark input: {exc}. Pass --video FILE (a video or an image)") from exc
+    print(
+        f"posed bench: measuring every model on the sample clip {clip} (pass --video FILE for your own)",
+        file=sys.stderr,
+    )
+    return clip
+
+
+def expected_records(options: BenchOptions) -> int | None:
+    """How many records (or failures) the run will report, for the progress bar; None if unknown."""
+    from posed.benchmark.runner import combinations, found_models
+    from posed.models.resolve import model_search_path
+
+    if not sys.stderr.isatty():
+        return None  # no bar: do not probe the backends twice for nothing
+    try:
+        targets = len(list(combinations(options)))
+        found = found_models(model_search_path(cli_dir=options.model_dir))
+        models = list(options.models) or [str(m.name) for m in found]
+    except PosedError:
+        return None
+    blazepose = any(str(m).startswith("blazepose") or str(m).endswith(".tflite") for m in models)
+    return targets * (len(models) + (1 if blazepose else 0))

@@ -30,6 +30,8 @@ DEVICE_ID = "demo"
 CAMERA_NAME = "demo"
 CAMERA_FPS = 15  # asked of a webcam: smooth enough, and BlazePose full keeps up on a laptop
 WORKER_STOP_WAIT = 5.0  # seconds for the frame in flight to finish after Ctrl-C or --seconds
+VIDEO_MAX_S = 120.0  # seconds of drawn video kept, so a demo left running does not fill the disk
+PREVIEW_PORT = 8090  # the daemon's preview port by default
 _V4L2_SYSFS = Path("/sys/class/video4linux")
 
 
@@ -50,16 +52,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=None,
         metavar="N",
-        help="Stop after N seconds, looping the clip if needed "
-        "(default: the clip once; a camera until Ctrl-C).",
+        help="Stop after N seconds (default: run until Ctrl-C; the clip loops).",
     )
     parser.add_argument(
         "--out",
         type=Path,
         default=Path("posed-demo.mp4"),
         metavar="FILE",
-        help="Video file with the poses drawn.",
+        help=f"Video file with the poses drawn, up to its first {VIDEO_MAX_S:g} s.",
     )
+    parser.add_argument(
+        "--preview-port",
+        type=int,
+        default=PREVIEW_PORT,
+        metavar="PORT",
+        help="Port of the live preview page on 127.0.0.1; any free one if it is taken.",
+    )
+    parser.add_argument("--no-preview", action="store_true", help="Do not serve the live preview page.")
     parser.add_argument("--model", default=DEMO_MODEL, help="Model to run; fetched if it is missing.")
     parser.add_argument(
         "--backend", default="tflite", help="Backend entry-point name (see `posed backends`)."
@@ -85,6 +94,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def execute(args: argparse.Namespace) -> int:
     from posed.cameras import open_camera
     from posed.cli.annotate import VideoOut
+    from posed.cli.demo_preview import DemoPreview, start_preview
     from posed.cli.demo_session import DemoSink, run_session
     from posed.daemon.signals import SignalEvents
     from posed.daemon.worker import Worker
@@ -97,19 +107,42 @@ def execute(args: argparse.Namespace) -> int:
     host, port = parse_broker(args.broker)
     camera_config, label, fps = choose_source(args, mirror)
     ensure_model(args.model, args.model_dir, mirror)
-    say(f"playing {label}")
+    until = f"for {args.seconds:g} s" if args.seconds is not None else "until Ctrl-C"
+    say(f"playing {label} {until}")
     estimator = open_demo_estimator(args.model, args.backend, args.model_dir)
     worker: Worker | None = None
+    preview: DemoPreview | None = None
     try:
-        with ExitStack() as stack:  # closes in reverse: camera, video file, publisher (`offline` last)
+        # Closed in reverse: camera, video file, preview page, publisher (`offline` last).
+        with ExitStack() as stack:
             publisher = connect_broker(host, port, estimator.model_name, args.backend)
             if publisher is not None:
                 stack.callback(publisher.close)
+            if not args.no_preview:
+                preview, note = start_preview(CAMERA_NAME, args.preview_port)
+                say(note)
+                if preview is not None:
+                    stack.callback(preview.close)
             out = stack.enter_context(VideoOut(args.out, fps))
-            camera = open_camera(CAMERA_NAME, camera_config)
+            on_status = publisher.publish_camera_status if publisher is not None else None
+            camera = open_camera(CAMERA_NAME, camera_config, on_status=on_status)
             stack.callback(camera.close)
-            sink = DemoSink(out, publisher)
+            sink = DemoSink(
+                out, publisher, tap=preview.tap if preview else None, max_out=round(fps * VIDEO_MAX_S)
+            )
             worker = Worker(camera, estimator, sink)  # owns the estimator from here
+            shown = preview
+
+            def refresh() -> None:
+                if shown is not None and worker is not None:
+                    shown.refresh(
+                        {CAMERA_NAME: worker},
+                        {CAMERA_NAME: camera},
+                        publisher,
+                        device_id=DEVICE_ID,
+                        backend=args.backend,
+                    )
+
             try:
                 with SignalEvents() as signals:  # Ctrl-C and SIGTERM stop it cleanly
                     outcome = run_session(
@@ -121,6 +154,7 @@ def execute(args: argparse.Namespace) -> int:
                         say=say,
                         stop_requested=lambda: signals.stop_requested,
                         wait=signals.wait,
+                        every_second=refresh,
                     )
             finally:
                 worker.stop()
@@ -134,8 +168,9 @@ def execute(args: argparse.Namespace) -> int:
         f"stopped after {outcome.elapsed:.1f} s ({outcome.ended}): {frames} frames, "
         f"{sink.frames_with_people} with a person"
     )
-    if frames:
-        say(f"the poses, drawn: {args.out.resolve()} ({out.frames} frames at {out.fps:g} fps)")
+    if out.frames:
+        cut = f", the first {VIDEO_MAX_S:g} s" if out.frames < frames else ""
+        say(f"the poses, drawn: {args.out.resolve()} ({out.frames} frames at {out.fps:g} fps{cut})")
     else:
         args.out.unlink(missing_ok=True)
     if outcome.ended.startswith("error"):
@@ -165,12 +200,17 @@ def choose_source(args: argparse.Namespace, mirror: str | None) -> tuple[CameraC
     if args.camera:
         device = first_v4l2_camera()
         return V4L2Camera(type="v4l2", device=str(device), fps=CAMERA_FPS), f"camera {device}", CAMERA_FPS
-    path: Path = args.video if args.video is not None else sample_clip(mirror)
+    if args.video is not None:
+        path: Path = args.video
+    else:
+        from posed.samples import sample_frame
+
+        path = sample_clip(mirror)
+        sample_frame(path)  # a still of it beside the clip, to try `posed estimate --draw` on an image
     if not path.is_file():
         raise PosedError(f"--video {path}: no such file")
-    loop = args.seconds is not None
     fps, _ = video_info(path)
-    return VideoCamera(type="video", path=path, realtime=True, loop=loop), str(path), fps
+    return VideoCamera(type="video", path=path, realtime=True, loop=True), str(path), fps
 
 
 def sample_clip(mirror: str | None) -> Path:
@@ -183,19 +223,15 @@ def sample_clip(mirror: str | None) -> Path:
     try:
         return ensure_sample(mirror=mirror)
     except SampleUnavailableError as exc:
+        instead = "Play a video you have instead: posed demo --video PATH (or --camera)"
         if exc.offline:
-            raise PosedError(
-                f"offline: the sample clip is not cached and no server answered ({exc}). "
-                "Play a video you have instead: posed demo --video PATH (or --camera)"
-            ) from exc
-        raise PosedError(f"{exc}. Play a video you have instead: posed demo --video PATH") from exc
+            raise PosedError(f"offline: {exc}. {instead}") from exc
+        raise PosedError(f"{exc}. {instead}") from exc
 
 
-def first_v4l2_camera() -> Path:
+def first_v4l2_camera(sysfs: Path = _V4L2_SYSFS, dev: Path = Path("/dev")) -> Path:
     """The lowest-numbered /dev/videoN that captures video (index 0 of its device, not a metadata node)."""
-    nodes = sorted(
-        _V4L2_SYSFS.glob("video*"), key=lambda p: int(p.name[5:]) if p.name[5:].isdigit() else 1 << 30
-    )
+    nodes = sorted(sysfs.glob("video*"), key=lambda p: int(p.name[5:]) if p.name[5:].isdigit() else 1 << 30)
     for node in nodes:
         index = node / "index"
         try:
@@ -203,7 +239,7 @@ def first_v4l2_camera() -> Path:
                 continue
         except OSError:
             pass
-        device = Path("/dev") / node.name
+        device = dev / node.name
         if device.exists():
             return device
     raise PosedError("--camera: no V4L2 camera found (no /dev/video*); plug one in, or use --video PATH")

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from posed.cameras import Camera
     from posed.daemon.worker import Worker
     from posed.mqtt.publisher import Publisher
+    from posed.preview.tap import PreviewTap
 
 SUMMARY_PERIOD = 1.0  # seconds between summary lines
 
@@ -38,9 +39,18 @@ class SecondCounts:
 class DemoSink:
     """Receives every processed frame from the worker thread (a PoseSink)."""
 
-    def __init__(self, out: VideoOut | None, publisher: Publisher | None) -> None:
+    def __init__(
+        self,
+        out: VideoOut | None,
+        publisher: Publisher | None,
+        *,
+        tap: PreviewTap | None = None,
+        max_out: int | None = None,
+    ) -> None:
         self._out = out
         self._publisher = publisher
+        self._tap = tap
+        self._max_out = max_out
         self._lock = threading.Lock()
         self._counts = SecondCounts()
         self.total_frames = 0
@@ -61,7 +71,9 @@ class DemoSink:
             self._publisher.publish_poses(
                 camera, frame, poses, inference_ms=inference_ms, width=width, height=height
             )
-        if self._out is not None:
+        if self._tap is not None:
+            self._tap.observe(camera, frame, poses)  # returns at once while nobody watches the page
+        if self._out is not None and (self._max_out is None or self._out.frames < self._max_out):
             self._out.write(draw_poses(frame.image, poses))
         with self._lock:
             self._counts.frames += 1
@@ -78,7 +90,9 @@ class DemoSink:
         return counts
 
 
-def summary_line(elapsed: float, counts: SecondCounts, period: float, mqtt: str) -> str:
+def summary_line(
+    elapsed: float, counts: SecondCounts, period: float, mqtt: str, camera: str = "online"
+) -> str:
     fps = counts.frames / period if period > 0 else 0.0
     people = f"{counts.people} {'person' if counts.people == 1 else 'people'}"
     if counts.latency_ms:
@@ -86,7 +100,8 @@ def summary_line(elapsed: float, counts: SecondCounts, period: float, mqtt: str)
         latency += f" (inference {sorted(counts.inference_ms)[len(counts.inference_ms) // 2]:.0f} ms)"
     else:
         latency = "no frame this second"
-    return f"{elapsed:6.1f} s  {fps:5.1f} fps  {people:9}  {latency}  mqtt: {mqtt}"
+    state = "" if camera == "online" else f"  camera: {camera}"  # e.g. reconnecting to a USB camera
+    return f"{elapsed:6.1f} s  {fps:5.1f} fps  {people:9}  {latency}  mqtt: {mqtt}{state}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +120,7 @@ def run_session(
     say: Callable[[str], None],
     stop_requested: Callable[[], bool],
     wait: Callable[[float], None],
+    every_second: Callable[[], None] = lambda: None,
     clock: Callable[[], float] = time.monotonic,
 ) -> Outcome:
     """Run until the clip ends, `seconds` pass or a stop is requested (Ctrl-C); a summary line a second.
@@ -124,9 +140,10 @@ def run_session(
         if worker.finished:
             if worker.error is not None:
                 return Outcome(now - started, f"error: {worker.error}")
-            return Outcome(now - started, "end of the clip")
+            return Outcome(now - started, "end of the input")
         if now - last >= SUMMARY_PERIOD:
-            say(summary_line(now - started, sink.take(), now - last, mqtt_state()))
+            say(summary_line(now - started, sink.take(), now - last, mqtt_state(), camera.status))
+            every_second()
             last = now
         wake = min(last + SUMMARY_PERIOD, started + seconds if seconds is not None else float("inf"))
         wait(min(max(wake - clock(), 0.01), 0.1))

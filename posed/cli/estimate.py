@@ -41,15 +41,44 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default="blazepose-full", help="Model name or .tflite path.")
     parser.add_argument("--backend", default="tflite", help="Backend entry-point name.")
     parser.add_argument(
-        "--device", default=None, help="Backend device (OpenVINO: CPU, GPU...; TFLite: cpu, edgetpu)."
+        "--device",
+        default=None,
+        help="Backend device (OpenVINO: CPU, GPU...; TFLite: cpu, edgetpu) "
+        "(default: the backend's own: TFLite on the CPU with XNNPACK, OpenVINO CPU).",
     )
     parser.add_argument(
-        "--model-dir", type=Path, default=None, help="Directory searched first for named models."
+        "--model-dir",
+        type=Path,
+        default=None,
+        help="Directory searched first for named models "
+        "(default: none; then come $POSED_MODEL_DIR, the config's "
+        "model_dir, $STATE_DIRECTORY/models, ~/.cache/posed/models).",
     )
-    parser.add_argument("--max-poses", type=int, default=None, help="PoseNet: most poses per image.")
-    parser.add_argument("--score-threshold", type=float, default=None, help="PoseNet: minimum score.")
-    parser.add_argument("--nms-radius", type=float, default=None, help="PoseNet: NMS radius, model pixels.")
-    parser.add_argument("--decoding", choices=["single", "multi"], default=None, help="PoseNet decoding.")
+    posenet = PoseNetOptions.model_fields  # the config's defaults, shown (None here means "not given")
+    parser.add_argument(
+        "--max-poses",
+        type=int,
+        default=None,
+        help=f"PoseNet: most poses per image (default: {posenet['max_pose_detections'].default}).",
+    )
+    parser.add_argument(
+        "--score-threshold",
+        type=float,
+        default=None,
+        help=f"PoseNet: minimum score (default: {posenet['score_threshold'].default}).",
+    )
+    parser.add_argument(
+        "--nms-radius",
+        type=float,
+        default=None,
+        help=f"PoseNet: NMS radius, model pixels (default: {posenet['nms_radius'].default:g}).",
+    )
+    parser.add_argument(
+        "--decoding",
+        choices=["single", "multi"],
+        default=None,
+        help=f"PoseNet decoding (default: {posenet['decoding'].default}).",
+    )
     add_input_resolution(parser)
     parser.add_argument("--no-smoothing", action="store_true", help="BlazePose: turn landmark smoothing off.")
     parser.add_argument(
@@ -209,7 +238,7 @@ def _estimate_images(estimator: PoseEstimator, paths: list[Path], draw: Path | N
                     f"posed estimate: interrupted; the JSON holds the {len(results)} image(s) done",
                     file=sys.stderr,
                 )
-                code = EXIT_INTERRUPTED
+                code = stopped_code(signals.last_stop_signal)
                 break
     json.dump(results, sys.stdout)
     sys.stdout.write("\n")
@@ -271,5 +300,10 @@ def _estimate_video(estimator: PoseEstimator, path: Path, fps: float | None, dra
                 progress.write(
                     f"posed estimate: interrupted after {done} frame(s); the JSON Lines hold all of them"
                 )
-                return EXIT_INTERRUPTED
+                return stopped_code(signals.last_stop_signal)
     return EXIT_OK
+
+
+def stopped_code(signum: int | None) -> int:
+    """128 + the signal, as a shell reports a command a signal stopped: 130 for Ctrl-C, 143 for SIGTERM."""
+    return EXIT_INTERRUPTED if signum is None else 128 + signum

@@ -14,13 +14,13 @@ from posed.errors import EXIT_FAILURE, EXIT_INTERRUPTED, ConfigError, PosedError
 
 # Subcommand modules, imported only when chosen so that `posed --help` stays fast.
 SUBCOMMANDS = {
+    "demo": ("posed.cli.demo", "See posed work: poses on a sample clip (or your video or camera)."),
     "run": ("posed.cli.run", "Run the daemon."),
     "check": ("posed.cli.check", "Validate a config, its models, backend and cameras."),
     "backends": ("posed.cli.backends", "List backend plugins and whether they can run here."),
     "estimate": ("posed.cli.estimate", "Estimate poses in images or a video; JSON on stdout."),
     "models": ("posed.cli.models", "List, fetch, verify and import models."),
     "bench": ("posed.cli.bench", "Measure inference and pipeline speed."),
-    "demo": ("posed.cli.demo", "See posed work: poses on a sample clip (or your video or camera)."),
 }
 LOG_LEVELS = ["debug", "info", "warning", "error"]
 GLOBAL_OPTIONS_NOTE = "Global options (before or after the command): --log-level {debug,info,warning,error}."
@@ -44,6 +44,8 @@ class DefaultsFormatter(argparse.HelpFormatter):
             or isinstance(action, argparse._HelpAction | argparse._VersionAction)
         ):
             return text
+        if text.endswith("."):
+            return f"{text[:-1]} (default: %(default)s)."
         return f"{text} (default: %(default)s)"
 
 

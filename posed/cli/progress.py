@@ -19,8 +19,16 @@ class ProgressBar(AbstractContextManager["ProgressBar"]):
         if on:
             from tqdm import tqdm
 
+            # miniters=1: redraw by time alone (every mininterval), however uneven the frames come.
             self._bar = tqdm(
-                total=total, unit=unit, desc=label, file=sys.stderr, leave=False, dynamic_ncols=True
+                total=total,
+                unit=unit,
+                desc=label,
+                file=sys.stderr,
+                leave=False,
+                dynamic_ncols=True,
+                miniters=1,
+                mininterval=0.2,
             )
 
     @property

@@ -12,9 +12,14 @@ from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-c", "--config", type=Path, required=True, help="Config file (YAML).")
+    parser.add_argument("-c", "--config", type=Path, required=True, help="Config file (YAML); required.")
     parser.add_argument(
-        "--model-dir", type=Path, default=None, help="Directory searched first for named models."
+        "--model-dir",
+        type=Path,
+        default=None,
+        help="Directory searched first for named models "
+        "(default: none; then come $POSED_MODEL_DIR, the config's "
+        "model_dir, $STATE_DIRECTORY/models, ~/.cache/posed/models).",
     )
 
 

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from posed.config.loader import LoadedConfig, load_config
+from posed.daemon.console import console_wanted, mqtt_summary
 from posed.daemon.logs import DaemonLogging
 from posed.daemon.notify import Notifier
 from posed.daemon.parts import Parts
@@ -59,6 +60,7 @@ class Daemon:
             model_dir=model_dir, on_status=self._on_status, stop_requested=lambda: signals.stop_requested
         )
         self._telemetry = Telemetry()
+        self._console = console_wanted(logs)  # a status line every stats_interval on a terminal
         self._restarts = RestartBudget(RESTART_WINDOW)
         self._loaded: LoadedConfig | None = None
 
@@ -115,6 +117,8 @@ class Daemon:
                 )
                 self._parts.publisher.publish_stats(snapshot)
                 next_stats = now + self.config.config.mqtt.stats_interval
+                if self._console:
+                    self._print_status()
             self._signals.wait(ping.pause(clock(), TICK))
 
     def _beats(self) -> list[float]:
@@ -226,6 +230,15 @@ class Daemon:
 
     def _status_line(self) -> str:
         return self._telemetry.status_line(self._parts.workers, self._parts.cameras)
+
+    def _print_status(self) -> None:
+        self._telemetry.sample(self._parts.workers, self._parts.cameras)
+        mqtt = self.config.config.mqtt
+        log.info(
+            "status: %s; %s",
+            self._status_line(),
+            mqtt_summary(self._parts.publisher.current, mqtt.host, mqtt.port),
+        )
 
 
 def _overrun(timeout: float) -> None:

@@ -43,6 +43,7 @@ class Telemetry:
         self._marks: dict[str, _Mark] = {}
         self._rates: dict[str, Rates] = {}
         self._process: Any = None
+        self._process_usage()  # primes cpu_percent, so the first `stats` covers the time since start
 
     def sample(self, workers: Mapping[str, Worker], cameras: Mapping[str, CountingCamera]) -> None:
         """Update the rates; call every few seconds."""
