@@ -116,6 +116,8 @@ def _open_multi_blazepose(
     from posed.backend import ROLE_DETECTOR, ROLE_LANDMARKS
     from posed.blazepose.multi import MultiBlazePoseEstimator
     from posed.blazepose.multi_detect import BlazePoseSeeds, PoseNetSeeds, SeedDetector
+    from posed.errors import ModelError
+    from posed.keypoints import COCO_17
 
     options = model.blazepose
     with ExitStack() as stack:
@@ -135,6 +137,11 @@ def _open_multi_blazepose(
             posenet = stack.enter_context(
                 open_estimator(people, backend, backend_config, model_dirs=model_dirs, ids=IdSource())
             )
+            if posenet.keypoint_names != COCO_17:
+                raise ModelError(
+                    f"model.blazepose.detector_model {options.detector_model!r} is not a PoseNet model "
+                    "(detector: posenet needs one, e.g. posenet-mobilenet-075-481x641)"
+                )
             seeds = PoseNetSeeds(posenet)
         else:
             seeds = BlazePoseSeeds(detector, options.min_detection_confidence)

@@ -213,3 +213,10 @@ def test_one_pose_config_keeps_the_single_person_estimator(shared: Path) -> None
         assert isinstance(estimator, BlazePoseEstimator)
     # The joints compared above are named alike in both keypoint sets.
     assert all(name in BLAZEPOSE_33 and name in COCO_17 for name in JOINTS)
+
+
+def test_detector_model_must_be_posenet(shared: Path) -> None:
+    from posed.errors import ModelError
+
+    with pytest.raises(ModelError, match="not a PoseNet model"):
+        multi(num_poses=2, detector="posenet", detector_model="blazepose-lite")

@@ -31,6 +31,7 @@ from posed.estimator import PoseEstimator, open_estimator
 from posed.models.resolve import model_search_path
 from posed.plugins import load_backend
 from posed.posenet.resolution import Resolution, parse_resolution
+from posed.tracking.ids import IdSource
 from posed.types import ImageArray
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
@@ -183,7 +184,8 @@ def execute(args: argparse.Namespace) -> int:
         backend_settings(args.backend, args.device)
     )
     model = model_config(args, static=not videos)
-    with open_estimator(model, backend, backend_config, model_dirs=dirs) as estimator:
+    # Each run numbers its people from 1, also when called twice in one process (tests, scripts).
+    with open_estimator(model, backend, backend_config, model_dirs=dirs, ids=IdSource()) as estimator:
         if videos:
             return _estimate_video(estimator, videos[0], args.fps, args.draw)
         return _estimate_images(estimator, inputs, args.draw)
