@@ -47,6 +47,7 @@ class BlazePoseOptions(StrictModel):
     detector_model: str = Field(
         "posenet-mobilenet-075-481x641",
         min_length=1,
+        max_length=MAX_NAME_CHARS,
         description="With `detector: posenet`: the PoseNet model name (see `posed models list`).",
     )
     detection_interval: float = Field(

@@ -29,12 +29,12 @@ class TrackerOptions(StrictModel):
     max_tracks: PositiveInt = Field(
         18,
         le=1000,
-        description="Most people remembered at once; the least recently seen are forgotten first.",
+        description="Most people remembered at once, 1 to 1000; the least recently seen are forgotten first.",
     )
     max_age: PositiveFloat = Field(
         1.0,
         le=3600.0,
-        description="Seconds a person may be out of sight and keep their id; after that they get a new one.",
+        description="Seconds (up to 3600) a person may be out of sight and keep their id; then a new one.",
     )
     min_similarity: float | None = Field(
         None,
@@ -49,14 +49,17 @@ class TrackerOptions(StrictModel):
         "(not in tfjs; keeps ids through fast walking and missed frames at low frame rates).",
     )
     keypoint_confidence_threshold: float = Field(
-        0.3, ge=0.0, le=1.0, description="keypoint: keypoints scoring below this are not compared."
+        0.3, ge=0.0, le=1.0, description="keypoint: keypoints scoring below this (0 to 1) are not compared."
     )
     keypoint_falloff: tuple[float, ...] = Field(
         COCO_FALLOFF,
         description="keypoint: per-keypoint OKS falloff, 17 values in COCO order (COCO's own by default).",
     )
     min_number_of_keypoints: int = Field(
-        4, ge=1, le=17, description="keypoint: fewer keypoints confident in both poses means similarity 0."
+        4,
+        ge=1,
+        le=17,
+        description="keypoint: 1 to 17; fewer keypoints confident in both poses means similarity 0.",
     )
 
     @field_validator("keypoint_falloff")
