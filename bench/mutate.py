@@ -44,8 +44,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 LISTS = REPO / "bench" / "mutations"
 IGNORED = shutil.ignore_patterns(
-    ".git", ".venv", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", "*.egg-info", "build"
-)
+    ".git", ".venv", ".venv-*", "node_modules", "__pycache__", ".pytest_cache", ".mypy_cache",
+    ".ruff_cache", "*.egg-info", "build",
+)  # fmt: skip
 FIELDS = ("name", "promise", "file", "find", "replace", "tests")
 PYTEST_TIMEOUT = 1800.0  # seconds for one selection; pytest-timeout bounds each test inside it
 
@@ -222,6 +223,10 @@ def run_mutation(mutation: Mutation, keep: bool) -> str:
         code, output, seconds = copy.pytest(mutation.tests)
     result = verdict(code)
     print(f"  {result:8s} {seconds:6.1f} s  {mutation.name}")
+    if result == "killed":
+        # pytest's short summary (-ra in pyproject): which test caught it, and why.
+        caught = [line for line in output.splitlines() if line.startswith(("FAILED ", "ERROR "))]
+        print("\n".join(f"      {line[:160]}" for line in caught[:2]))
     if result != "killed":
         print(f"      promise: {mutation.promise}\n      {mutation.file}; tests: {' '.join(mutation.tests)}")
         print(tail(output))

@@ -78,6 +78,11 @@ class BackendUnavailableError(BackendError):
     """A backend or device cannot run on this machine; the message says how to fix it."""
 
 
+class BackendUnreachableError(BackendError):
+    """A remote backend did not answer (down, restarting, timed out). It may come back, so the
+    worker drops frames and retries with back-off instead of failing."""
+
+
 class ClosedError(BackendError):
     """A session, camera or client was used after it was closed."""
 

@@ -68,6 +68,26 @@ class EstimationLoop:
         assert isinstance(estimator, OverlappingEstimator)
         return [self._collect(estimator) for _ in range(len(self._in_flight))]
 
+    def abandon(self) -> int:
+        """Drop every frame in flight after a failure, keeping estimator and session in step.
+
+        Each is still collected, so the estimator's and the session's queues stay aligned;
+        a collect that fails too (the backend is away) has dequeued its run all the same.
+        Returns the number of frames dropped.
+        """
+        from posed.errors import BackendError
+
+        dropped = len(self._in_flight)
+        estimator = self.estimator
+        while self._in_flight:
+            self._in_flight.popleft()
+            assert isinstance(estimator, OverlappingEstimator)
+            try:
+                estimator.collect()
+            except BackendError:
+                continue
+        return dropped
+
     def _collect(self, estimator: OverlappingEstimator) -> Estimated:
         frame, started = self._in_flight.popleft()
         poses = estimator.collect()

@@ -2,6 +2,8 @@
 
 These are the values the daemon measures; the MQTT publisher adds its own
 counters (reconnects, dropped messages) when it builds the stats payload.
+A value that has not been measured yet (no frame, no full rate window, no CPU
+baseline) is None, never a made-up 0.
 """
 
 from __future__ import annotations
@@ -21,14 +23,15 @@ class Percentiles:
 @dataclass(frozen=True, slots=True)
 class CameraStats:
     camera: str
-    status: str  # online | offline | reconnecting
-    camera_fps: float  # frames the camera delivered per second
-    processed_fps: float  # frames estimated per second
-    skipped_fps: float  # frames dropped by latest-frame-wins per second
-    inference_ms: Percentiles
-    latency_ms: Percentiles  # capture to publish
+    status: str  # online | offline | reconnecting | degraded (the backend does not answer)
+    camera_fps: float | None  # frames the camera delivered per second
+    processed_fps: float | None  # frames estimated per second
+    skipped_fps: float | None  # frames dropped by latest-frame-wins per second
+    inference_ms: Percentiles | None
+    latency_ms: Percentiles | None  # capture to publish
     reconnects: int
     stalls: int
+    failed_inferences: int = 0  # the backend was unreachable (remote inference)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +39,7 @@ class StatsSnapshot:
     cameras: tuple[CameraStats, ...]
     backend: str
     devices: Mapping[str, str]  # model role -> device really in use
-    cpu_percent: float
+    cpu_percent: float | None
     rss_mb: float
     uptime_s: float
 
@@ -55,9 +58,10 @@ class RollingWindow:
     def __len__(self) -> int:
         return min(self._count, self._values.size)
 
-    def percentiles(self) -> Percentiles:
+    def percentiles(self) -> Percentiles | None:
+        """None before the first sample."""
         n = len(self)
         if n == 0:
-            return Percentiles(0.0, 0.0)
+            return None
         p50, p95 = np.percentile(self._values[:n], [50, 95])
         return Percentiles(float(p50), float(p95))

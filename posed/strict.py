@@ -7,11 +7,15 @@ camera name or a timeout of 1e300 seconds is a config error, not a crash later.
 
 from __future__ import annotations
 
+import types
+import typing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, cast
 
+from annotated_types import Ge, Gt, Le, Lt, MaxLen
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic.fields import FieldInfo
 
 MAX_PATH_CHARS = 4096  # Linux PATH_MAX
 MAX_NAME_CHARS = 64  # device_id and camera names: one MQTT topic level and a Home Assistant id
@@ -19,9 +23,77 @@ NAME_PATTERN = r"^[A-Za-z0-9_-]+$"  # what Home Assistant accepts in discovery t
 
 
 class StrictModel(BaseModel):
-    """Frozen, rejects unknown keys, and never coerces strings into numbers."""
+    """Frozen, rejects unknown keys, and never coerces strings into numbers.
+
+    Every field's description states its range: where the author did not write it, the
+    range of the field's constraints is appended when the class is made, so the text and
+    the limits can never disagree.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid", strict=False, validate_default=True)
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        changed = False
+        for field in cls.model_fields.values():
+            documented = _with_range(field)
+            if documented != field.description:
+                field.description = documented
+                changed = True
+        if changed:
+            cls.model_rebuild(force=True)  # the JSON schema carries the new descriptions too
+
+
+def spellings(bound: float) -> set[str]:
+    """The ways a description may write a bound: 3600, 3,600, 0.01, 1e+06."""
+    out = {f"{bound:g}", str(bound)}
+    if float(bound).is_integer():
+        out |= {str(int(bound)), f"{int(bound):,}"}
+    return out
+
+
+def constraints(field: FieldInfo) -> list[object]:
+    """The field's constraints, with those inside Annotated members of its type (PositiveInt | None)."""
+    found = list(field.metadata)
+    todo: list[Any] = [field.annotation]
+    while todo:
+        tp = todo.pop()
+        if typing.get_origin(tp) is typing.Annotated:
+            base, *extra = typing.get_args(tp)
+            for item in extra:
+                found += list(item.metadata) if isinstance(item, FieldInfo) else [item]
+            todo.append(base)
+        elif typing.get_origin(tp) in (typing.Union, types.UnionType):
+            todo += list(typing.get_args(tp))
+    return found
+
+
+def _with_range(field: FieldInfo) -> str | None:
+    description = field.description
+    if not description:
+        return description
+    meta = constraints(field)
+    lower = next((m.ge if isinstance(m, Ge) else m.gt for m in meta if isinstance(m, Ge | Gt)), None)
+    upper = next((m.le if isinstance(m, Le) else m.lt for m in meta if isinstance(m, Le | Lt)), None)
+    length = next((m.max_length for m in meta if isinstance(m, MaxLen)), None)
+    if upper is not None and not spellings(float(cast(float, upper))) & _words(description):
+        text = f"{_number(lower)} to {_number(upper)}" if lower is not None else f"up to {_number(upper)}"
+        return f"{description.rstrip().rstrip('.')}. Range: {text}."
+    if length is not None and upper is None and not spellings(length) & _words(description):
+        return f"{description.rstrip().rstrip('.')}. At most {length:,} characters."
+    return description
+
+
+def _words(description: str) -> set[str]:
+    return {word.strip("()[],;:.") for word in description.split()} | {
+        word.strip("()[],;:") for word in description.split()
+    }
+
+
+def _number(value: object) -> str:
+    number = float(cast(float, value))
+    return f"{int(number):,}" if number.is_integer() else f"{number:g}"
 
 
 def _bounded_path(value: object) -> object:

@@ -153,3 +153,46 @@ def standing_on(
     thigh, shin = legs[0]
     drop = (direction(thigh)[1] * LIMBS["thigh"] + direction(shin)[1] * LIMBS["shin"]) * scale
     return (x, ankles_y - drop)
+
+
+def write_fall_clip(source: Path, path: Path, *, fps: float = 10.0) -> list[tuple[str, float]]:
+    """A clip of a real person who falls over, lies still, and gets up, made from one real frame.
+
+    The standing person of pose_squats.mp4's first frame is cut out, scaled into a 720x480
+    room-camera frame with the feet near the floor, and the whole frame is rotated about
+    the ankles with OpenCV: upright for 2 s, over by 90 degrees in 0.5 s, lying for 6 s,
+    back up in 1 s, upright for 4 s. Returns the phases with their start times.
+    """
+    import cv2
+
+    capture = cv2.VideoCapture(str(source))
+    ok, first = capture.read()
+    capture.release()
+    assert ok, f"cannot read {source}"
+    crop = first[150:1060, 100:600]  # the person, ankles at about (203, 805) of the crop
+    scale = 0.45
+    person = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    canvas = np.full((480, 720, 3), 128, dtype=np.uint8)
+    ankles = (480.0, 455.0)
+    left, top = round(ankles[0] - 203 * scale), round(ankles[1] - 805 * scale)
+    visible = person[: 480 - top]
+    canvas[top : top + visible.shape[0], left : left + visible.shape[1]] = visible
+    phases = [("upright", 0.0, 0.0, 2.0), ("falling", 0.0, 90.0, 0.5), ("lying", 90.0, 90.0, 6.0),
+              ("rising", 90.0, 0.0, 1.0), ("upright", 0.0, 0.0, 4.0)]  # fmt: skip
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), fps, (720, 480))
+    assert writer.isOpened(), "OpenCV cannot write mp4v here"
+    starts: list[tuple[str, float]] = []
+    written = 0
+    try:
+        for name, start, end, seconds in phases:
+            starts.append((name, written / fps))
+            steps = round(seconds * fps)
+            for i in range(1, steps + 1):
+                angle = start + (end - start) * i / steps
+                turn = cv2.getRotationMatrix2D(ankles, angle, 1.0)
+                frame = cv2.warpAffine(canvas, turn, (720, 480), borderValue=(128, 128, 128))
+                writer.write(frame)
+                written += 1
+    finally:
+        writer.release()
+    return starts

@@ -80,6 +80,26 @@ def http_server(served: ServedFiles) -> Iterator[str]:
         thread.join(timeout=5)
 
 
+@contextmanager
+def https_server(served: ServedFiles, certfile: Path, keyfile: Path) -> Iterator[str]:
+    """`http_server` over TLS with the given certificate; yields https://127.0.0.1:PORT."""
+    import ssl
+
+    handler = type("Handler", (_Handler,), {"served": served})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(str(certfile), str(keyfile))
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"https://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
 def rewrite_model(src: Path, dest: Path, edit: Callable[[Any], None]) -> Path:
     sch = schema()
     model = sch.ModelT.InitFromPackedBuf(src.read_bytes(), 0)

@@ -30,11 +30,14 @@ import socket
 import subprocess
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+
+BARRIER_PREFIX = "posed-test/barrier/"  # Subscriber.barrier's markers; never recorded as messages
 
 
 def _tool(name: str) -> str:
@@ -280,6 +283,7 @@ class Subscriber:
         self.messages: list[Received] = []
         self._cond = threading.Condition()
         self._subscribed = threading.Event()
+        self._barriers: set[str] = set()
         self._client = mqtt.Client(
             callback_api_version=CallbackAPIVersion.VERSION2,
             client_id=client_id,
@@ -303,7 +307,11 @@ class Subscriber:
 
     def _on_message(self, client: Any, userdata: Any, message: Any) -> None:
         with self._cond:
-            self.messages.append(Received(message.topic, bytes(message.payload), message.retain, message.qos))
+            if message.topic.startswith(BARRIER_PREFIX):
+                self._barriers.add(message.topic)
+            else:
+                received = Received(message.topic, bytes(message.payload), message.retain, message.qos)
+                self.messages.append(received)
             self._cond.notify_all()
 
     @property
@@ -333,6 +341,27 @@ class Subscriber:
     def publish(self, topic: str, payload: bytes, qos: int = 1, retain: bool = False) -> None:
         """Publish from the subscriber's own connection (e.g. Home Assistant's birth message)."""
         self._client.publish(topic, payload, qos=qos, retain=retain).wait_for_publish(10)
+
+    def barrier(self, timeout: float = 10.0) -> None:
+        """Return once every message the broker sent this subscriber before the call has arrived,
+        the retained messages of its subscriptions included.
+
+        A marker goes to a private topic on this same connection, at QoS 1: the broker
+        handles the SUBSCRIBE and the PUBLISH in order and queues the marker behind what
+        it already queued for us, so when it comes back nothing older is still on the way.
+        Instead of "wait a second for the retained messages".
+        """
+        topic = f"{BARRIER_PREFIX}{uuid.uuid4().hex}"
+        self._client.subscribe(topic, 1)
+        self._client.publish(topic, b"", qos=1)
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while topic not in self._barriers:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"barrier marker not back within {timeout} s")
+                self._cond.wait(left)
+        self._client.unsubscribe(topic)
 
     def snapshot(self) -> list[Received]:
         with self._cond:

@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import cv2
+import numpy as np
 import pytest
 
+from posed.keypoints import BLAZEPOSE_33
+from posed.preview.tap import PreviewTap
+from posed.types import Frame, Pose
 from tests.conftest import CONFORMANCE
 from tests.daemon_harness import Daemon
 
 SQUATS = CONFORMANCE / "tfjs-pose-detection" / "pose_squats.mp4"
+EXPECTED = CONFORMANCE / "tfjs-pose-detection" / "pose_squats.full.json"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 URL_LOGGED = re.compile(r"preview page on (http://\S+/)")
@@ -76,3 +84,43 @@ def chromium() -> Iterator[Any]:
     finally:
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+def squat_frames(count: int = 10) -> list[tuple[Frame, Pose]]:
+    capture = cv2.VideoCapture(str(SQUATS))
+    expected = json.loads(EXPECTED.read_text())
+    out = []
+    for number in range(count):
+        ok, bgr = capture.read()
+        assert ok
+        points = np.asarray(expected[number], dtype=np.float32)
+        keypoints = np.column_stack([points[:, :2], np.ones(len(points), np.float32)])
+        pose = Pose(0.9, keypoints, BLAZEPOSE_33, (0.0, 0.0, 1.0, 1.0), id=7)
+        rgb = np.ascontiguousarray(bgr[:, :, ::-1], dtype=np.uint8)
+        frame = Frame(rgb, number, time.monotonic(), time.time())
+        out.append((frame, pose))
+    capture.release()
+    return out
+
+
+class Feeder:
+    """Plays the frames into the tap at `fps` from its own thread, as a worker would."""
+
+    def __init__(
+        self, tap: PreviewTap, frames: list[tuple[Frame, Pose]], fps: float, camera: str = "front"
+    ) -> None:
+        self._stop = threading.Event()
+        self.sent = 0
+
+        def run() -> None:
+            while not self._stop.wait(1.0 / fps):
+                frame, pose = frames[self.sent % len(frames)]
+                tap.observe(camera, frame, [pose])
+                self.sent += 1
+
+        self._thread = threading.Thread(target=run, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()

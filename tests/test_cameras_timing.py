@@ -14,7 +14,7 @@ from pathlib import Path
 import cv2
 import pytest
 
-from posed.cameras import open_camera
+from posed.cameras import Camera, open_camera
 from posed.errors import ClosedError
 from tests.camera_helpers import camera_config
 from tests.conftest import CONFORMANCE, MEDIA
@@ -24,13 +24,13 @@ VTEST = MEDIA / "vtest.avi"  # 10 fps
 SQUATS = CONFORMANCE / "tfjs-pose-detection" / "pose_squats.mp4"  # 5 fps, 65 frames
 
 
-def _consume(cam: object) -> threading.Thread:
+def _consume(cam: Camera) -> threading.Thread:
     """A consumer that takes every frame until the camera closes (lossless files wait for it)."""
 
     def run() -> None:
         try:
             while True:
-                cam.latest(0.1)  # type: ignore[attr-defined]
+                cam.latest(0.1)
         except ClosedError:
             return
 

@@ -14,11 +14,10 @@ from pathlib import Path
 import annotated_types
 import pytest
 from pydantic import BaseModel
-from pydantic.fields import FieldInfo
 
 from posed.config import PosedConfig
 from posed.plugins import discover, load_backend
-from posed.strict import PATH_BOUND, CheckedByValidator
+from posed.strict import PATH_BOUND, CheckedByValidator, constraints, spellings
 
 LOWER = (annotated_types.Ge, annotated_types.Gt)
 UPPER = (annotated_types.Le, annotated_types.Lt)
@@ -63,28 +62,6 @@ def _direct_leaves(tp: object) -> list[object]:
     return [tp]
 
 
-def _metadata(field: FieldInfo) -> list[object]:
-    found = list(field.metadata)
-    todo = [field.annotation]
-    while todo:
-        tp = todo.pop()
-        if typing.get_origin(tp) is typing.Annotated:
-            base, *extra = typing.get_args(tp)
-            for item in extra:
-                found += list(item.metadata) if isinstance(item, FieldInfo) else [item]
-            todo.append(base)
-        elif typing.get_origin(tp) in (typing.Union, types.UnionType):
-            todo += list(typing.get_args(tp))
-    return found
-
-
-def _spellings(bound: float) -> set[str]:
-    out = {f"{bound:g}", str(bound)}
-    if float(bound).is_integer():
-        out |= {str(int(bound)), f"{int(bound):,}"}
-    return out
-
-
 def _problems(model: type[BaseModel]) -> Iterator[str]:
     for name, field in model.model_fields.items():
         where = f"{model.__name__}.{name}"
@@ -92,7 +69,7 @@ def _problems(model: type[BaseModel]) -> Iterator[str]:
         if not description:
             yield f"{where}: no description"
         leaves = _direct_leaves(field.annotation)
-        meta = _metadata(field)
+        meta = constraints(field)
         if any(isinstance(m, CheckedByValidator) for m in meta):
             meta += [annotated_types.Ge(0), annotated_types.Le(0), annotated_types.MaxLen(0)]
             checked = next(m for m in meta if isinstance(m, CheckedByValidator))
@@ -104,7 +81,7 @@ def _problems(model: type[BaseModel]) -> Iterator[str]:
                 yield f"{where}: a number without both a lower and an upper bound"
             for upper in uppers:
                 limit = upper.le if isinstance(upper, annotated_types.Le) else upper.lt
-                if limit and not any(s in description for s in _spellings(float(typing.cast(float, limit)))):
+                if limit and not any(s in description for s in spellings(float(typing.cast(float, limit)))):
                     yield f"{where}: the description does not state the upper bound {limit}"
         if str in leaves:
             lengths = [m for m in meta if isinstance(m, annotated_types.MaxLen)]

@@ -203,7 +203,7 @@ LONG = "x" * 65536
         (
             "cameras: {front: {type: video, path: a, reconnect_min_delay: 1e-300}}",
             "cameras.front.reconnect_min_delay",
-            "greater than or equal to 0.1",
+            "greater than or equal to 0.01",
         ),
         ("mqtt: {reconnect_min_delay: 1e-300}", "mqtt.reconnect_min_delay", "greater than or equal to 0.01"),
         ("daemon: {shutdown_timeout: 1e308}", "daemon.shutdown_timeout", "less than or equal to 600"),

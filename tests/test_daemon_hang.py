@@ -9,6 +9,7 @@ counts the pings between those events instead of judging gaps by their length.
 
 from __future__ import annotations
 
+import signal
 import time
 from pathlib import Path
 
@@ -34,6 +35,7 @@ from posed_tflite.plugin import TFLiteBackend
 class HangConfig(BackendConfig):
     type: Literal["hangtest"] = Field(description="TFLite that hangs.")
     hang_after: int = Field(description="Model runs per session before run() never returns.")
+    wedge_close: bool = Field(False, description="close() never returns (a stuck driver).")
 
 
 def note(event):
@@ -42,9 +44,10 @@ def note(event):
 
 
 class HangSession:
-    def __init__(self, inner, hang_after):
+    def __init__(self, inner, hang_after, wedge_close):
         self._inner = inner
         self._left = hang_after
+        self._wedge_close = wedge_close
         self.inputs, self.outputs, self.device = inner.inputs, inner.outputs, "hang:" + inner.device
 
     def run(self, *arrays):
@@ -55,6 +58,9 @@ class HangSession:
         return self._inner.run(*arrays)
 
     def close(self):
+        if self._wedge_close:
+            note("wedged")
+            threading.Event().wait()
         self._inner.close()
 
     def __enter__(self):
@@ -75,7 +81,7 @@ class HangBackend:
         settings = TFLiteConfig(type="tflite", num_threads=1)
         inner = TFLiteBackend().open_session(model_path, settings, role=role)
         note("open")
-        return HangSession(inner, config.hang_after)
+        return HangSession(inner, config.hang_after, config.wedge_close)
 """
 
 HANG_TIMEOUT = 2.5
@@ -138,3 +144,32 @@ def test_hung_inference_stops_the_watchdog_restarts_the_worker_then_exits_1(tmp_
     assert count(reopened, second_hang) >= 1, ("no WATCHDOG=1 after the worker restarted", pings, events)
     assert count(second_hang, exited) <= SLIPPED, ("WATCHDOG=1 went on during the second hang", pings)
     assert stopped_at >= pings[-1]
+
+
+def test_a_stop_that_wedges_exits_1_after_shutdown_timeout(tmp_path: Path) -> None:
+    """Guards: SIGTERM stops posed within daemon.shutdown_timeout even when closing wedges (a
+    driver that never returns): its guard exits 1 rather than leave systemd waiting."""
+    site = install_plugin(
+        tmp_path / "site",
+        name="hangtest",
+        module="posed_hang_backend",
+        source=HANG_BACKEND,
+        attr="HangBackend",
+    )
+    events_path = tmp_path / "events.txt"
+    env = {**plugin_env(site), "POSED_HANG_EVENTS": str(events_path)}
+    with Mosquitto(tmp_path) as broker:
+        config = write_config(
+            tmp_path / "posed.yaml",
+            port=broker.port,
+            backend="{type: hangtest, hang_after: 1000000, wedge_close: true}",
+            daemon="{shutdown_timeout: 1.0}",
+        )
+        with Daemon(config, tmp_path / "posed.log", env=env) as daemon:
+            daemon.notify.wait_for("READY=1", timeout=60)
+            daemon.signal(signal.SIGTERM)
+            code = daemon.process.wait(timeout=30)  # without the guard: never
+            log = daemon.log_text()
+    assert code == 1, log
+    assert "stopping took longer than daemon.shutdown_timeout (1.0 s): exiting now" in log, log
+    assert any(name == "wedged" for name, _ in _events(events_path))

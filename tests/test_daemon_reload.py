@@ -55,7 +55,8 @@ def test_same_settings_change_nothing(load: Loader) -> None:
 
 def test_mqtt_change_restarts_only_the_publisher(load: Loader) -> None:
     plan = plan_reload(load(), load(prefix="other"))
-    assert plan.publisher and not plan.estimators
+    assert plan.publisher and plan.mqtt_restart and not plan.estimators
+    assert plan.describe() == "mqtt connection"
     assert not (plan.cameras_added or plan.cameras_removed or plan.cameras_changed)
 
 
@@ -68,7 +69,9 @@ def test_camera_change_reopens_only_that_camera(load: Loader) -> None:
 def test_camera_added_and_removed(load: Loader) -> None:
     plan = plan_reload(load(), load(extra="side: {type: video, path: c.avi}"))
     assert plan.cameras_added == ("side",) and plan.cameras_removed == ("back",)
-    assert plan.publisher, "the publisher announces the camera list (discovery), so it restarts"
+    assert plan.publisher, "the publisher announces the camera list (discovery)"
+    # ... on the same MQTT client: the device's availability must not blink (issue 17).
+    assert not plan.mqtt_restart
     assert not plan.estimators
 
 
@@ -80,6 +83,7 @@ def test_backend_options_change_the_estimators_not_the_publisher(load: Loader) -
 def test_model_change_restarts_estimators_and_publisher(load: Loader) -> None:
     plan = plan_reload(load(), load(model="blazepose-full"))
     assert plan.estimators and plan.publisher  # the model name is in every pose payload
+    assert not plan.mqtt_restart
 
 
 def test_in_place_settings(load: Loader) -> None:
@@ -98,3 +102,25 @@ def test_model_dir_change_reloads_the_estimators(load: Loader) -> None:
     plan = plan_reload(load(), load(model_dir="models-b"))
     assert plan.estimators and plan.describe() == "model/backend"
     assert not (plan.cameras_added or plan.cameras_removed or plan.cameras_changed)
+
+
+def test_the_preview_url_goes_to_home_assistant_without_a_new_mqtt_client(tmp_path: Path) -> None:
+    from posed.daemon.reload import configuration_url
+
+    def loaded(preview: str) -> LoadedConfig:
+        path = tmp_path / f"p{abs(hash(preview))}.yaml"
+        path.write_text(
+            "device_id: dev\nbackend: {type: tflite}\nmodel: {name: blazepose-lite}\n"
+            "cameras: {front: {type: video, path: a.avi}}\n" + preview
+        )
+        return load_config(path)
+
+    off, on = loaded(""), loaded("preview: {enabled: true, port: 8091}\n")
+    assert configuration_url(off) is None
+    assert configuration_url(on) == "http://127.0.0.1:8091/"
+    anywhere = loaded("preview: {enabled: true, host: 0.0.0.0, token: 0123456789abcdef0123}\n")
+    url = configuration_url(anywhere)
+    assert url is not None and "0.0.0.0" not in url and url.endswith(":8090/")
+    assert configuration_url(loaded("preview: {enabled: true, port: 0}\n")) is None
+    plan = plan_reload(off, on)
+    assert plan.publisher and not plan.mqtt_restart

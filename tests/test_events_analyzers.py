@@ -197,6 +197,11 @@ def test_noise_and_a_missed_frame_do_not_count_twice() -> None:
         noisy.append(Pose(pose.score, jitter, pose.names, pose.box))
     frames = clip(noisy)
     frames[len(rep) // 2] = (frames[len(rep) // 2][0], [])  # one frame with nobody at the bottom
+    # and, in the next rep, one where the knees are not seen at the bottom
+    stamp, (bottom,) = frames[len(rep) + len(rep) // 2]
+    hidden = bottom.keypoints.copy()
+    hidden[[i for i, n in enumerate(bottom.names) if "knee" in n], 2] = 0.1
+    frames[len(rep) + len(rep) // 2] = (stamp, [Pose(bottom.score, hidden, bottom.names, bottom.box)])
     events = run(frames, W, H, {"reps": {"exercises": ["squat"]}})[0]
     assert reps(events, "squat") == [1, 2, 3]
 

@@ -10,8 +10,6 @@ import pytest
 
 from posed.keypoints import COCO_17
 from posed.mqtt import payloads
-from posed.mqtt.config import MqttConfig
-from posed.mqtt.discovery import discovery_messages
 from posed.mqtt.schemas import SCHEMA_FILES, instance, load_schema
 from posed.mqtt.topics import Topics
 from posed.stats import CameraStats, Percentiles, StatsSnapshot
@@ -209,43 +207,60 @@ def test_plain_text_payloads() -> None:
 def test_topics() -> None:
     assert TOPICS.poses("front") == "posed/garage-pi/front/poses"
     assert TOPICS.availability == "posed/garage-pi/availability"
-    assert TOPICS.discovery("binary_sensor", "front_presence") == (
-        "homeassistant/binary_sensor/posed_garage-pi/front_presence/config"
+    node = TOPICS.ha_node_id
+    assert node.startswith("posed_garage-pi_") and len(node) == len("posed_garage-pi_") + 8
+    assert TOPICS.discovery("binary_sensor", "front_occupancy") == (
+        f"homeassistant/binary_sensor/{node}/front_occupancy/config"
     )
+    # Unique per (topic_prefix, device_id): the same device id under another prefix differs.
+    assert Topics("other", "garage-pi").ha_node_id != node
+    assert Topics("posed", "garage-pi").ha_node_id == node
+    assert TOPICS.camera_availability("front") == "posed/garage-pi/front/availability"
+    assert TOPICS.kind_of("posed/garage-pi/front/availability") == "availability"
+    assert TOPICS.kind_of("posed/garage-pi/front/diagnostics") == "diagnostics"
+    assert TOPICS.kind_of("posed/garage-pi/host") == "host"
     assert TOPICS.kind_of("posed/garage-pi/front/count") == "count"
     assert TOPICS.kind_of("posed/garage-pi/stats") == "stats"
     assert TOPICS.kind_of("posed/other/stats") is None
     assert TOPICS.kind_of("posed/garage-pi/front/bogus") is None
-    assert TOPICS.kind_of("homeassistant/sensor/posed_garage-pi/front_fps/config") == "discovery"
+    assert TOPICS.kind_of(f"homeassistant/sensor/{node}/front_people/config") == "discovery"
+    assert TOPICS.kind_of("homeassistant/sensor/posed_garage-pi/front_fps/config") == "discovery"  # legacy
     assert TOPICS.kind_of("homeassistant/sensor/someone_else/x/config") is None
     with pytest.raises(ValueError):
         TOPICS.camera("front", "stats")
 
 
-def test_discovery_messages() -> None:
-    cfg = MqttConfig.model_validate({"stats_interval": 10, "homeassistant": {"enabled": True}})
-    messages = discovery_messages(
-        cfg, TOPICS, cameras=["front", "back-yard"], model="blazepose-full", backend="openvino", version="9.9"
+def test_unmeasured_values_are_null_never_zero() -> None:
+    unmeasured = CameraStats("front", "reconnecting", None, None, None, None, None, 2, 1)
+    snap = _snapshot(cameras=(unmeasured,), cpu_percent=None)
+    doc = payloads.stats(
+        snap, device_id="d", timestamp=1.0, reconnects=0, dropped=0, queued=0, connected=True
     )
-    assert len(messages) == 8
-    ids = [m.document["unique_id"] for m in messages]
-    assert len(set(ids)) == len(ids)
-    assert len({m.topic for m in messages}) == 8
-    schema = load_schema("discovery")
-    for message in messages:
-        jsonschema.validate(message.document, schema)
-        assert message.document["availability"] == [{"topic": "posed/garage-pi/availability"}]
-        assert message.document["device"]["identifiers"] == ["posed_garage-pi"]
-        assert message.document["origin"]["name"] == "posed"
-    by_id = {m.document["unique_id"]: m for m in messages}
-    fps = by_id["posed_garage-pi_back-yard_fps"].document
-    assert fps["entity_category"] == "diagnostic" and fps["expire_after"] == 30
-    assert fps["value_template"] == "{{ value_json.cameras['back-yard'].processed_fps }}"
-    assert fps["state_topic"] == TOPICS.stats
-    presence = by_id["posed_garage-pi_front_presence"]
-    assert presence.topic == "homeassistant/binary_sensor/posed_garage-pi/front_presence/config"
-    assert presence.document["device_class"] == "occupancy"
-    assert by_id["posed_garage-pi_front_person_count"].document["state_topic"] == TOPICS.count("front")
-    custom = MqttConfig.model_validate({"homeassistant": {"enabled": True, "expire_after": 600}})
-    docs = discovery_messages(custom, TOPICS, cameras=["a"], model="m", backend="b", version="1")
-    assert {m.document.get("expire_after") for m in docs} == {None, 600}
+    assert doc["cpu_percent"] is None
+    assert doc["cameras"]["front"] == {
+        "status": "reconnecting",
+        "camera_fps": None,
+        "processed_fps": None,
+        "skipped_fps": None,
+        "inference_ms": None,
+        "latency_ms": None,
+        "reconnects": 2,
+        "stalls": 1,
+        "failed_inferences": 0,
+    }
+    validate(TOPICS, _received(TOPICS.stats, payloads.encode(doc)))
+    diagnostics = payloads.camera_diagnostics(unmeasured)
+    assert diagnostics["processed_fps"] is None and diagnostics["inference_ms"] is None
+    assert diagnostics["reconnects"] == 2
+    validate(TOPICS, _received(TOPICS.diagnostics("front"), payloads.encode(diagnostics)))
+    before_any = payloads.camera_diagnostics(None)
+    assert {k: v for k, v in before_any.items() if k != "schema_version"} == dict.fromkeys(
+        ["processed_fps", "inference_ms", "camera_fps", "skipped_fps", "reconnects", "stalls"]
+    )
+    host = payloads.host(None, reconnects=0, dropped=0)
+    assert host["cpu_percent"] is None and host["uptime_s"] is None and host["mqtt_dropped"] == 0
+    validate(TOPICS, _received(TOPICS.host, payloads.encode(host)))
+    measured = payloads.host(_snapshot(), reconnects=1, dropped=3)
+    assert measured["cpu_percent"] == 152.3 and measured["uptime_s"] is not None
+    validate(TOPICS, _received(TOPICS.host, payloads.encode(measured)))
+    assert payloads.camera_diagnostics(_snapshot().cameras[0])["inference_ms"] == 30.1

@@ -19,6 +19,7 @@ from tests.mosquitto import Mosquitto, Received, Subscriber, free_port
 from tests.mqtt_support import config, document, frames, people_in, poses_for, validate_all, wait
 
 CAMERAS = ["front", "back-yard"]
+DISCOVERY_CONFIGS = 5 + 9 * len(CAMERAS)  # host sensors, and nine entities per camera
 
 
 def snapshot() -> StatsSnapshot:
@@ -76,7 +77,10 @@ def test_every_published_payload_follows_the_contract(tmp_path: Path, protocol: 
 
         # (6) every payload validates against the shipped schemas, and every kind was seen.
         kinds = validate_all(topics, messages)
-        assert set(kinds) == {"availability", "poses", "count", "presence", "status", "stats", "discovery"}
+        assert set(kinds) == {
+            "availability", "poses", "count", "presence", "status", "stats", "discovery",
+            "diagnostics", "host",
+        }  # fmt: skip
 
         poses = [document(m) for m in messages if m.topic == topics.poses("front")]
         assert [p["frame"] for p in poses] == list(range(35))
@@ -100,13 +104,15 @@ def test_every_published_payload_follows_the_contract(tmp_path: Path, protocol: 
 
         # Retained state, as a newcomer (Home Assistant after a restart) sees it.
         with Subscriber(broker, ["posed/#", "homeassistant/#"]) as late:
-            late.wait_until(lambda ms: len(ms) >= 4 + 8, timeout=5)  # front: count, presence, status
+            # availability, host; per camera availability, diagnostics; front: count, presence, status
+            late.wait_until(lambda ms: len(ms) >= 2 + 2 * 2 + 3 + DISCOVERY_CONFIGS, timeout=5)
             retained = {m.topic: m.text for m in late.snapshot() if m.retain}
         assert retained[topics.availability] == "offline"
         assert retained[topics.count("front")] == "0"
         assert retained[topics.presence("front")] == "OFF"
         assert retained[topics.status("front")] == "online"
-        assert sum(1 for t in retained if t.startswith("homeassistant/")) == 8
+        assert retained[topics.camera_availability("front")] == "offline"  # posed stopped: none follow
+        assert sum(1 for t in retained if t.startswith("homeassistant/")) == DISCOVERY_CONFIGS
         assert topics.poses("front") not in retained and topics.stats not in retained
 
 
@@ -116,7 +122,7 @@ def test_discovery_is_resent_when_home_assistant_comes_online(tmp_path: Path) ->
         with Publisher(cfg, "dev", cameras=CAMERAS, model="posenet", backend="openvino") as pub:
             topics = pub.topics
             pub.start()
-            sub.wait_until(lambda ms: len(configs(ms)) == 8)
+            sub.wait_until(lambda ms: len(configs(ms)) == DISCOVERY_CONFIGS)
             _stream(pub, "back-yard", 15)
             sub.wait_for(_is(topics.count("back-yard"), "1"))
             first = sub.snapshot()
@@ -124,7 +130,9 @@ def test_discovery_is_resent_when_home_assistant_comes_online(tmp_path: Path) ->
 
             sub.publish(topics.ha_status, b"online")
             again = sub.wait_until(
-                lambda ms: len(configs(ms)) == 8 and any(m.topic == topics.availability for m in ms)
+                lambda ms: (
+                    len(configs(ms)) == DISCOVERY_CONFIGS and any(m.topic == topics.availability for m in ms)
+                )
             )
             sub.wait_for(_is(topics.count("back-yard"), "1"))
             sub.wait_for(_is(topics.presence("back-yard"), "ON"))
@@ -134,8 +142,11 @@ def test_discovery_is_resent_when_home_assistant_comes_online(tmp_path: Path) ->
         order = [m.topic for m in again]
         last_config = max(i for i, t in enumerate(order) if t.endswith("/config"))
         assert last_config < order.index(topics.availability), "discovery goes before `online`"
-        payload = json.loads(next(m.payload for m in again if m.topic.endswith("back-yard_fps/config")))
-        assert payload["expire_after"] == 45 and payload["availability"] == [{"topic": topics.availability}]
+        payload = json.loads(next(m.payload for m in again if m.topic.endswith("back-yard_people/config")))
+        assert payload["availability"] == [
+            {"topic": topics.availability},
+            {"topic": topics.camera_availability("back-yard")},
+        ]
 
 
 def test_a_clean_close_logs_no_error(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:

@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from posed.cameras.config import VideoCamera
 from tests.conftest import MODELS, POSED
 from tests.daemon_harness import Daemon
 from tests.mosquitto import Mosquitto
@@ -24,6 +23,7 @@ from tests.preview_support import chromium, page_url, preview_config
 
 TOKEN = "browser-test-token-0123"
 SKELETON = (0, 255, 255)  # camera.js SKELETON_COLOUR
+ZONE = (255, 200, 0)  # camera.js ZONE_COLOUR
 WAIT = 60.0  # seconds; generous: the machine is shared
 
 
@@ -48,7 +48,10 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mosquitto]:
 def served(tmp_path_factory: pytest.TempPathFactory, broker: Mosquitto) -> Iterator[tuple[str, Path]]:
     directory = tmp_path_factory.mktemp("preview")
     config = preview_config(
-        directory / "posed.yaml", broker_port=broker.port, preview="{enabled: true, port: 0}"
+        directory / "posed.yaml",
+        broker_port=broker.port,
+        preview="{enabled: true, port: 0}",
+        camera=", zones: {floor: {points: [[0.05, 0.8], [0.95, 0.8], [0.95, 0.98], [0.05, 0.98]]}}",
     )
     with Daemon(config, directory / "posed.log") as daemon:
         daemon.notify.wait_for("READY=1", timeout=WAIT)
@@ -73,7 +76,9 @@ def test_index_lists_the_camera_online(browser: Any, served: tuple[str, Path]) -
             "  out[td.className.split(' ').pop()] = td.textContent;"
             "return out;"
         )
-        return texts if texts.get("status-online") == "online" and float(texts["fps"]) > 0 else None
+        fps = texts.get("fps", "")  # "–" until the first rate is measured
+        measured = fps.replace(".", "", 1).isdigit() and float(fps) > 0
+        return texts if texts.get("status-online") == "online" and measured else None
 
     # Live: the page refreshes itself until the first rates are in.
     shown = wait_for(row, "the camera to show online with its frame rate")
@@ -105,33 +110,48 @@ return {width: drawn.width, height: drawn.height, poses: drawn.poses, probes: pr
 """
 
 
-def skeleton_near(rgba: list[int]) -> bool:
+def colour_near(rgba: list[int], colour: tuple[int, int, int]) -> bool:
     pixels = [rgba[i : i + 3] for i in range(0, len(rgba), 4)]
-    return any(sum(abs(c - s) for c, s in zip(p, SKELETON, strict=True)) < 60 for p in pixels)
+    return any(sum(abs(c - s) for c, s in zip(p, colour, strict=True)) < 60 for p in pixels)
+
+
+def skeleton_near(rgba: list[int]) -> bool:
+    return colour_near(rgba, SKELETON)
+
+
+def canvas_pixels(browser: Any, x: int, y: int) -> list[int]:
+    """RGBA of the 5 x 5 canvas pixels around (x, y)."""
+    script = (
+        "return Array.from(document.getElementById('view').getContext('2d').getImageData(%d, %d, 5, 5).data)"
+    )
+    pixels: list[int] = browser.execute_script(script % (x - 2, y - 2))
+    return pixels
 
 
 def test_camera_view_draws_the_skeleton_on_the_predicted_keypoints(
     browser: Any, served: tuple[str, Path], tmp_path: Path
 ) -> None:
-    from posed.keypoints import BLAZEPOSE_33_EDGES
+    from posed.draw import edges_for
+    from posed.keypoints import BLAZEPOSE_33
 
     url, _ = served
     browser.get(url + "camera/squats")
-    script = READ_BACK % [list(edge) for edge in BLAZEPOSE_33_EDGES]
+    script = READ_BACK % edges_for(BLAZEPOSE_33).tolist()
     seen = wait_for(lambda: browser.execute_script(script), "a frame with a pose on the canvas")
     assert (seen["width"], seen["height"]) == (720, 1280)
     [pose] = seen["poses"]
     xs = [kp[0] for kp in pose["keypoints"]]
-    assert 200 < min(xs) < max(xs) < 600  # the woman in the middle of the frame
+    assert 50 < min(xs) < max(xs) < 670  # the woman, arms included, in the middle of the frame
+    assert 250 < sum(xs) / len(xs) < 470
     probes = seen["probes"]
     assert len(probes) >= 12
     hits = sum(skeleton_near(p["rgba"]) for p in probes)
     assert hits >= 0.9 * len(probes), f"{hits}/{len(probes)} edge midpoints show the skeleton colour"
     # Away from any keypoint (the top-left corner is background), no skeleton colour.
-    corner = browser.execute_script(
-        "return Array.from(document.getElementById('view').getContext('2d').getImageData(0, 0, 5, 5).data)"
-    )
-    assert not skeleton_near(corner)
+    assert not skeleton_near(canvas_pixels(browser, 2, 2))
+    # The configured zone's top edge, halfway along (y = 0.8 x 1280 = 1024 px).
+    assert colour_near(canvas_pixels(browser, 360, 1024), ZONE)
+    assert not colour_near(canvas_pixels(browser, 360, 900), ZONE)
     assert "live" in browser.find_element("id", "live").text
     browser.save_screenshot(str(tmp_path / "camera-view.png"))
 
@@ -145,11 +165,6 @@ def click_at(browser: Any, element: Any, fx: float, fy: float) -> None:
     ActionChains(browser).move_to_element_with_offset(element, dx, dy).click().perform()
 
 
-@pytest.mark.xfail(
-    "zones" not in VideoCamera.model_fields,
-    reason="cameras.<name>.zones (the events issue's ZoneConfig) is not on this branch yet",
-    strict=True,
-)
 def test_a_zone_drawn_with_four_clicks_gives_a_snippet_posed_check_accepts(
     browser: Any, served: tuple[str, Path], tmp_path: Path
 ) -> None:
@@ -216,3 +231,59 @@ def test_without_the_token_the_page_is_unusable(served_with_token: str) -> None:
         browser.get(url + "camera/squats?token=" + TOKEN)
         assert browser.current_url == url + "camera/squats"
         wait_for(lambda: browser.execute_script("return window.posedPreview.frames >= 2"), "frames")
+
+
+def test_events_and_zone_occupancy_show_on_the_page(browser: Any) -> None:
+    """In process, so that the events are known: the page lists them newest first, and labels the zone."""
+    from posed.preview.config import PreviewConfig
+    from posed.preview.server import PreviewServer
+    from posed.preview.tap import CameraView, PreviewTap
+    from tests.preview_support import Feeder, squat_frames
+
+    tap = PreviewTap()
+    tap.set_cameras(
+        {"gym": CameraView(zones={"mat": ((0.05, 0.8), (0.95, 0.8), (0.95, 0.98), (0.05, 0.98))})}
+    )
+    tap.observe_events(
+        "gym",
+        [
+            {
+                "schema_version": 1,
+                "type": "zone",
+                "person": 3,
+                "timestamp": 1.0,
+                "zone": "mat",
+                "action": "enter",
+            },
+            {
+                "schema_version": 1,
+                "type": "rep",
+                "person": 3,
+                "timestamp": 2.0,
+                "exercise": "squat",
+                "count": 1,
+            },
+        ],
+        occupancy={"mat": 1},
+    )
+    feeder = Feeder(tap, squat_frames(5), fps=10.0, camera="gym")
+    try:
+        with PreviewServer(PreviewConfig(enabled=True, port=0), tap) as server:
+            browser.get(server.url + "camera/gym")
+            shown = wait_for(
+                lambda: browser.execute_script(
+                    "if (!window.posedPreview.frames) return null;"
+                    "const items = document.querySelectorAll('#events li');"
+                    "return {items: Array.from(items, (li) => li.textContent),"
+                    "        zones: window.posedPreview.drawn.zones};"
+                ),
+                "the first frame and its events",
+            )
+            items = shown["items"]
+    finally:
+        feeder.stop()
+    assert len(items) == 2
+    assert items[0].endswith("rep person=3 exercise=squat count=1")
+    assert items[1].endswith("zone person=3 zone=mat action=enter")
+    assert "schema_version" not in items[0]
+    assert shown["zones"]["mat"]["occupancy"] == 1

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -16,7 +19,8 @@ import pytest
 
 from posed.config.loader import load_config
 from posed.daemon.reload import plan_reload
-from posed.errors import EXIT_FAILURE
+from posed.errors import EXIT_FAILURE, EXIT_USAGE
+from tests.conftest import MODELS, POSED
 from tests.daemon_harness import Daemon
 from tests.mosquitto import Mosquitto
 from tests.preview_support import page_url, preview_config
@@ -84,7 +88,8 @@ def test_sighup_restarts_only_the_page(tmp_path: Path, broker: Mosquitto) -> Non
         bearer = {"Authorization": f"Bearer {TOKEN}"}
         # The worker went on: the camera was not reopened and the model not reloaded.
         deadline = time.monotonic() + 30
-        while stats(second + "api/stats", **bearer)["cameras"]["squats"]["processed_fps"] == 0:
+        # null until measured (a whole window of frames), then 0 if none were processed.
+        while not stats(second + "api/stats", **bearer)["cameras"]["squats"]["processed_fps"]:
             assert time.monotonic() < deadline, "no frames processed after the reload"
             time.sleep(0.5)
         log = daemon.log_text()
@@ -138,3 +143,85 @@ def test_a_taken_port_fails_the_start_with_a_clear_error(tmp_path: Path, broker:
         with Daemon(config, tmp_path / "posed.log") as daemon:
             assert daemon.process.wait(60) == EXIT_FAILURE
             assert f"preview: cannot listen on 127.0.0.1:{port}" in daemon.log_text()
+
+
+def test_a_disabled_page_keeps_aiohttp_out(tmp_path: Path) -> None:
+    config = preview_config(tmp_path / "posed.yaml", broker_port=1883, preview="{enabled: false}")
+    code = (
+        "import sys\n"
+        "from posed.config.loader import load_config\n"
+        "from posed.daemon.service import Daemon\n"
+        "from posed.daemon.preview import PreviewPart\n"
+        "part = PreviewPart()\n"
+        f"part.start(load_config({str(config)!r}))\n"
+        "assert part.server is None\n"
+        "print('aiohttp' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
+
+
+def test_the_token_joins_the_secrets_the_log_redactor_hides(tmp_path: Path) -> None:
+    from posed.daemon.service import _secrets
+
+    config = preview_config(
+        tmp_path / "posed.yaml", broker_port=1883, preview=f"{{enabled: true, token: {TOKEN}}}"
+    )
+    assert TOKEN in _secrets(load_config(config))
+
+
+def test_a_reload_to_a_taken_port_keeps_the_page_on_the_old_settings(
+    tmp_path: Path, broker: Mosquitto
+) -> None:
+    config = preview_config(
+        tmp_path / "posed.yaml", broker_port=broker.port, preview="{enabled: true, port: 0}"
+    )
+    with Daemon(config, tmp_path / "posed.log") as daemon, socket.socket() as taken:
+        daemon.notify.wait_for("READY=1", timeout=60)
+        page_url(daemon)
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        preview_config(config, broker_port=broker.port, preview=f"{{enabled: true, port: {port}}}")
+        daemon.signal(signal.SIGHUP)
+        daemon.wait_log("still running the previous config", timeout=30)
+        assert f"preview: cannot listen on 127.0.0.1:{port}" in daemon.log_text()
+        again = page_url(daemon, nth=1)  # the previous settings: any free port
+        assert get(again + "api/stats") == 200
+        assert daemon.process.poll() is None
+
+
+BLOCK_AIOHTTP = """\
+import sys
+
+
+class BlockAiohttp:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "aiohttp":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+
+sys.meta_path.insert(0, BlockAiohttp())
+"""
+
+
+def test_without_aiohttp_check_and_run_say_which_extra_to_install(tmp_path: Path) -> None:
+    blocked = tmp_path / "blocked"
+    blocked.mkdir()
+    (blocked / "sitecustomize.py").write_text(BLOCK_AIOHTTP)
+    env = {**os.environ, "PYTHONPATH": str(blocked)}
+    config = preview_config(tmp_path / "posed.yaml", broker_port=1883, preview="{enabled: true, port: 0}")
+    check = subprocess.run(
+        [*POSED, "check", "-c", str(config), "--model-dir", str(MODELS)],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert check.returncode == EXIT_USAGE
+    assert f"{config}:7: preview.enabled: the preview page needs aiohttp" in check.stderr
+    assert "pip install 'posed[preview]'" in check.stderr
+    with Daemon(config, tmp_path / "posed.log", env=env) as daemon:
+        assert daemon.process.wait(60) == EXIT_FAILURE
+        assert "preview.enabled needs aiohttp" in daemon.log_text()
+        assert "pip install 'posed[preview]'" in daemon.log_text()

@@ -18,37 +18,17 @@ import cv2
 import numpy as np
 import pytest
 
-from posed.keypoints import BLAZEPOSE_33
 from posed.preview.config import PreviewConfig
 from posed.preview.server import PreviewServer
 from posed.preview.tap import CameraView, PreviewTap
 from posed.types import Frame, Pose
-from tests.conftest import CONFORMANCE
+from tests.preview_support import EXPECTED, Feeder, squat_frames
 
-SQUATS = CONFORMANCE / "tfjs-pose-detection" / "pose_squats.mp4"
-EXPECTED = CONFORMANCE / "tfjs-pose-detection" / "pose_squats.full.json"
 TOKEN = "s3cret-token-0123456789"
 ZONES = {"sofa": ((0.1, 0.5), (0.4, 0.5), (0.4, 0.9), (0.1, 0.9))}
 PAGES = ["/", "/camera/front", "/api/stats", "/static/camera.js", "/static/index.js", "/static/preview.css"]
 STREAM = "/api/cameras/front/ws"
 ENDPOINTS = [*PAGES, STREAM]
-
-
-def squat_frames(count: int = 10) -> list[tuple[Frame, Pose]]:
-    capture = cv2.VideoCapture(str(SQUATS))
-    expected = json.loads(EXPECTED.read_text())
-    out = []
-    for number in range(count):
-        ok, bgr = capture.read()
-        assert ok
-        points = np.asarray(expected[number], dtype=np.float32)
-        keypoints = np.column_stack([points[:, :2], np.ones(len(points), np.float32)])
-        pose = Pose(0.9, keypoints, BLAZEPOSE_33, (0.0, 0.0, 1.0, 1.0), id=7)
-        rgb = np.ascontiguousarray(bgr[:, :, ::-1], dtype=np.uint8)
-        frame = Frame(rgb, number, time.monotonic(), time.time())
-        out.append((frame, pose))
-    capture.release()
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -137,6 +117,10 @@ def test_the_token_login_sets_a_cookie_and_redirects_without_the_token(token_ser
             async with session.ws_connect(token_server.url + STREAM.lstrip("/")) as ws:
                 hello = await ws.receive_json(timeout=5)
                 assert hello["type"] == "hello"
+            # Not an open redirect: a path of `//other.site` stays on this site.
+            sneaky = token_server.url + "/other.example/x?token=" + TOKEN
+            async with session.get(sneaky, allow_redirects=False) as response:
+                assert response.headers["Location"] == "/other.example/x"
             async with session.get(token_server.url + "?token=wrong" + TOKEN, allow_redirects=False) as bad:
                 assert bad.status == 401
                 assert "posed_preview" not in bad.cookies
@@ -193,27 +177,6 @@ def test_no_viewer_keeps_no_frame(tap: PreviewTap, frames: list[tuple[Frame, Pos
         assert tap.latest("front", after=0) is not None
     assert tap.watched == frozenset()
     assert tap.latest("front", after=0) is None
-
-
-class Feeder:
-    """Plays the frames into the tap at `fps` from its own thread, as a worker would."""
-
-    def __init__(self, tap: PreviewTap, frames: list[tuple[Frame, Pose]], fps: float) -> None:
-        self._stop = threading.Event()
-        self.sent = 0
-
-        def run() -> None:
-            while not self._stop.wait(1.0 / fps):
-                frame, pose = frames[self.sent % len(frames)]
-                tap.observe("front", frame, [pose])
-                self.sent += 1
-
-        self._thread = threading.Thread(target=run, daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 def test_stream_sends_frames_with_their_poses_capped_at_max_fps(
@@ -288,3 +251,64 @@ def test_close_ends_open_streams_promptly(tap: PreviewTap, frames: list[tuple[Fr
     assert took < 2.0
     assert closed["code"] == aiohttp.WSCloseCode.GOING_AWAY
     assert tap.watched == frozenset()
+
+
+def test_events_are_kept_bounded_and_sent_with_the_frames(
+    tap: PreviewTap, frames: list[tuple[Frame, Pose]]
+) -> None:
+    server = start(tap)
+    events = [{"type": "zone_enter", "zone": "sofa", "id": n, "timestamp": 1.0 + n} for n in range(60)]
+    tap.observe_events("front", events[:30])
+    tap.observe_events("front", events[30:], occupancy={"sofa": 1})
+    assert [e["id"] for e in tap.events("front")] == list(range(10, 60))  # the newest 50
+    feeder = Feeder(tap, frames, fps=10.0)
+    try:
+
+        async def first_frame() -> dict[str, Any]:
+            async with (
+                aiohttp.ClientSession() as session,
+                session.ws_connect(server.url + STREAM.lstrip("/")) as ws,
+            ):
+                await ws.receive_json(timeout=5)  # hello
+                message: dict[str, Any] = await ws.receive_json(timeout=10)
+                return message
+
+        message = asyncio.run(first_frame())
+    finally:
+        feeder.stop()
+        server.close()
+    assert [e["id"] for e in message["events"]] == list(range(40, 60))
+    assert message["zones"]["sofa"]["occupancy"] == 1
+
+
+def test_a_stuck_viewer_holds_back_neither_the_tap_nor_other_viewers(
+    tap: PreviewTap, frames: list[tuple[Frame, Pose]]
+) -> None:
+    server = start(tap, max_fps=10.0)
+    feeder = Feeder(tap, frames, fps=30.0)
+    url = server.url + STREAM.lstrip("/")
+    try:
+
+        async def watch() -> tuple[int, float]:
+            async with aiohttp.ClientSession() as session:
+                # Never reads: once the socket buffers fill, the server's sends to it block.
+                stuck = await session.ws_connect(url, max_msg_size=0)
+                await asyncio.sleep(3.0)  # ~30 frames of 100+ kB each: far beyond the buffers
+                async with session.ws_connect(url) as ws:
+                    await ws.receive_json(timeout=5)
+                    started, received = time.monotonic(), 0
+                    while received < 10:
+                        await ws.receive_json(timeout=5)
+                        await ws.receive_bytes(timeout=5)
+                        received += 1
+                    took = time.monotonic() - started
+                await stuck.close()
+                return received, took
+
+        sent_before = feeder.sent
+        received, took = asyncio.run(watch())
+        assert received == 10 and took < 5.0  # 10 fps cap: about 1 s, with room for the machine's load
+        assert feeder.sent - sent_before > 60  # the worker side went on at its pace throughout
+    finally:
+        feeder.stop()
+        server.close()

@@ -92,10 +92,29 @@ def test_devices_are_limited_to_cameras_and_accelerators() -> None:
         "char-dma_heap",
         "char-apex",
         "char-usb_device",
-        "char-drm",
+        "/dev/dri/renderD128",  # the GPU's render node, not char-drm's KMS card nodes too
         "char-accel",
     }
     assert "video" in s["SupplementaryGroups"][0].split()
+
+
+def test_every_device_rule_says_why() -> None:
+    lines = UNIT.read_text().splitlines()
+    for number, line in enumerate(lines):
+        if line.startswith("DeviceAllow="):
+            above = lines[number - 1]
+            assert above.startswith("#") or above.startswith("DeviceAllow="), line
+            assert any(lines[i].startswith("#") for i in range(max(0, number - 3), number)), line
+
+
+def test_memory_and_task_limits_and_a_writable_cache() -> None:
+    s = _settings()
+    assert s["MemoryMax"] == ["1G"] and s["MemoryHigh"] == ["768M"]
+    assert int(s["TasksMax"][0]) >= 64
+    # XDG_CACHE_HOME=%C puts $XDG_CACHE_HOME/posed exactly on CacheDirectory=posed (/var/cache/posed).
+    assert s["CacheDirectory"] == ["posed"]
+    assert "XDG_CACHE_HOME=%C" in s["Environment"]
+    assert "systemctl edit posed" in UNIT.read_text()  # how to raise the limits
 
 
 def test_memory_deny_write_execute_is_not_set() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
@@ -12,7 +13,10 @@ import numpy.typing as npt
 
 from posed.backend import Quantization, TensorSpec, check_inputs
 from posed.errors import ClosedError, ModelError
+from posed.native_log import native_messages
 from posed.tflite_file import EDGETPU_CUSTOM_OP, check_header, corrupt_model_error
+
+_runtime_log = logging.getLogger("posed.litert")
 
 
 class TFLiteSession:
@@ -56,10 +60,11 @@ class TFLiteSession:
         if op_resolver is not None:
             kwargs["experimental_op_resolver_type"] = op_resolver
         try:
-            interpreter = interpreter_class(**kwargs)
-            if input_shape is not None:
-                _resize_input(interpreter, path, input_shape)
-            interpreter.allocate_tensors()
+            with native_messages(_runtime_log):  # LiteRT's "INFO: Created ... delegate" goes to logging
+                interpreter = interpreter_class(**kwargs)
+                if input_shape is not None:
+                    _resize_input(interpreter, path, input_shape)
+                interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as exc:
             if input_shape is not None and "resize" in str(exc).lower():
                 raise _resize_error(path, input_shape, exc) from exc

@@ -274,8 +274,20 @@ def combinations(options: BenchOptions) -> Iterator[tuple[str, Backend, str | No
                 raise PosedError(f"backend {name} cannot run here: {status.detail}; {status.fix}")
             log.warning("skipping backend %s: %s", name, status.detail)
             continue
+        if not options.backends and not _configurable_alone(backend):
+            log.warning("skipping backend %s: it needs settings; pass --backend %s --device ...", name, name)
+            continue
         for device in status.devices or (None,):
             yield name, backend, device
+
+
+def _configurable_alone(backend: Backend) -> bool:
+    """Whether `{type: name}` is a valid config (the remote backend needs its server's address)."""
+    try:
+        backend.config_model.model_validate({"type": backend.name})
+    except ValueError:
+        return False
+    return True
 
 
 class _FrameCache:

@@ -1,8 +1,9 @@
 """The BlazePose person detector: letterboxed input, SSD decoding and weighted NMS.
 
-Follows MediaPipe's pose_detection_cpu graph. The detector finds a person's
-alignment points: keypoint 0 is the mid-hip centre and keypoint 1 encodes the
-full-body size and rotation (2 and 3 do the same for the upper body).
+Follows MediaPipe 0.10.14's pose_detection_cpu graph, in its float32
+arithmetic. The detector finds a person's alignment points: keypoint 0 is the
+mid-hip centre and keypoint 1 encodes the full-body size and rotation (2 and 3
+do the same for the upper body).
 """
 
 from __future__ import annotations
@@ -15,24 +16,36 @@ import numpy.typing as npt
 
 from posed.backend import InferenceSession
 from posed.blazepose.anchors import DETECTOR_INPUT_SIZE, ssd_anchor_centres
-from posed.blazepose.roi import warp_crop
+from posed.blazepose.roi import crop_geometry, remove_letterbox
+from posed.blazepose.warp import PerspectiveSampler, crop_to_image_matrix, rect_corners
 from posed.errors import ModelError
-from posed.types import FloatArray, ImageArray
+from posed.types import ImageArray
 
 NUM_ANCHORS = 2254
 NUM_COORDS = 12  # box (x_center, y_center, w, h) then 4 keypoints (x, y)
 NUM_KEYPOINTS = 4
-SCORE_CLIP = 100.0
-NMS_IOU_THRESHOLD = 0.3
+SCORE_CLIP = np.float32(100.0)
+NMS_IOU_THRESHOLD = np.float32(0.3)
+F32 = np.float32
+Floats = npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True, slots=True)
+class Detections:
+    """Decoded detections, float32: boxes (N, 4) xmin, ymin, width, height; keypoints (N, 4, 2)."""
+
+    scores: Floats
+    boxes: Floats
+    keypoints: Floats
 
 
 @dataclass(frozen=True, slots=True)
 class Detection:
-    """One person found by the detector, in image pixels."""
+    """One person found by the detector, normalised to the image (float32 values)."""
 
     score: float
-    box: tuple[float, float, float, float]  # xmin, ymin, xmax, ymax
-    keypoints: FloatArray  # (4, 2)
+    box: tuple[float, float, float, float]  # xmin, ymin, width, height
+    keypoints: Floats  # (4, 2)
 
 
 class PoseDetector:
@@ -41,109 +54,123 @@ class PoseDetector:
     def __init__(self, session: InferenceSession, min_score: float) -> None:
         self._session = session
         self._boxes_index, self._scores_index = _check_detector(session)
-        self._min_score = min_score
+        self._min_score = F32(min_score)
         size = DETECTOR_INPUT_SIZE
         self._anchors = ssd_anchor_centres()
         self._pixels = np.zeros((size, size, 3), dtype=np.uint8)
         self._input = np.zeros((1, size, size, 3), dtype=np.float32)
-        self._matrix = np.zeros((2, 3), dtype=np.float64)
+        self._sampler = PerspectiveSampler(size, size)
+        self._maps_for: tuple[int, int] | None = None  # the letterbox depends on the image size only
+        self._padding: tuple[np.float32, ...] = (F32(0),) * 4
+        self.last_candidates: Detections | None = None
+        """The detections above the threshold before NMS, in input-tensor units (for conformance tests)."""
 
     def detect(self, image: ImageArray) -> Detection | None:
         """The best person in `image` (RGB), or None when nobody scores above the threshold."""
         height, width = image.shape[:2]
-        side, left, top = self._letterbox(width, height)
-        warp_crop(image, self._matrix, self._pixels, border=cv2.BORDER_CONSTANT)
-        # [0, 255] -> [-1, 1], in place, as MediaPipe converts after the warp.
-        np.multiply(self._pixels, np.float32(2.0 / 255.0), out=self._input[0])
-        np.subtract(self._input, np.float32(1.0), out=self._input)
+        if self._maps_for != (width, height):
+            geometry = crop_geometry(None, width, height, DETECTOR_INPUT_SIZE, DETECTOR_INPUT_SIZE)
+            corners = rect_corners(
+                geometry.center_x, geometry.center_y, geometry.width, geometry.height, geometry.rotation
+            )
+            self._sampler.build_maps(crop_to_image_matrix(corners, DETECTOR_INPUT_SIZE, DETECTOR_INPUT_SIZE))
+            self._padding = geometry.padding
+            self._maps_for = (width, height)
+        self._sampler.sample(image, self._pixels, border=cv2.BORDER_CONSTANT)
+        # [0, 255] -> [-1, 1] in float32, as convertTo(scale 2/255, offset -1) does after the warp.
+        np.multiply(self._pixels, F32(2.0) / F32(255.0), out=self._input[0])
+        np.add(self._input, F32(-1.0), out=self._input)
         outputs = self._session.run(self._input)
-        raw = np.asarray(outputs[self._boxes_index]).reshape(NUM_ANCHORS, NUM_COORDS)
-        logits = np.asarray(outputs[self._scores_index]).reshape(NUM_ANCHORS)
-        found = decode_best(raw, logits, self._anchors, self._min_score)
-        if found is None:
+        raw = np.asarray(outputs[self._boxes_index], dtype=np.float32).reshape(NUM_ANCHORS, NUM_COORDS)
+        logits = np.asarray(outputs[self._scores_index], dtype=np.float32).reshape(NUM_ANCHORS)
+        candidates = decode_detections(raw, logits, self._anchors, self._min_score)
+        self.last_candidates = candidates
+        if candidates.scores.size == 0:
             return None
-        score, box, keypoints = found
-        # Undo the letterbox: tensor-normalised -> image pixels.
-        keypoints = keypoints * side
-        keypoints[:, 0] += left
-        keypoints[:, 1] += top
-        x0, y0, x1, y1 = (float(v) * side for v in box)
-        return Detection(score, (x0 + left, y0 + top, x1 + left, y1 + top), keypoints)
-
-    def _letterbox(self, width: int, height: int) -> tuple[float, float, float]:
-        """Map the 224x224 input onto the image padded to a centred square (zero border)."""
-        side = float(max(width, height))
-        left = (width - side) / 2.0
-        top = (height - side) / 2.0
-        scale = side / DETECTOR_INPUT_SIZE
-        m = self._matrix
-        m[0, 0], m[0, 1], m[0, 2] = scale, 0.0, left
-        m[1, 0], m[1, 1], m[1, 2] = 0.0, scale, top
-        return side, left, top
+        return remove_detection_letterbox(weighted_nms_first(candidates), self._padding)
 
 
-def decode_best(
-    raw: npt.NDArray[np.generic],
-    logits: npt.NDArray[np.generic],
-    anchors: FloatArray,
-    min_score: float,
-) -> tuple[float, tuple[float, float, float, float], FloatArray] | None:
-    """Decode the anchors scoring at least `min_score` and return the first weighted-NMS cluster.
+def decode_detections(raw: Floats, logits: Floats, anchors: Floats, min_score: np.float32) -> Detections:
+    """TensorsToDetectionsCalculator: the anchors scoring at least `min_score`, in anchor order.
 
-    Box and keypoints are normalised to the detector input. Only the best cluster
-    is computed because BlazePose tracks a single person: MediaPipe's graph keeps
-    the first detection after NMS and drops the rest.
+    reverse_output_order: x before y; the anchors are 1 x 1 (fixed size), so no size factor.
     """
-    scores = 1.0 / (1.0 + np.exp(-np.clip(logits.astype(np.float64), -SCORE_CLIP, SCORE_CLIP)))
+    with np.errstate(over="ignore"):  # expf(100) is inf in float32, and 1 / (1 + inf) = 0, as in C++
+        scores = F32(1.0) / (F32(1.0) + np.exp(-np.clip(logits, -SCORE_CLIP, SCORE_CLIP)))
     keep = np.flatnonzero(scores >= min_score)
-    if keep.size == 0:
-        return None
-    scores = scores[keep]
-    values = raw[keep].astype(np.float64) / DETECTOR_INPUT_SIZE
-    centres = anchors[keep].astype(np.float64)
-    # reverse_output_order: x before y; anchors are 1 x 1, so no size factor.
+    scale = F32(DETECTOR_INPUT_SIZE)
+    values = raw[keep] / scale
+    centres = anchors[keep]
     cx = values[:, 0] + centres[:, 0]
     cy = values[:, 1] + centres[:, 1]
-    half_w = values[:, 2] / 2.0
-    half_h = values[:, 3] / 2.0
-    boxes = np.stack([cx - half_w, cy - half_h, cx + half_w, cy + half_h], axis=1)
+    half_w = values[:, 2] / F32(2.0)
+    half_h = values[:, 3] / F32(2.0)
+    xmin, ymin = cx - half_w, cy - half_h
+    xmax, ymax = cx + half_w, cy + half_h
+    boxes = np.stack([xmin, ymin, xmax - xmin, ymax - ymin], axis=1)
     keypoints = values[:, 4:].reshape(-1, NUM_KEYPOINTS, 2) + centres[:, None, :]
-    members, weights = weighted_nms_first(boxes, scores, NMS_IOU_THRESHOLD)
-    total = float(weights.sum())
-    box = (weights @ boxes[members]) / total
-    points = np.tensordot(weights, keypoints[members], axes=1) / total
-    top = float(scores[members[0]])
-    return top, (float(box[0]), float(box[1]), float(box[2]), float(box[3])), points.astype(np.float32)
+    return Detections(scores[keep], boxes, keypoints.astype(np.float32))
 
 
-def weighted_nms_first(
-    boxes: npt.NDArray[np.float64], scores: npt.NDArray[np.float64], threshold: float
-) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float64]]:
-    """Indices and scores of the boxes merged into the best one by MediaPipe's WEIGHTED NMS.
+def weighted_nms_first(found: Detections) -> Detection:
+    """The first detection of MediaPipe's WEIGHTED non-maximum suppression.
 
-    The best box absorbs every box whose IoU with it exceeds `threshold` (itself
-    included); the merged location is their score-weighted mean, and the merged
-    score stays the best box's score. The best index comes first.
+    The best box absorbs every box whose IoU with it exceeds the threshold
+    (itself included, in descending score order); the merged box and keypoints
+    are their score-weighted means in float32, and the score stays the best
+    box's. BlazePose tracks one person, so the graph keeps only this one.
     """
-    best = int(np.argmax(scores))
-    iou = box_iou(boxes[best], boxes)
-    iou[best] = 1.0
-    members = np.flatnonzero(iou > threshold)
-    members = np.concatenate(([best], members[members != best]))
-    return members, scores[members]
+    order = np.argsort(-found.scores, kind="stable")
+    best = int(order[0])
+    iou = box_iou(found.boxes[best], found.boxes[order])
+    members = order[iou > NMS_IOU_THRESHOLD]
+    weights = found.scores[members]
+    boxes = found.boxes[members]
+    corners = np.concatenate([boxes[:, :2], boxes[:, :2] + boxes[:, 2:]], axis=1)
+    total = F32(0.0)
+    sums = np.zeros(4, dtype=np.float32)
+    points = np.zeros((NUM_KEYPOINTS, 2), dtype=np.float32)
+    # Sequential float32 sums, in MediaPipe's order.
+    for weight, corner, keypoints in zip(weights, corners, found.keypoints[members], strict=True):
+        total += weight
+        sums += corner * weight
+        points += keypoints * weight
+    xmin, ymin = sums[0] / total, sums[1] / total
+    box = (float(xmin), float(ymin), float(sums[2] / total - xmin), float(sums[3] / total - ymin))
+    return Detection(float(found.scores[best]), box, points / total)
 
 
-def box_iou(box: npt.NDArray[np.float64], boxes: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """IoU of one (xmin, ymin, xmax, ymax) box with each of `boxes`; 0 when either is empty."""
-    ix0 = np.maximum(box[0], boxes[:, 0])
-    iy0 = np.maximum(box[1], boxes[:, 1])
-    ix1 = np.minimum(box[2], boxes[:, 2])
-    iy1 = np.minimum(box[3], boxes[:, 3])
-    inter = np.clip(ix1 - ix0, 0.0, None) * np.clip(iy1 - iy0, 0.0, None)
-    area = (box[2] - box[0]) * (box[3] - box[1])
-    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
-    union = area + areas - inter
-    iou: npt.NDArray[np.float64] = np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+def remove_detection_letterbox(detection: Detection, padding: tuple[np.float32, ...]) -> Detection:
+    """DetectionLetterboxRemovalCalculator: tensor-normalised -> image-normalised."""
+    left, top, right, bottom = padding
+    one = F32(1.0)
+    xmin, ymin, width, height = (F32(v) for v in detection.box)
+    box = (
+        float((xmin - left) / (one - (left + right))),
+        float((ymin - top) / (one - (top + bottom))),
+        float(width / (one - (left + right))),
+        float(height / (one - (top + bottom))),
+    )
+    keypoints = detection.keypoints.copy()
+    remove_letterbox(keypoints, padding)
+    return Detection(detection.score, box, keypoints)
+
+
+def box_iou(box: Floats, boxes: Floats) -> Floats:
+    """IoU of each of `boxes` with one box, all (xmin, ymin, width, height), as MediaPipe's Rectangle_f.
+
+    Rectangle_f keeps corners, so areas are (max - min) products; 0 when the boxes do not meet.
+    """
+    x0, y0 = box[0], box[1]
+    x1, y1 = x0 + box[2], y0 + box[3]
+    bx0, by0 = boxes[:, 0], boxes[:, 1]
+    bx1, by1 = bx0 + boxes[:, 2], by0 + boxes[:, 3]
+    ix0, iy0 = np.maximum(bx0, x0), np.maximum(by0, y0)
+    ix1, iy1 = np.minimum(bx1, x1), np.minimum(by1, y1)
+    meets = (ix0 <= ix1) & (iy0 <= iy1)
+    inter = np.where(meets, (ix1 - ix0) * (iy1 - iy0), F32(0.0))
+    union = (bx1 - bx0) * (by1 - by0) + (x1 - x0) * (y1 - y0) - inter
+    iou: Floats = np.divide(inter, union, out=np.zeros_like(inter), where=meets & (union > 0))
     return iou
 
 

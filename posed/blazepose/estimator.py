@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from contextlib import ExitStack
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Self
 
@@ -17,11 +18,11 @@ import cv2
 import numpy as np
 
 from posed.backend import ROLE_DETECTOR, ROLE_LANDMARKS, Backend, BackendConfig, InferenceSession
-from posed.blazepose.detector import PoseDetector
+from posed.blazepose.detector import Detection, PoseDetector
 from posed.blazepose.landmarks import NUM_BODY, LandmarkModel, LandmarkResult, segmentation_to_image
-from posed.blazepose.roi import Roi, alignment_roi
+from posed.blazepose.roi import NormRect, Roi, alignment_rect, enlarged_rect
 from posed.blazepose.segmentation import MaskSmoother
-from posed.blazepose.tracker import Array, Tracker
+from posed.blazepose.tracker import Floats, Tracker
 from posed.config.schema import BlazePoseOptions
 from posed.errors import ClosedError, ModelError
 from posed.keypoints import BLAZEPOSE_33
@@ -56,6 +57,8 @@ class BlazePoseEstimator:
         # The tracked crop is the person's identity: kept while tracked, new after a detection.
         self._ids = ids
         self._person: int | None = None
+        self.last_trace = Trace()
+        """MediaPipe's internal streams of the last `estimate` (detection, ROI, crop landmarks)."""
         self.last_segmentation: FloatArray | None = None
         """With `enable_segmentation`: the last image's person mask, (H, W) float32 in [0, 1]."""
 
@@ -108,25 +111,34 @@ class BlazePoseEstimator:
             # The crop is in pixels of the old frame size: start over.
             self.reset()
             self._tracked_size = (width, height)
-        roi = self._tracker.roi if tracking else None
-        if roi is None:
+        rect = self._tracker.rect if tracking else None
+        trace = Trace()
+        self.last_trace = trace
+        if rect is None:
             self._person = None  # found by the detector, not tracked: a new person
             detection = self._detector.detect(image)
+            trace.detection = detection
             if detection is None:
                 return self._lost(tracking)
             points = detection.keypoints
-            roi = alignment_roi(
-                (float(points[0, 0]), float(points[0, 1])), (float(points[1, 0]), float(points[1, 1]))
+            trace.rect_before_transform = alignment_rect(
+                (float(points[0, 0]), float(points[0, 1])),
+                (float(points[1, 0]), float(points[1, 1])),
+                width,
+                height,
             )
-            if not roi.is_valid:
+            rect = enlarged_rect(trace.rect_before_transform, width, height)
+            if not rect.is_valid(width, height):
                 return self._lost(tracking)
+        trace.rect = rect
         segmentation = self._options.enable_segmentation
-        result = self._landmarks.run(image, roi, segmentation=segmentation)
+        result = self._landmarks.run(image, rect, segmentation=segmentation)
+        trace.result = result
         if result is None:
             return self._lost(tracking)
         landmarks, world = result.landmarks, result.world
         if tracking and timestamp is not None:
-            landmarks, world = self._tracker.update(landmarks, world, _nanoseconds(timestamp))
+            landmarks, world = self._tracker.update(landmarks, world, _nanoseconds(timestamp), width, height)
         if segmentation:
             self._segment(result, width, height, smooth=tracking)
         if self._person is None or not tracking:
@@ -164,14 +176,26 @@ class BlazePoseEstimator:
         self.reset()
         self._person = None
         self._tracked_size = (width, height)
-        roi = alignment_roi(center, scale_point)
-        self._tracker.roi = roi if roi.is_valid else None
-        return self._tracker.roi is not None
+        rect = enlarged_rect(
+            alignment_rect(
+                (center[0] / width, center[1] / height),
+                (scale_point[0] / width, scale_point[1] / height),
+                width,
+                height,
+            ),
+            width,
+            height,
+        )
+        self._tracker.rect = rect if rect.is_valid(width, height) else None
+        return self._tracker.rect is not None
 
     @property
     def tracked_roi(self) -> Roi | None:
-        """The crop the next tracked frame will use, if a person is being tracked."""
-        return self._tracker.roi
+        """The crop the next tracked frame will use (in pixels), if a person is being tracked."""
+        rect = self._tracker.rect
+        if rect is None or self._tracked_size is None:
+            return None
+        return rect.in_pixels(*self._tracked_size)
 
     def _lost(self, tracking: bool) -> list[Pose]:
         if tracking:
@@ -193,23 +217,35 @@ class BlazePoseEstimator:
         self.last_segmentation = self._mask_smoother.apply(mask) if smooth else mask
 
     def _pose(
-        self, presence: float, landmarks: Array, world: Array, width: int, height: int, *, person: int
+        self, presence: float, landmarks: Floats, world: Floats, width: int, height: int, *, person: int
     ) -> Pose:
         keypoints = np.empty((NUM_BODY, 3), dtype=np.float32)
-        keypoints[:, :2] = landmarks[:NUM_BODY, :2]
+        keypoints[:, 0] = landmarks[:NUM_BODY, 0] * np.float32(width)
+        keypoints[:, 1] = landmarks[:NUM_BODY, 1] * np.float32(height)
         keypoints[:, 2] = landmarks[:NUM_BODY, 3]
         return Pose(
             score=presence,
             keypoints=keypoints,
             names=BLAZEPOSE_33,
             box=box_of(keypoints, width, height),
-            z=landmarks[:NUM_BODY, 2].astype(np.float32),
+            z=landmarks[:NUM_BODY, 2] * np.float32(width),
             keypoints3d=world.astype(np.float32),
             id=person,
         )
 
 
+@dataclass(slots=True)
+class Trace:
+    """What the last `estimate` computed on the way, MediaPipe's internal streams (for conformance tests)."""
+
+    detection: Detection | None = None  # None when the tracked crop was used, or nobody was found
+    rect_before_transform: NormRect | None = None
+    rect: NormRect | None = None
+    result: LandmarkResult | None = None
+
+
 def _nanoseconds(timestamp: float) -> int:
+    """Seconds -> the filters' nanoseconds, through MediaPipe's whole microseconds."""
     if not math.isfinite(timestamp):
         raise ValueError(f"timestamp must be a finite number of seconds, got {timestamp}")
-    return round(timestamp * 1e9)
+    return round(timestamp * 1e6) * 1000

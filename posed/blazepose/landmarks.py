@@ -1,12 +1,14 @@
 """The BlazePose landmark model: crop, tensor decoding, heatmap refinement, projection.
 
-Follows MediaPipe's pose_landmark_by_roi_cpu and
-tensors_to_pose_landmarks_and_segmentation graphs.
+Follows MediaPipe 0.10.14's pose_landmark_by_roi_cpu and
+tensors_to_pose_landmarks_and_segmentation graphs, in their float32 arithmetic.
+Landmarks stay normalised to the image (MediaPipe's NormalizedLandmark) until
+the estimator turns them into pixels, because the smoothing filters and the
+next frame's ROI work on the normalised values.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import cv2
@@ -14,7 +16,8 @@ import numpy as np
 import numpy.typing as npt
 
 from posed.backend import InferenceSession
-from posed.blazepose.roi import Roi, crop_matrix, warp_crop
+from posed.blazepose.roi import NormRect, crop_geometry, remove_letterbox
+from posed.blazepose.warp import PerspectiveSampler, crop_to_image_matrix, rect_corners
 from posed.errors import ModelError
 from posed.types import FloatArray, ImageArray
 
@@ -24,11 +27,17 @@ NUM_BODY = 33
 AUX_CENTER = 33
 AUX_SCALE = 34
 HEATMAP_SIZE = 64
-HEATMAP_KERNEL = 7
-MIN_CONFIDENCE_TO_REFINE = 0.5
+# The Python solution runs RefineLandmarksFromHeatmapCalculator with its proto
+# defaults (kernel 9, min confidence 0.5), not the graph's kernel_size 7: the
+# wheel's pose.py does not import that calculator's options proto, so the graph
+# loads without its options extension.
+HEATMAP_KERNEL = 9
+MIN_CONFIDENCE_TO_REFINE = np.float32(0.5)
 # MediaPipe leaves ImageToTensor's border mode unset for the landmark crop, which
 # means BORDER_REPLICATE: a crop reaching past the image edge repeats edge pixels.
 CROP_BORDER = cv2.BORDER_REPLICATE
+F32 = np.float32
+Floats = npt.NDArray[np.float32]
 
 _OUTPUT_SHAPES = {
     "landmarks": (1, NUM_LANDMARKS * 5),
@@ -41,12 +50,15 @@ _OUTPUT_SHAPES = {
 
 @dataclass(frozen=True, slots=True)
 class LandmarkResult:
-    """One person's raw (unsmoothed) landmarks, projected back to the image."""
+    """One person's raw (unsmoothed) landmarks, float32, and the intermediate streams."""
 
     presence: float
-    landmarks: npt.NDArray[np.float64]  # (35, 4): x, y, z in pixels, visibility; 33 body then 2 aux
-    world: npt.NDArray[np.float64]  # (33, 3) metres, rotated upright like the image
-    segmentation_logits: npt.NDArray[np.float32] | None  # (256, 256) crop logits, when asked for
+    # (35, 5): x, y normalised to the image, z normalised to its width, visibility, presence
+    landmarks: Floats
+    world: Floats  # (33, 3) metres, rotated upright like the image
+    crop_raw: Floats  # (39, 5) in crop units, before heatmap refinement
+    crop_refined: Floats  # (39, 5) after it
+    segmentation_logits: Floats | None  # (256, 256) crop logits, when asked for
 
 
 class LandmarkModel:
@@ -58,100 +70,115 @@ class LandmarkModel:
         self._min_presence = min_presence
         self._pixels = np.zeros((INPUT_SIZE, INPUT_SIZE, 3), dtype=np.uint8)
         self._input = np.zeros((1, INPUT_SIZE, INPUT_SIZE, 3), dtype=np.float32)
-        self.matrix = np.zeros((2, 3), dtype=np.float64)  # crop -> image of the last run
+        self._sampler = PerspectiveSampler(INPUT_SIZE, INPUT_SIZE)
+        self.matrix = np.eye(3, dtype=np.float64)  # crop -> image pixels of the last run
 
-    def run(self, image: ImageArray, roi: Roi, *, segmentation: bool = False) -> LandmarkResult | None:
-        """Landmarks of the person in `roi`, or None when the model says nobody is there."""
-        warp_crop(image, crop_matrix(roi, INPUT_SIZE, self.matrix), self._pixels, border=CROP_BORDER)
-        np.multiply(self._pixels, np.float32(1.0 / 255.0), out=self._input[0])
+    def run(self, image: ImageArray, rect: NormRect, *, segmentation: bool = False) -> LandmarkResult | None:
+        """Landmarks of the person in `rect`, or None when the model says nobody is there."""
+        height, width = image.shape[:2]
+        geometry = crop_geometry(rect, width, height, INPUT_SIZE, INPUT_SIZE)
+        corners = rect_corners(
+            geometry.center_x, geometry.center_y, geometry.width, geometry.height, geometry.rotation
+        )
+        self.matrix = crop_to_image_matrix(corners, INPUT_SIZE, INPUT_SIZE)
+        self._sampler.build_maps(self.matrix)
+        self._sampler.sample(image, self._pixels, border=CROP_BORDER)
+        np.multiply(self._pixels, F32(1.0) / F32(255.0), out=self._input[0])
         outputs = self._session.run(self._input)
         # The model ends in a sigmoid here: the flag is already a probability.
         presence = float(np.asarray(outputs[self._index["presence"]]).reshape(-1)[0])
-        if not presence >= self._min_presence:
+        if not presence > self._min_presence:  # ThresholdingCalculator: strictly above
             return None
-        raw = np.asarray(outputs[self._index["landmarks"]], dtype=np.float64).reshape(NUM_LANDMARKS, 5)
-        heatmap = np.asarray(outputs[self._index["heatmap"]]).reshape(
+        raw = np.asarray(outputs[self._index["landmarks"]], dtype=np.float32).reshape(NUM_LANDMARKS, 5)
+        heatmap = np.asarray(outputs[self._index["heatmap"]], dtype=np.float32).reshape(
             HEATMAP_SIZE, HEATMAP_SIZE, NUM_LANDMARKS
         )
-        normalised = raw[:, :3] / INPUT_SIZE
-        refine_from_heatmap(normalised, heatmap)
-        landmarks = np.empty((AUX_SCALE + 1, 4), dtype=np.float64)
-        project(normalised[: AUX_SCALE + 1], roi, landmarks[:, :3])
-        landmarks[:, 3] = _sigmoid(raw[: AUX_SCALE + 1, 3])
-        world = np.asarray(outputs[self._index["world"]], dtype=np.float64).reshape(NUM_LANDMARKS, 3)
+        crop_raw = decode_landmarks(raw)
+        crop_refined = crop_raw.copy()
+        refine_from_heatmap(crop_refined, heatmap)
+        landmarks = crop_refined[: AUX_SCALE + 1].copy()
+        remove_letterbox(landmarks[:, :3], geometry.padding)
+        project(landmarks, rect)
+        world = np.asarray(outputs[self._index["world"]], dtype=np.float32).reshape(NUM_LANDMARKS, 3)
         seg = None
         if segmentation:
             seg = np.array(outputs[self._index["segmentation"]], dtype=np.float32).reshape(
                 INPUT_SIZE, INPUT_SIZE
             )
-        return LandmarkResult(presence, landmarks, project_world(world[:NUM_BODY], roi), seg)
+        return LandmarkResult(
+            presence, landmarks, project_world(world[:NUM_BODY], rect), crop_raw, crop_refined, seg
+        )
 
 
-def refine_from_heatmap(landmarks: npt.NDArray[np.float64], heatmap: npt.NDArray[np.generic]) -> None:
-    """MediaPipe's RefineLandmarksFromHeatmapCalculator, vectorised over the landmarks, in place.
+def decode_landmarks(raw: Floats) -> Floats:
+    """TensorsToLandmarksCalculator: (39, 5) crop pixels and logits -> crop units and probabilities."""
+    out = np.empty_like(raw)
+    size = F32(INPUT_SIZE)
+    out[:, :3] = raw[:, :3] / size
+    out[:, 3:] = _sigmoid(raw[:, 3:])
+    return out
 
-    `landmarks` is (N, 3+) crop-normalised; `heatmap` is (size, size, N) logits.
 
-    Each landmark moves to the confidence-weighted mean cell of the 7x7 heatmap
-    window around it (sigmoid of the heatmap), if the window's best confidence
-    reaches 0.5. z is kept.
+def refine_from_heatmap(landmarks: Floats, heatmap: Floats) -> None:
+    """MediaPipe 0.10.14's RefineLandmarksFromHeatmapCalculator, vectorised, in place, float32.
+
+    `landmarks` is (N, 2+) crop-normalised; `heatmap` is (size, size, N) logits.
+    Each landmark whose cell lies inside the heatmap moves to the
+    confidence-weighted mean cell of the kernel window around it (sigmoid of
+    the heatmap; cells outside the heatmap drop out), if the window's best
+    confidence reaches the minimum. The sums are sequential float32 sums in
+    row-major window order, as the C++ loop adds them.
     """
     size = heatmap.shape[0]
     count = landmarks.shape[0]
     offsets = np.arange(HEATMAP_KERNEL) - (HEATMAP_KERNEL - 1) // 2
     # C++ float -> int conversion truncates toward zero.
-    cols = np.trunc(landmarks[:, 0] * size).astype(np.intp)
-    rows = np.trunc(landmarks[:, 1] * size).astype(np.intp)
-    # MediaPipe's bounds check compares the column twice and never the row, so a
-    # row just past the bottom still refines with the part of its window inside.
-    inside = (cols >= 0) & (cols < size) & (rows >= 0)
-    r = rows[:, None] + offsets  # (N, 7)
-    c = cols[:, None] + offsets
-    valid_r = (r >= 0) & (r < size)
-    valid_c = (c >= 0) & (c < size)
-    window = heatmap[
-        np.minimum(np.maximum(r, 0), size - 1)[:, :, None],
-        np.minimum(np.maximum(c, 0), size - 1)[:, None, :],
-        np.arange(count)[:, None, None],
-    ]
-    # Cells outside the heatmap weigh nothing (MediaPipe shrinks the window there).
-    confidence = _sigmoid(window.astype(np.float64))
-    confidence *= valid_r[:, :, None]
-    confidence *= valid_c[:, None, :]
-    flat = confidence.reshape(count, -1)
-    total = flat.sum(axis=1)
-    best = flat.max(axis=1)
+    cols = np.trunc(landmarks[:, 0] * F32(size)).astype(np.intp)
+    rows = np.trunc(landmarks[:, 1] * F32(size)).astype(np.intp)
+    # Since v0.10.2 the row is bounds-checked too (before, only the column was, twice).
+    inside = (cols >= 0) & (cols < size) & (rows >= 0) & (rows < size)
+    # Window cells in the C++ loop order (row-major), as the leading axis: (k*k, N).
+    r = (rows[None, :] + np.repeat(offsets, HEATMAP_KERNEL)[:, None]).astype(np.intp)
+    c = (cols[None, :] + np.tile(offsets, HEATMAP_KERNEL)[:, None]).astype(np.intp)
+    valid = (r >= 0) & (r < size) & (c >= 0) & (c < size)
+    window = heatmap[np.clip(r, 0, size - 1), np.clip(c, 0, size - 1), np.arange(count)[None, :]]
+    # Adding an exact 0.0f leaves a float sum unchanged, so cells off the heatmap are zeros.
+    confidence = np.where(valid, _sigmoid(window), F32(0.0))
+    # A reduction over the leading axis adds the rows one after another: the
+    # C++ loop's sequential float sums (np.sum over a contiguous axis would add pairwise).
+    total = np.add.reduce(confidence, axis=0)
+    weighted_col = np.add.reduce(c.astype(np.float32) * confidence, axis=0)
+    weighted_row = np.add.reduce(r.astype(np.float32) * confidence, axis=0)
+    best = confidence.max(axis=0)
     refine = inside & (best >= MIN_CONFIDENCE_TO_REFINE) & (total > 0)
     if not refine.any():
         return
-    safe = np.where(total > 0, total, 1.0) * size
-    x = (confidence.sum(axis=1) * c).sum(axis=1) / safe
-    y = (confidence.sum(axis=2) * r).sum(axis=1) / safe
-    landmarks[refine, 0] = x[refine]
-    landmarks[refine, 1] = y[refine]
+    safe = np.where(total > 0, total, F32(1.0))
+    landmarks[refine, 0] = (weighted_col / F32(size) / safe)[refine]
+    landmarks[refine, 1] = (weighted_row / F32(size) / safe)[refine]
 
 
-def project(
-    normalised: npt.NDArray[np.float64], roi: Roi, out: npt.NDArray[np.float64]
-) -> npt.NDArray[np.float64]:
-    """Crop-normalised (x, y, z) -> image pixels (MediaPipe's LandmarkProjectionCalculator).
+def project(landmarks: Floats, rect: NormRect) -> None:
+    """LandmarkProjectionCalculator (NORM_RECT): crop-normalised -> image-normalised, in place.
 
-    z is scaled like x: by the crop side in pixels.
+    x and y turn by the rect's rotation and scale by its normalised width and
+    height; z scales like x.
     """
-    c = math.cos(roi.rotation)
-    s = math.sin(roi.rotation)
-    x = normalised[:, 0] - 0.5
-    y = normalised[:, 1] - 0.5
-    out[:, 0] = (c * x - s * y) * roi.size + roi.x_center
-    out[:, 1] = (s * x + c * y) * roi.size + roi.y_center
-    out[:, 2] = normalised[:, 2] * roi.size
-    return out
+    angle = F32(rect.rotation)
+    c, s = np.cos(angle), np.sin(angle)
+    x = landmarks[:, 0] - F32(0.5)
+    y = landmarks[:, 1] - F32(0.5)
+    new_x = c * x - s * y
+    new_y = s * x + c * y
+    landmarks[:, 0] = new_x * F32(rect.width) + F32(rect.x_center)
+    landmarks[:, 1] = new_y * F32(rect.height) + F32(rect.y_center)
+    landmarks[:, 2] = landmarks[:, 2] * F32(rect.width)
 
 
-def project_world(world: npt.NDArray[np.float64], roi: Roi) -> npt.NDArray[np.float64]:
-    """Rotate world landmarks by the crop rotation (MediaPipe's WorldLandmarkProjectionCalculator)."""
-    c = math.cos(roi.rotation)
-    s = math.sin(roi.rotation)
+def project_world(world: Floats, rect: NormRect) -> Floats:
+    """WorldLandmarkProjectionCalculator: rotate world landmarks by the crop rotation."""
+    angle = F32(rect.rotation)
+    c, s = np.cos(angle), np.sin(angle)
     out = world.copy()
     out[:, 0] = c * world[:, 0] - s * world[:, 1]
     out[:, 1] = s * world[:, 0] + c * world[:, 1]
@@ -159,19 +186,21 @@ def project_world(world: npt.NDArray[np.float64], roi: Roi) -> npt.NDArray[np.fl
 
 
 def segmentation_to_image(
-    logits: npt.NDArray[np.float32], matrix: npt.NDArray[np.float64], width: int, height: int
+    logits: Floats, matrix: npt.NDArray[np.float64], width: int, height: int
 ) -> FloatArray:
     """Person probability (H, W) in the image from the crop's segmentation logits."""
     crop = (1.0 / (1.0 + np.exp(-np.clip(logits, -80.0, 80.0)))).astype(np.float32)
-    # `matrix` maps crop -> image, so this is the forward warp; outside the crop is background.
+    # `matrix` maps crop -> image (its perspective part is rounding noise), so this is the forward warp.
+    affine = matrix[:2] / matrix[2, 2]
     mask = cv2.warpAffine(
-        crop, matrix, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT
+        crop, affine, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT
     )
     return np.asarray(mask, dtype=np.float32)
 
 
-def _sigmoid(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    return np.asarray(1.0 / (1.0 + np.exp(-values)), dtype=np.float64)
+def _sigmoid(values: Floats) -> Floats:
+    one = F32(1.0)
+    return np.asarray(one / (one + np.exp(-values)), dtype=np.float32)
 
 
 def _check_landmark_model(session: InferenceSession) -> dict[str, int]:

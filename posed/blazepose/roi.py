@@ -1,8 +1,10 @@
-"""Region-of-interest maths: alignment points to a rotated square, and the crop warp.
+"""Region-of-interest maths, in MediaPipe's own float32 arithmetic.
 
-All coordinates are pixels of the input image. MediaPipe works on normalised
-coordinates, but every rect BlazePose uses is square in pixels, so the pixel form
-is the same maths without the round trips.
+MediaPipe keeps every ROI as a `NormalizedRect` proto: float32 fields,
+normalised to the image width and height. Its calculators compute in float32
+(with the odd double step). A ROI computed in float64 differs by ~1e-4 px,
+enough to move a crop sample onto another 1/32-px step of the warp, so this
+module repeats their arithmetic operation by operation with numpy float32.
 """
 
 from __future__ import annotations
@@ -10,22 +12,21 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 import numpy.typing as npt
 
-from posed.types import ImageArray
-
-# From MediaPipe's pose_detection_to_roi / pose_landmarks_to_roi graphs: the
-# vector from the centre point to the scale point should point up (90 degrees),
-# and the crop is enlarged by 25% around the body (the margin used in training).
-TARGET_ANGLE = math.pi / 2
-ROI_SCALE = 1.25
+F32 = np.float32
+# pose_detection_to_roi / pose_landmarks_to_roi: the vector from the centre point
+# to the scale point should point up (90 degrees), and the crop is enlarged by 25%
+# around the body (the margin used in training), squared on its long side.
+# AlignmentPointsRectsCalculator stores M_PI * 90 / 180.f in a float.
+TARGET_ANGLE = F32(math.pi * 90.0 / 180.0)
+ROI_SCALE = F32(1.25)
 
 
 @dataclass(frozen=True, slots=True)
 class Roi:
-    """A rotated square: centre and side in pixels, rotation in radians (clockwise on screen)."""
+    """A rotated square in image pixels: centre, side, rotation in radians (clockwise on screen)."""
 
     x_center: float
     y_center: float
@@ -37,94 +38,129 @@ class Roi:
         return math.isfinite(self.size) and self.size >= 1.0 and math.isfinite(self.rotation)
 
 
+@dataclass(frozen=True, slots=True)
+class NormRect:
+    """MediaPipe's NormalizedRect: centre and size normalised to the image, rotation in radians.
+
+    Every field holds a float32 value, as the proto does.
+    """
+
+    x_center: float
+    y_center: float
+    width: float
+    height: float
+    rotation: float
+
+    def in_pixels(self, image_width: int, image_height: int) -> Roi:
+        side = max(self.width * image_width, self.height * image_height)
+        return Roi(self.x_center * image_width, self.y_center * image_height, side, self.rotation)
+
+    def is_valid(self, image_width: int, image_height: int) -> bool:
+        return self.in_pixels(image_width, image_height).is_valid
+
+
 def normalize_radians(angle: float) -> float:
-    """Wrap an angle into [-pi, pi)."""
-    return angle - 2 * math.pi * math.floor((angle + math.pi) / (2 * math.pi))
+    """DetectionsToRectsCalculator::NormalizeRadians: wrap into [-pi, pi) in double, keep a float."""
+    angle = float(F32(angle))
+    return float(F32(angle - 2 * math.pi * math.floor((angle - (-math.pi)) / (2 * math.pi))))
 
 
-def alignment_roi(
-    center: tuple[float, float],
-    scale_point: tuple[float, float],
-    *,
-    scale: float = ROI_SCALE,
-) -> Roi:
-    """MediaPipe's AlignmentPointsRectsCalculator followed by RectTransformationCalculator.
+def alignment_rect(
+    center: tuple[float, float], scale_point: tuple[float, float], image_width: int, image_height: int
+) -> NormRect:
+    """AlignmentPointsRectsCalculator on two normalised keypoints (DetectionsToRects' rotation).
 
-    The box side is twice the centre-to-scale-point distance; the rotation turns
-    that vector upright. `square_long` is a no-op here because the rect is already
-    square in pixels, so only the scale remains.
+    The box side is twice the centre-to-scale-point distance in pixels; the
+    rotation turns that vector upright.
     """
-    cx, cy = center
-    dx = scale_point[0] - cx
-    dy = scale_point[1] - cy
-    # y is flipped because image y grows downwards.
-    rotation = normalize_radians(TARGET_ANGLE - math.atan2(-dy, dx))
-    return Roi(cx, cy, 2.0 * math.hypot(dx, dy) * scale, rotation)
+    width, height = F32(image_width), F32(image_height)
+    x0 = F32(center[0]) * width
+    y0 = F32(center[1]) * height
+    x1 = F32(scale_point[0]) * width
+    y1 = F32(scale_point[1]) * height
+    dx = x1 - x0
+    dy = y1 - y0
+    box = F32(float(np.sqrt(dx * dx + dy * dy)) * 2.0)
+    # atan2f is correctly rounded in glibc; numpy's float32 arctan2 can be an ulp off.
+    rotation = normalize_radians(float(TARGET_ANGLE - F32(math.atan2(float(-dy), float(dx)))))
+    return NormRect(float(x0 / width), float(y0 / height), float(box / width), float(box / height), rotation)
 
 
-def object_scale(center: tuple[float, float], scale_point: tuple[float, float]) -> float:
-    """The unscaled alignment box side, which MediaPipe's smoothing uses as the object size."""
-    return 2.0 * math.hypot(scale_point[0] - center[0], scale_point[1] - center[1])
+def object_scale(rect: NormRect, image_width: int, image_height: int) -> float:
+    """landmarks_smoothing's GetObjectScale(NormalizedRect): the mean side in pixels (float32)."""
+    width = F32(rect.width) * F32(image_width)
+    height = F32(rect.height) * F32(image_height)
+    return float((width + height) / F32(2.0))
 
 
-def crop_matrix(roi: Roi, out_size: int, out: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """Fill `out` (2x3) with the affine map from crop pixels to image pixels.
+def enlarged_rect(
+    rect: NormRect, image_width: int, image_height: int, scale: np.float32 = ROI_SCALE
+) -> NormRect:
+    """RectTransformationCalculator with square_long and scale, no shift or rotation.
 
-    The rect's corners land exactly on the crop's corners (0,0)..(out_size,out_size),
-    as MediaPipe's ImageToTensor maps cv::RotatedRect corners to the output corners.
+    The zero shift still goes through MediaPipe's formula, which adds +-0.0: a no-op.
     """
-    c = math.cos(roi.rotation)
-    s = math.sin(roi.rotation)
-    k = roi.size / out_size
-    half = 0.5 * roi.size
-    out[0, 0] = c * k
-    out[0, 1] = -s * k
-    out[0, 2] = roi.x_center - half * c + half * s
-    out[1, 0] = s * k
-    out[1, 1] = c * k
-    out[1, 2] = roi.y_center - half * s - half * c
-    return out
-
-
-def warp_crop(
-    image: ImageArray,
-    matrix: npt.NDArray[np.float64],
-    out: ImageArray,
-    *,
-    border: int,
-) -> None:
-    """Cut the crop described by `matrix` (crop -> image) into the preallocated `out`."""
-    height, width = int(out.shape[0]), int(out.shape[1])
-    _prefetch(image, matrix, width, height)
-    cv2.warpAffine(
-        image,
-        matrix,
-        (width, height),
-        dst=out,
-        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-        borderMode=border,
-        borderValue=(0, 0, 0),
+    width, height = F32(image_width), F32(image_height)
+    long_side = max(F32(rect.width) * width, F32(rect.height) * height)
+    return NormRect(
+        rect.x_center,
+        rect.y_center,
+        float(long_side / width * scale),
+        float(long_side / height * scale),
+        rect.rotation,
     )
 
 
-def _prefetch(image: ImageArray, matrix: npt.NDArray[np.float64], width: int, height: int) -> None:
-    """Stream the image region the warp will sample into the cache.
+@dataclass(frozen=True, slots=True)
+class CropGeometry:
+    """Where ImageToTensor cuts a crop: the rect in pixels after keep-aspect padding, and the padding.
 
-    A camera frame is usually not in cache any more when its crop is cut (the
-    model run in between evicts it), and warpAffine's tiled, rotated reads defeat
-    the hardware prefetcher: on a 720p frame the warp takes ~0.85 ms from memory
-    but ~0.25 ms from cache, while one sequential pass over the region costs
-    ~0.13 ms. Reading the crop's bounding box first is the cheaper way round.
+    `padding` is (left, top, right, bottom) as fractions of the crop, which the
+    letterbox-removal calculators take off again.
     """
-    (a, b, tx), (c, d, ty) = matrix.tolist()
-    if not all(map(math.isfinite, (a, b, tx, c, d, ty))):
-        return  # nothing sensible to read; the warp itself decides what to do
-    xs = (tx, tx + a * width, tx + b * height, tx + a * width + b * height)
-    ys = (ty, ty + c * width, ty + d * height, ty + c * width + d * height)
-    # One pixel of margin each side for the bilinear neighbours.
-    x0 = max(math.floor(min(xs)) - 1, 0)
-    y0 = max(math.floor(min(ys)) - 1, 0)
-    x1 = min(math.ceil(max(xs)) + 2, int(image.shape[1]))
-    y1 = min(math.ceil(max(ys)) + 2, int(image.shape[0]))
-    if x0 < x1 and y0 < y1:
-        cv2.sumElems(image[y0:y1, x0:x1])
+
+    center_x: np.float32
+    center_y: np.float32
+    width: np.float32
+    height: np.float32
+    rotation: np.float32
+    padding: tuple[np.float32, np.float32, np.float32, np.float32]
+
+
+def crop_geometry(
+    rect: NormRect | None, image_width: int, image_height: int, out_width: int, out_height: int
+) -> CropGeometry:
+    """image_to_tensor_utils' GetRoi then PadRoi (keep_aspect_ratio), in float32.
+
+    Without a rect the whole image is the ROI (the detector's letterbox).
+    """
+    iw, ih = F32(image_width), F32(image_height)
+    if rect is None:
+        cx, cy, w, h, rotation = F32(0.5) * iw, F32(0.5) * ih, iw, ih, F32(0.0)
+    else:
+        cx, cy = F32(rect.x_center) * iw, F32(rect.y_center) * ih
+        w, h, rotation = F32(rect.width) * iw, F32(rect.height) * ih, F32(rect.rotation)
+    tensor_aspect = F32(out_height) / F32(out_width)
+    roi_aspect = h / w
+    zero, one, two = F32(0.0), F32(1.0), F32(2.0)
+    if tensor_aspect > roi_aspect:
+        new_w, new_h = w, w * tensor_aspect
+        horizontal, vertical = zero, (one - roi_aspect / tensor_aspect) / two
+    else:
+        new_w, new_h = h / tensor_aspect, h
+        horizontal, vertical = (one - tensor_aspect / roi_aspect) / two, zero
+    return CropGeometry(cx, cy, new_w, new_h, rotation, (horizontal, vertical, horizontal, vertical))
+
+
+def remove_letterbox(points: npt.NDArray[np.float32], padding: tuple[np.float32, ...]) -> None:
+    """(Landmark|Detection)LetterboxRemovalCalculator on normalised (x, y[, z]) float32 rows, in place."""
+    left, top, right, bottom = padding
+    left_right = left + right
+    top_bottom = top + bottom
+    if left_right == 0 and top_bottom == 0:
+        return  # x - 0 and x / 1 are exact: nothing would change
+    one = F32(1.0)
+    points[:, 0] = (points[:, 0] - left) / (one - left_right)
+    points[:, 1] = (points[:, 1] - top) / (one - top_bottom)
+    if points.shape[1] > 2:
+        points[:, 2] = points[:, 2] / (one - left_right)

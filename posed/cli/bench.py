@@ -31,8 +31,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--device",
         default=None,
-        help="Device for the chosen backend (OpenVINO: CPU, GPU...; TFLite: cpu) "
-        "(default: every device the backend sees).",
+        help="Device for the chosen backend (OpenVINO: CPU, GPU...; TFLite: cpu; kserve: its server, "
+        "host:port) (default: every device the backend sees).",
     )
     parser.add_argument(
         "--model",

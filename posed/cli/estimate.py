@@ -44,7 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--device",
         default=None,
-        help="Backend device (OpenVINO: CPU, GPU...; TFLite: cpu, edgetpu) "
+        help="Backend device (OpenVINO: CPU, GPU...; TFLite: cpu, edgetpu; kserve: its server, host:port) "
         "(default: the backend's own: TFLite on the CPU with XNNPACK, OpenVINO CPU).",
     )
     parser.add_argument(
@@ -108,6 +108,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="Also write the input with the poses drawn on it: an image (.png, .jpg) for an image, "
         "a folder for several images, a video (.mp4, .avi) for a video (default: draw nothing).",
     )
+    parser.add_argument(
+        "--events",
+        action="store_true",
+        help="Print event JSON Lines (zones, falls, reps, gestures) instead of poses; "
+        "INPUT is one video or one folder of images (a sequence at --fps, default 1).",
+    )
+    parser.add_argument(
+        "--events-config",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="With --events: a YAML file with an `events:` section and zones under `cameras.estimate.zones`.",
+    )
 
 
 def add_input_resolution(parser: argparse.ArgumentParser) -> None:
@@ -139,6 +152,8 @@ def backend_settings(backend: str, device: str | None) -> dict[str, Any]:
                 settings["edgetpu_device"] = device
         else:
             settings["delegate"] = {"cpu": "xnnpack"}.get(device, device)
+    elif backend == "kserve":
+        settings["url"] = device  # the remote backend's "device" is its server, host:port
     else:
         settings["device"] = device
     return settings
@@ -170,6 +185,10 @@ def model_config(args: argparse.Namespace, *, static: bool) -> ModelConfig:
 
 def execute(args: argparse.Namespace) -> int:
     inputs: list[Path] = args.inputs
+    if args.events or args.events_config is not None:
+        from posed.cli.estimate_events import execute_events
+
+        return execute_events(args)
     videos = [p for p in inputs if p.suffix.lower() not in IMAGE_SUFFIXES]
     if videos and len(inputs) > 1:
         print("posed estimate: give several images, or one video", file=sys.stderr)

@@ -102,6 +102,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.basicConfig(
             level=(args.log_level or "warning").upper(), format="%(levelname)s %(name)s: %(message)s"
         )
+        from posed.daemon.logs import route_third_party  # deferred: only once a command runs
+
+        route_third_party(args.log_level or "warning")
     module = importlib.import_module(args._module)
     try:
         code: int = module.execute(args)

@@ -8,6 +8,10 @@ cannot fix; 1 for a fatal runtime error (e.g. inference hung past the restart bu
 from __future__ import annotations
 
 import argparse
+import logging
+import os
+import sys
+import threading
 from pathlib import Path
 
 
@@ -26,4 +30,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def execute(args: argparse.Namespace) -> int:
     from posed.daemon.service import run_daemon  # deferred: the daemon is not needed for --help
 
-    return run_daemon(args.config, model_dir=args.model_dir, log_level=args.log_level)
+    code = run_daemon(args.config, model_dir=args.model_dir, log_level=args.log_level)
+    _leave_past_stuck_threads(code)
+    return code
+
+
+def _leave_past_stuck_threads(code: int) -> None:
+    """Exit at once when a thread is still inside a C library (a long image decode, a driver).
+
+    The daemon has stopped and said so; what is left is interpreter shutdown, whose C++
+    static destructors (OpenCV's thread pool) abort with "terminate called without an
+    active exception" (exit 134) while such a thread still runs. os._exit skips them.
+    """
+    stuck = [t.name for t in threading.enumerate() if t is not threading.main_thread() and t.is_alive()]
+    if stuck:
+        logging.getLogger("posed.daemon").debug("leaving with threads still running: %s", ", ".join(stuck))
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)

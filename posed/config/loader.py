@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -21,6 +21,7 @@ from posed.config.schema import PosedConfig
 from posed.errors import BackendError, ConfigError, ConfigIssue
 
 Loc = tuple[str | int, ...]
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +63,22 @@ def validate_document(path: Path, document: CommentedMap) -> tuple[LoadedConfig 
     if issues or config is None or backend is None:
         return None, issues
     return LoadedConfig(path=path, config=config, backend=backend, document=document), issues
+
+
+def load_model(path: Path, model: type[ModelT]) -> ModelT:
+    """Parse and validate a YAML file holding one section model (e.g. an events file),
+    with the same file:line:key errors as the main config."""
+    document = read_document(path)
+    display = str(path)
+    issues: list[ConfigIssue] = []
+    plain = _Plain(display, issues)(document)
+    try:
+        loaded = model.model_validate(plain)
+    except ValidationError as exc:
+        issues.extend(_issues(exc, display, document, model, ()))
+    if issues:
+        raise ConfigError(sort_issues(issues))
+    return loaded
 
 
 def sort_issues(issues: Iterable[ConfigIssue]) -> list[ConfigIssue]:

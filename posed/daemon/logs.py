@@ -16,16 +16,18 @@ import threading
 from collections.abc import Mapping
 from typing import TextIO
 
+from posed.urls import mask_url_credentials
+
 # syslog priorities (sd-daemon.h SD_ERR .. SD_DEBUG)
 _PRIORITY = ((logging.ERROR, 3), (logging.WARNING, 4), (logging.INFO, 6))
 _HUMAN_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 _JOURNAL_FORMAT = "%(name)s: %(message)s"
 REDACTED = "***"
 
-# user:password@ in URLs (RTSP cameras carry credentials this way), and key=value / key: value.
-_URL_CREDENTIALS = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^\s/:@]+:)[^\s/@]+@", re.IGNORECASE)
+# key=value / key: value outside URLs (URLs are posed.urls' job). The value ends at the first
+# character that cannot be part of it, and that character is kept.
 _KEY_VALUE = re.compile(
-    r"""(\b[\w.-]*?(?:password|passwd|secret|token|api_key)["']?\s*[:=]\s*["']?)[^\s"',}]+""",
+    r"""(\b[\w.-]*?(?:password|passwd|secret|token|api_key)["']?\s*[:=]\s*["']?)[^\s"',;&)}\]]+""",
     re.IGNORECASE,
 )
 
@@ -57,6 +59,26 @@ def journald_stream(stream: TextIO, env: Mapping[str, str] | None = None) -> boo
     return (st.st_dev, st.st_ino) == (int(dev), int(ino))
 
 
+def route_third_party(level: str) -> None:
+    """Bring other libraries' messages under posed's log level, keeping their real errors.
+
+    - Python warnings (ruamel's ReusedAnchorWarning...) become `py.warnings` log records.
+    - OpenCV's own `[ WARN:0@...]` lines: shown only at debug; errors always.
+    - FFmpeg through OpenCV (`[mjpeg @...] overread`): OpenCV reads OPENCV_FFMPEG_LOGLEVEL
+      when it first opens a file or stream. Corrupt input surfaces as a failed read that
+      posed logs itself, so FFmpeg keeps only fatal messages (debug: its warnings too).
+    - LiteRT's INFO lines: see posed.native_log.
+    A user's own environment settings win over these.
+    """
+    logging.captureWarnings(True)
+    debug = level.lower() == "debug"
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "24" if debug else "8")  # AV_LOG_WARNING / AV_LOG_FATAL
+    os.environ.setdefault("OPENCV_LOG_LEVEL", "WARNING" if debug else "ERROR")
+    if "cv2" in sys.modules:  # already initialised: the variable is read once, so set it directly
+        cv2_logging = sys.modules["cv2"].utils.logging
+        cv2_logging.setLogLevel(cv2_logging.LOG_LEVEL_WARNING if debug else cv2_logging.LOG_LEVEL_ERROR)
+
+
 class Redactor:
     """Removes registered secret values and credential-looking substrings from text."""
 
@@ -77,7 +99,7 @@ class Redactor:
         for secret in self._secrets:
             if secret in text:
                 text = text.replace(secret, REDACTED)
-        text = _URL_CREDENTIALS.sub(rf"\1{REDACTED}@", text)
+        text = mask_url_credentials(text)
         return _KEY_VALUE.sub(rf"\1{REDACTED}", text)
 
 
@@ -116,6 +138,7 @@ class DaemonLogging:
 
     def set_level(self, level: str) -> None:
         logging.getLogger().setLevel(level.upper())
+        route_third_party(level)
 
     def close(self) -> None:
         logging.getLogger().removeHandler(self.handler)

@@ -14,21 +14,25 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from posed.backend import Backend
 from posed.config.loader import LoadedConfig
 from posed.daemon.preview import PreviewPart
-from posed.daemon.reload import ReloadPlan
+from posed.daemon.reload import ReloadPlan, configuration_url
 from posed.daemon.worker import Worker
 from posed.errors import BackendUnavailableError
 from posed.estimator import PoseEstimator, open_estimator
+from posed.events.engine import EventState
+from posed.events.stage import EventStage
 from posed.models.resolve import model_search_path
 from posed.stats import StatsSnapshot
 from posed.types import Frame, Pose
 
 if TYPE_CHECKING:
     from posed.cameras import Camera
+    from posed.mqtt.events_discovery import CameraEvents
+    from posed.mqtt.events_topics import ResetHandler
     from posed.mqtt.publisher import Publisher
 
 log = logging.getLogger(__name__)
@@ -36,6 +40,23 @@ log = logging.getLogger(__name__)
 StatusCallback = Callable[[str, str], None]
 CAMERA_OPEN_WAIT = 15.0  # seconds; a stream's open_timeout is 10 s by default
 CAMERA_CLOSE_SHARE = 1.0  # seconds a camera may take to close after the workers' deadline
+
+
+def camera_events(loaded: LoadedConfig) -> dict[str, CameraEvents]:
+    """What each camera's analyzers publish: its zones, falls, exercises and gestures."""
+    from posed.mqtt.events_discovery import CameraEvents
+
+    cfg = loaded.config
+    gestures = tuple(cfg.events.gestures.definitions())
+    return {
+        name: CameraEvents(
+            zones=tuple(camera.zones),
+            falls=cfg.events.falls.enabled,
+            exercises=tuple(cfg.events.reps.exercises),
+            gestures=gestures,
+        )
+        for name, camera in cfg.cameras.items()
+    }
 
 
 class PublisherSlot:
@@ -79,10 +100,36 @@ class PublisherSlot:
                 if self._publisher is not None:
                     self._publisher.publish_camera_status(camera, status)
 
+    def publish_events(self, camera: str, events: Sequence[Mapping[str, Any]], state: EventState) -> None:
+        with self._lock:
+            if self._publisher is not None and camera in self._cameras:
+                self._publisher.publish_events(camera, events, state)
+
     def publish_stats(self, stats: StatsSnapshot) -> None:
         with self._lock:
             if self._publisher is not None:
                 self._publisher.publish_stats(stats)
+
+    def reconfigure(
+        self, loaded: LoadedConfig, *, model: str, backend: str, on_reset: ResetHandler | None = None
+    ) -> None:
+        """Apply a reload on the running publisher's connection: no `offline` blink."""
+        cfg = loaded.config
+        cameras = list(cfg.cameras)
+        with self._lock:
+            if self._publisher is None:
+                return
+            self._publisher.reconfigure(
+                cfg.mqtt,
+                cameras=cameras,
+                model=model,
+                backend=backend,
+                configuration_url=configuration_url(loaded),
+                events=camera_events(loaded),
+                on_reset=on_reset,
+            )
+            self._cameras = frozenset(cameras)
+            self._statuses = {name: s for name, s in self._statuses.items() if name in cameras}
 
     def replace(self, new: Publisher | None, cameras: Sequence[str] = ()) -> None:
         """Close the old publisher (it publishes `offline`), then start the new one.
@@ -115,6 +162,10 @@ class Parts:
     cameras: dict[str, Camera] = field(default_factory=dict)
     workers: dict[str, Worker] = field(default_factory=dict)
     preview: PreviewPart = field(default_factory=PreviewPart)
+    events: EventStage = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.events = EventStage(self.publisher, self.preview.tap)
 
     # -- building ------------------------------------------------------------------------------
 
@@ -160,8 +211,19 @@ class Parts:
 
         cfg = loaded.config
         return Publisher(
-            cfg.mqtt, cfg.device_id, cameras=list(cfg.cameras), model=model_name, backend=backend_name
+            cfg.mqtt,
+            cfg.device_id,
+            cameras=list(cfg.cameras),
+            model=model_name,
+            backend=backend_name,
+            configuration_url=configuration_url(loaded),
+            events=camera_events(loaded),
+            on_reset=self.events.reset_reps,
         )
+
+    def configure_events(self, loaded: LoadedConfig) -> None:
+        cfg = loaded.config
+        self.events.configure(cfg.events, {name: camera.zones for name, camera in cfg.cameras.items()})
 
     def open_camera(self, loaded: LoadedConfig, name: str) -> Camera:
         from posed.cameras import open_camera
@@ -189,7 +251,14 @@ class Parts:
             log.warning("camera %s: not open after %.0f s; starting without it", name, CAMERA_OPEN_WAIT)
 
     def start_worker(self, name: str, estimator: PoseEstimator) -> Worker:
-        worker = Worker(self.cameras[name], estimator, self.publisher, self.preview.tap)
+        worker = Worker(
+            self.cameras[name],
+            estimator,
+            self.publisher,
+            self.preview.tap,
+            events=self.events,
+            on_status=self.publisher.publish_camera_status,
+        )
         self.workers[name] = worker
         worker.start()
         return worker
@@ -202,6 +271,7 @@ class Parts:
         estimators = self.open_estimators(loaded, self.backend, names)
         try:
             model = next(iter(estimators.values())).model_name
+            self.configure_events(loaded)
             self.publisher.replace(self.new_publisher(loaded, self.backend_name, model), names)
             for name in names:
                 if self.stop_requested():
@@ -292,15 +362,23 @@ class Parts:
         estimators = self.open_estimators(new, backend, [n for n in names if n in fresh])
         try:
             publisher = None
-            if plan.publisher:
-                model = _model_name(estimators, self.workers)
+            model = _model_name(estimators, self.workers)
+            if plan.mqtt_restart:
                 publisher = self.new_publisher(new, backend.name, model)
             if plan.preview:  # can fail (port taken); before anything else is touched
                 self.preview.apply(old, new)
             # The publisher first: its start is the last step that can fail on bad settings
             # (password or TLS files), and until it succeeds nothing else has been touched.
+            self.configure_events(new)
             if publisher is not None:
                 self._swap_publisher(publisher, old, new)
+                self.events.republish()
+            elif plan.publisher:
+                # Same connection settings: same client, so the device never goes `offline`.
+                self.publisher.reconfigure(
+                    new, model=model, backend=backend.name, on_reset=self.events.reset_reps
+                )
+                self.events.republish()
             for name in [*plan.cameras_removed, *plan.cameras_changed]:
                 self.stop_worker(name, deadline)
                 self.close_camera(name)

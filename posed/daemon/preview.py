@@ -31,9 +31,8 @@ STATS_PERIOD = 2.0  # seconds between refreshes of the page's stats while it is 
 def camera_views(loaded: LoadedConfig) -> dict[str, CameraView]:
     views = {}
     for name, camera in loaded.config.cameras.items():
-        zones = getattr(camera, "zones", None) or {}  # `cameras.<name>.zones` (the events issue)
         views[name] = CameraView(
-            zones={zone: tuple((float(x), float(y)) for x, y in z.points) for zone, z in zones.items()}
+            zones={zone: tuple((float(x), float(y)) for x, y in z.points) for zone, z in camera.zones.items()}
         )
     return views
 

@@ -7,14 +7,41 @@ not reload the model and a retuned camera does not disturb the others.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
-from posed.config.loader import LoadedConfig
+from posed.config.loader import LoadedConfig, sort_issues, validate_document
+from posed.config.preflight import preflight_document
+from posed.config.reader import read_document
+from posed.errors import ConfigError, ConfigIssue, ModelError, ModelOptionError
+from posed.mqtt.publisher import connection_settings
+
+
+def load_for_run(path: Path, *, cli_model_dir: Path | None) -> LoadedConfig:
+    """The config, validated and preflighted as `posed check` does; ConfigError names every problem.
+
+    Used at start and on SIGHUP, so a reload is refused for exactly what would stop a start.
+    """
+    document = read_document(path)
+    loaded, issues = validate_document(path, document)
+    issues += preflight_document(path, document, loaded, cli_model_dir=cli_model_dir)
+    if issues or loaded is None:
+        raise ConfigError(sort_issues(issues))
+    return loaded
+
+
+def model_issue(loaded: LoadedConfig, exc: ModelError) -> ConfigError:
+    """A model that resolved but cannot be loaded, as the config error `check` reports for it."""
+    key = "model.name" if loaded.config.model.name is not None else "model.path"
+    if isinstance(exc, ModelOptionError):  # an option that does not suit the file: its own line
+        key = exc.key
+    return ConfigError([ConfigIssue(str(loaded.path), loaded.line_of(key), key, str(exc))])
 
 
 @dataclass(frozen=True, slots=True)
 class ReloadPlan:
     estimators: bool  # model, backend or model_dir: every camera gets a new estimator
-    publisher: bool  # the MQTT client, and what it announces (device, cameras, model, backend)
+    publisher: bool  # what the publisher announces (MQTT settings, device, cameras, model, backend)
+    mqtt_restart: bool  # the connection settings changed: a new MQTT client (availability blinks)
     cameras_added: tuple[str, ...]
     cameras_removed: tuple[str, ...]
     cameras_changed: tuple[str, ...]  # reopened; their tracking state is reset
@@ -39,7 +66,9 @@ class ReloadPlan:
         parts = []
         if self.estimators:
             parts.append("model/backend")
-        if self.publisher:
+        if self.mqtt_restart:
+            parts.append("mqtt connection")
+        elif self.publisher:
             parts.append("mqtt")
         parts += [f"+camera {name}" for name in self.cameras_added]
         parts += [f"-camera {name}" for name in self.cameras_removed]
@@ -65,15 +94,22 @@ def plan_reload(old: LoadedConfig, new: LoadedConfig) -> ReloadPlan:
         or a.model.blazepose.model_type != b.model.blazepose.model_type
         or old.backend.type != new.backend.type
     )
+    # The event analyzers' topics and HA entities follow `events:` and the zones.
+    events_changed = a.events != b.events or {n: c.zones for n, c in a.cameras.items()} != {
+        n: c.zones for n, c in b.cameras.items()
+    }
     publisher = (
         a.mqtt != b.mqtt
+        or configuration_url(old) != configuration_url(new)
         or a.device_id != b.device_id
         or list(a.cameras) != list(b.cameras)
         or identity_changed
+        or events_changed
     )
     return ReloadPlan(
         estimators=estimators,
         publisher=publisher,
+        mqtt_restart=connection_settings(a.mqtt, a.device_id) != connection_settings(b.mqtt, b.device_id),
         cameras_added=added,
         cameras_removed=removed,
         cameras_changed=changed,
@@ -81,3 +117,22 @@ def plan_reload(old: LoadedConfig, new: LoadedConfig) -> ReloadPlan:
         daemon=a.daemon != b.daemon,
         preview=a.preview != b.preview,
     )
+
+
+def configuration_url(loaded: LoadedConfig) -> str | None:
+    """The preview page's URL, for the "Visit" link on the host's device page in Home Assistant.
+
+    None when the page is off, or on port 0 (a free port chosen at start: not known here).
+    A host that listens everywhere is named by the machine's name, not the wildcard.
+    """
+    preview = loaded.config.preview
+    if not preview.enabled or preview.port == 0:
+        return None
+    host = preview.host
+    if host in ("0.0.0.0", "::", "[::]"):
+        import socket
+
+        host = socket.getfqdn()
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{preview.port}/"

@@ -14,12 +14,12 @@ import threading
 import time
 from pathlib import Path
 
-from posed.config.loader import LoadedConfig, load_config
+from posed.config.loader import LoadedConfig
 from posed.daemon.console import console_wanted, mqtt_summary
 from posed.daemon.logs import DaemonLogging
 from posed.daemon.notify import Notifier
 from posed.daemon.parts import Parts
-from posed.daemon.reload import plan_reload
+from posed.daemon.reload import load_for_run, model_issue, plan_reload
 from posed.daemon.signals import SignalEvents
 from posed.daemon.supervision import RestartBudget, WatchdogPing
 from posed.daemon.telemetry import Telemetry
@@ -52,6 +52,7 @@ class Daemon:
         signals: SignalEvents,
     ) -> None:
         self._path = config_path
+        self._model_dir = model_dir
         self._logs = logs
         self._log_level_override = log_level_override
         self._notifier = notifier
@@ -71,14 +72,18 @@ class Daemon:
 
     def run(self) -> int:
         """Run until stopped. Startup errors propagate; the caller maps them to exit codes."""
-        self._adopt(load_config(self._path))
+        self._adopt(load_for_run(self._path, cli_model_dir=self._model_dir))
         log.info("starting posed with %s", self._path)
         self._notifier.status("starting: loading the model")
         try:
-            self._parts.start(self.config)
+            try:
+                self._parts.start(self.config)
+            except ModelError as exc:
+                raise model_issue(self.config, exc) from None
             if self._signals.stop_requested:
                 return EXIT_OK
             self._telemetry.sample(self._parts.workers, self._parts.cameras)
+            self._publish_stats()
             status = self._status_line()
             self._notifier.ready(status)
             log.info("ready: %s", status)
@@ -106,19 +111,18 @@ class Daemon:
                 return EXIT_OK
             if ping.due(now, self._beats()):
                 self._notifier.watchdog()
+            # Every round: cheap, and a first measurement goes out at once, not a stats interval later.
+            news = self._telemetry.sample(self._parts.workers, self._parts.cameras)
             if now >= next_status:
-                self._telemetry.sample(self._parts.workers, self._parts.cameras)
                 self._notifier.status(self._status_line())
                 next_status = now + STATUS_PERIOD
             self._parts.tick_preview(now, self.config)
-            if now >= next_stats:
-                snapshot = self._telemetry.snapshot(
-                    self._parts.workers, self._parts.cameras, backend=self._parts.backend_name
-                )
-                self._parts.publisher.publish_stats(snapshot)
+            due = now >= next_stats
+            if due or news:
+                self._publish_stats()
                 next_stats = now + self.config.config.mqtt.stats_interval
-                if self._console:
-                    self._print_status()
+            if due and self._console:
+                self._print_status()
             self._signals.wait(ping.pause(clock(), TICK))
 
     def _beats(self) -> list[float]:
@@ -168,7 +172,7 @@ class Daemon:
         log.info("SIGHUP received: reloading %s", self._path)
         self._notifier.reloading("reloading the config")
         try:
-            new = load_config(self._path)
+            new = load_for_run(self._path, cli_model_dir=self._model_dir)
         except ConfigError as exc:
             for issue in exc.issues:
                 log.error("config error: %s", issue)
@@ -228,11 +232,17 @@ class Daemon:
         except Exception as exc:  # the capture thread must keep capturing whatever happens here
             log.error("camera %s: cannot publish status %s: %s", camera, status, exc)
 
+    def _publish_stats(self) -> None:
+        snapshot = self._telemetry.snapshot(
+            self._parts.workers, self._parts.cameras, backend=self._parts.backend_name
+        )
+        self._parts.publisher.publish_stats(snapshot)
+
     def _status_line(self) -> str:
         return self._telemetry.status_line(self._parts.workers, self._parts.cameras)
 
     def _print_status(self) -> None:
-        self._telemetry.sample(self._parts.workers, self._parts.cameras)
+        # No sample() here: the loop samples every round, and a sample here would swallow its news.
         mqtt = self.config.config.mqtt
         log.info(
             "status: %s; %s",

@@ -1,16 +1,49 @@
-"""Rates and summaries from the workers' counters: the `stats` payload and systemd's STATUS= line."""
+"""Rates and summaries from the workers' counters: the `stats` payload and systemd's STATUS= line.
+
+Only measurements: a camera's rates exist once it has been online for a whole
+window (the first one after RATE_FIRST_WINDOW, then every RATE_WINDOW), and
+are forgotten when it goes down, so a dead or new camera reports None, not 0.
+"""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from posed.daemon.worker import Worker
-from posed.stats import CameraStats, Percentiles, StatsSnapshot
+from posed.daemon.outage import Outage
+from posed.stats import CameraStats, RollingWindow, StatsSnapshot
 
-_NONE = Percentiles(0.0, 0.0)
+RATE_FIRST_WINDOW = 1.0  # seconds online before a camera's first rates
+RATE_WINDOW = 5.0  # seconds over which rates are measured after that
+
+
+class _Devices(Protocol):
+    @property
+    def devices(self) -> Mapping[str, str]: ...
+
+
+class CountingWorker(Protocol):
+    """What telemetry reads of a posed.daemon.worker.Worker."""
+
+    @property
+    def processed(self) -> int: ...
+
+    @property
+    def people(self) -> int: ...
+
+    @property
+    def inference_ms(self) -> RollingWindow: ...
+
+    @property
+    def latency_ms(self) -> RollingWindow: ...
+
+    @property
+    def estimator(self) -> _Devices: ...
+
+    @property
+    def outage(self) -> Outage: ...
 
 
 class CountingCamera(Protocol):
@@ -35,56 +68,99 @@ class Rates:
     skipped_fps: float
 
 
-class Telemetry:
-    """Turns cumulative counters into per-second rates between two calls."""
+def camera_status(camera: CountingCamera, worker: CountingWorker | None) -> str:
+    """The camera's own status, or `degraded` while it delivers frames that cannot be inferred."""
+    status = camera.status
+    if status == "online" and worker is not None and worker.outage.active:
+        return "degraded"
+    return status
 
-    def __init__(self) -> None:
-        self._started = time.monotonic()
+
+class Telemetry:
+    """Turns cumulative counters into per-second rates; `clock` is injectable for tests."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._started = clock()
         self._marks: dict[str, _Mark] = {}
         self._rates: dict[str, Rates] = {}
+        self._measured: dict[str, tuple[str, bool, bool]] = {}
         self._process: Any = None
-        self._process_usage()  # primes cpu_percent, so the first `stats` covers the time since start
+        # psutil's first cpu_percent() only sets a baseline: take it now, so the first
+        # `stats` already has a measured CPU figure, covering the time since start.
+        self._process_handle().cpu_percent(None)
 
-    def sample(self, workers: Mapping[str, Worker], cameras: Mapping[str, CountingCamera]) -> None:
-        """Update the rates; call every few seconds."""
-        now = time.monotonic()
+    def sample(self, workers: Mapping[str, CountingWorker], cameras: Mapping[str, CountingCamera]) -> bool:
+        """Update the rates; cheap, call as often as you like.
+
+        True when a camera's status changed or it has a first measurement since the
+        last call, i.e. when the stats are worth publishing now rather than later.
+        """
+        now = self._clock()
+        news = False
         for name, camera in cameras.items():
-            counters = camera.counters()
             worker = workers.get(name)
-            processed = worker.processed if worker is not None else 0
-            mark = _Mark(now, counters.captured, counters.dropped, processed)
-            previous = self._marks.get(name)
-            self._marks[name] = mark
-            if previous is None or now <= previous.when:
-                continue
-            dt = now - previous.when
-            self._rates[name] = Rates(
-                camera_fps=max(mark.captured - previous.captured, 0) / dt,
-                # A restarted worker counts from zero again.
-                processed_fps=max(mark.processed - previous.processed, 0) / dt,
-                skipped_fps=max(mark.dropped - previous.dropped, 0) / dt,
+            if camera.status != "online":
+                self._marks.pop(name, None)
+                self._rates.pop(name, None)
+            else:
+                self._update_rates(name, camera, worker, now)
+            measured = (
+                camera.status,
+                name in self._rates,
+                worker is not None and len(worker.inference_ms) > 0,
             )
-        for gone in set(self._marks) - set(cameras):
+            news = news or self._measured.get(name) != measured
+            self._measured[name] = measured
+        for gone in set(self._measured) - set(cameras):
             self._marks.pop(gone, None)
             self._rates.pop(gone, None)
+            self._measured.pop(gone, None)
+        return news
 
-    def rates(self, name: str) -> Rates:
-        return self._rates.get(name, Rates(0.0, 0.0, 0.0))
+    def _update_rates(
+        self, name: str, camera: CountingCamera, worker: CountingWorker | None, now: float
+    ) -> None:
+        counters = camera.counters()
+        processed = worker.processed if worker is not None else 0
+        mark = _Mark(now, counters.captured, counters.dropped, processed)
+        previous = self._marks.get(name)
+        if previous is None:
+            self._marks[name] = mark
+            return
+        dt = now - previous.when
+        if dt < (RATE_WINDOW if name in self._rates else RATE_FIRST_WINDOW):
+            return
+        self._marks[name] = mark
+        self._rates[name] = Rates(
+            camera_fps=max(mark.captured - previous.captured, 0) / dt,
+            # A restarted worker counts from zero again.
+            processed_fps=max(mark.processed - previous.processed, 0) / dt,
+            skipped_fps=max(mark.dropped - previous.dropped, 0) / dt,
+        )
 
-    def status_line(self, workers: Mapping[str, Worker], cameras: Mapping[str, CountingCamera]) -> str:
+    def rates(self, name: str) -> Rates | None:
+        """None until measured (see the module's docstring)."""
+        return self._rates.get(name)
+
+    def status_line(
+        self, workers: Mapping[str, CountingWorker], cameras: Mapping[str, CountingCamera]
+    ) -> str:
         """One line for `systemctl status`: cameras, fps, people."""
-        online = sum(1 for camera in cameras.values() if camera.status == "online")
+        statuses = {name: camera_status(camera, workers.get(name)) for name, camera in cameras.items()}
+        online = sum(1 for status in statuses.values() if status == "online")
         parts = [f"{online}/{len(cameras)} cameras online"]
-        for name, camera in cameras.items():
+        for name in cameras:
             worker = workers.get(name)
             people = worker.people if worker is not None else 0
-            fps = self.rates(name).processed_fps
-            parts.append(f"{name}: {camera.status}, {fps:.1f} fps, {people} people")
+            rates = self.rates(name)
+            fps = "- fps" if rates is None else f"{rates.processed_fps:.1f} fps"
+            parts.append(f"{name}: {statuses[name]}, {fps}, {people} people")
         return "; ".join(parts)
 
     def snapshot(
         self,
-        workers: Mapping[str, Worker],
+        workers: Mapping[str, CountingWorker],
         cameras: Mapping[str, CountingCamera],
         *,
         backend: str,
@@ -100,14 +176,15 @@ class Telemetry:
             per_camera.append(
                 CameraStats(
                     camera=name,
-                    status=camera.status,
-                    camera_fps=rates.camera_fps,
-                    processed_fps=rates.processed_fps,
-                    skipped_fps=rates.skipped_fps,
-                    inference_ms=worker.inference_ms.percentiles() if worker else _NONE,
-                    latency_ms=worker.latency_ms.percentiles() if worker else _NONE,
+                    status=camera_status(camera, worker),
+                    camera_fps=None if rates is None else rates.camera_fps,
+                    processed_fps=None if rates is None else rates.processed_fps,
+                    skipped_fps=None if rates is None else rates.skipped_fps,
+                    inference_ms=worker.inference_ms.percentiles() if worker else None,
+                    latency_ms=worker.latency_ms.percentiles() if worker else None,
                     reconnects=counters.reconnects,
                     stalls=counters.stalls,
+                    failed_inferences=worker.outage.failed_inferences if worker else 0,
                 )
             )
         cpu, rss = self._process_usage()
@@ -117,15 +194,16 @@ class Telemetry:
             devices=devices,
             cpu_percent=cpu,
             rss_mb=rss,
-            uptime_s=time.monotonic() - self._started,
+            uptime_s=self._clock() - self._started,
         )
 
-    def _process_usage(self) -> tuple[float, float]:
-        import psutil  # deferred: not an import-time cost of `posed`
-
+    def _process_handle(self) -> Any:
         if self._process is None:
+            import psutil  # deferred: not an import-time cost of `posed`
+
             self._process = psutil.Process()
-            self._process.cpu_percent(None)  # the first call only sets the baseline
-        cpu = float(self._process.cpu_percent(None))
-        rss = float(self._process.memory_info().rss) / (1024 * 1024)
-        return cpu, rss
+        return self._process
+
+    def _process_usage(self) -> tuple[float, float]:
+        process = self._process_handle()
+        return float(process.cpu_percent(None)), float(process.memory_info().rss) / (1024 * 1024)

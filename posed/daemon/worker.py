@@ -16,6 +16,8 @@ from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from posed.cameras import EndOfStream
+from posed.daemon.outage import Outage
+from posed.errors import BackendUnreachableError
 from posed.estimator import PoseEstimator
 from posed.overlap import Estimated, EstimationLoop
 from posed.stats import RollingWindow
@@ -65,12 +67,19 @@ class Worker:
         estimator: PoseEstimator,
         sink: PoseSink,
         observer: FrameObserver | None = None,
+        *,
+        events: FrameObserver | None = None,
+        on_status: Callable[[str, str], None] | None = None,
     ) -> None:
+        """`on_status(camera, status)` hears `degraded` when the backend stops answering and
+        `online` when it answers again (the camera's own states come from the camera)."""
         self.camera = camera
         self.name = camera.name
         self.estimator = estimator
         self._sink = sink
         self._observer = observer
+        self._events = events  # the event analyzers (posed.events.stage), after the poses
+        self._on_status = on_status
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._done = True  # until the thread runs: nothing to hand over
@@ -86,6 +95,7 @@ class Worker:
         self.people = 0
         self.inference_ms = RollingWindow()
         self.latency_ms = RollingWindow()
+        self.outage = Outage(self.name)
 
     def start(self) -> None:
         with self._lock:
@@ -143,30 +153,53 @@ class Worker:
                 self.estimator.close()
 
     def _loop(self) -> None:
-        clock = time.monotonic
         frames = EstimationLoop(self.estimator)
         # Orphaned: the supervisor gave up on this thread and a new worker owns the camera.
         while not self._stop.is_set() and not self._orphaned:
-            self.last_beat = clock()
             try:
-                # With a frame in flight, only a frame already waiting is worth overlapping.
-                frame = self.camera.latest(0.0 if frames.pending else FRAME_WAIT)
-            except EndOfStream:
-                self._publish(self._timed(frames.flush))
-                log.info("camera %s: end of stream", self.name)
-                self.end_of_stream = True
-                return
-            if frame is None:
-                if frames.pending:
-                    self._publish(self._timed(frames.flush))
-                continue
-            if self._reset_requested:
-                self._reset_requested = False
-                self._publish(self._timed(frames.flush))
-                self.estimator.reset()
-            self._publish(self._timed(functools.partial(frames.push, frame)))
+                if not self._round(frames):
+                    return
+            except BackendUnreachableError as exc:
+                # A remote backend is away: drop what is in flight, wait, and try the next
+                # frame. Tracking restarts afterwards: the frames in between are gone.
+                starting = not self.outage.active
+                delay = self.outage.failed(str(exc), frames.abandon())
+                if starting and self._on_status is not None:
+                    self._on_status(self.name, "degraded")
+                self._pause(delay)
+                self._reset_requested = True
         if not self._orphaned:
             self._publish(self._timed(frames.flush))
+
+    def _pause(self, seconds: float) -> None:
+        """Wait, still beating for the watchdog, unless asked to stop."""
+        until = time.monotonic() + seconds
+        while not self._stop.is_set() and (left := until - time.monotonic()) > 0:
+            self.last_beat = time.monotonic()
+            self._stop.wait(min(left, FRAME_WAIT))
+
+    def _round(self, frames: EstimationLoop) -> bool:
+        """One frame (or none) through the estimator; False at the end of the stream."""
+        clock = time.monotonic
+        self.last_beat = clock()
+        try:
+            # With a frame in flight, only a frame already waiting is worth overlapping.
+            frame = self.camera.latest(0.0 if frames.pending else FRAME_WAIT)
+        except EndOfStream:
+            self._publish(self._timed(frames.flush))
+            log.info("camera %s: end of stream", self.name)
+            self.end_of_stream = True
+            return False
+        if frame is None:
+            if frames.pending:
+                self._publish(self._timed(frames.flush))
+            return True
+        if self._reset_requested:
+            self._reset_requested = False
+            self._publish(self._timed(frames.flush))
+            self.estimator.reset()
+        self._publish(self._timed(functools.partial(frames.push, frame)))
+        return True
 
     def _timed(self, work: Callable[[], list[Estimated]]) -> list[Estimated]:
         """Run estimator work, exposing how long it has been running to the hang watchdog."""
@@ -190,6 +223,8 @@ class Worker:
                 width=frame.width,
                 height=frame.height,
             )
+            if self._events is not None:
+                self._events.observe(self.name, frame, item.poses)
             if self._observer is not None:
                 self._observer.observe(self.name, frame, item.poses)
             self.latency_ms.add((clock() - frame.monotonic) * 1000.0)
@@ -197,3 +232,7 @@ class Worker:
             self.people = len(item.poses)
             self.processed += 1
             self.last_beat = clock()
+            if self.outage.active:
+                self.outage.recovered()
+                if self._on_status is not None:
+                    self._on_status(self.name, "online")

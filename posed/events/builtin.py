@@ -52,13 +52,17 @@ _EXERCISES: dict[str, dict[str, Any]] = {
     },
 }
 
+# Gestures are made standing or sitting up: "above the head" means nothing for someone lying.
+_UPRIGHT = {"inclination": ["shoulder", "hip"], "side": "either", "below": 35}
+
 _GESTURES: dict[str, dict[str, Any]] = {
     # A wrist well above the nose (about the top of the head), the other hand not.
-    "hand_raised": {"all": [{"height": ["wrist", "nose"], "side": "one", "above": 0.4}]},
-    "both_hands_up": {"all": [{"height": ["wrist", "nose"], "side": "both", "above": 0.4}]},
+    "hand_raised": {"all": [_UPRIGHT, {"height": ["wrist", "nose"], "side": "one", "above": 0.4}]},
+    "both_hands_up": {"all": [_UPRIGHT, {"height": ["wrist", "nose"], "side": "both", "above": 0.4}]},
     # Straight arms held level, out to the sides (wrists far apart, not reaching forward).
     "t_pose": {
         "all": [
+            _UPRIGHT,
             {"inclination": ["shoulder", "wrist"], "side": "both", "above": 65},
             {"angle": ["shoulder", "elbow", "wrist"], "side": "both", "above": 150},
             {"distance": ["left_wrist", "right_wrist"], "above": 2.0},

@@ -9,12 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from posed.events.geometry import AnchorName, MeasureKind
+from posed.keypoints import BLAZEPOSE_33, COCO_17
 from posed.strict import StrictModel
 
 NAME_PATTERN = r"^[A-Za-z0-9_-]+$"
+KEYPOINTS = frozenset({*BLAZEPOSE_33, *COCO_17, "head"})  # `head` is the nose
 SideRule = Literal["both", "either", "one", "left", "right"]
 # Zone and exercise names are MQTT topic levels and Home Assistant ids.
 Name = Annotated[str, Field(min_length=1, max_length=64, pattern=NAME_PATTERN)]
@@ -37,13 +39,13 @@ class ZoneConfig(StrictModel):
         3,
         ge=1,
         le=100,
-        description="Consecutive frames with the anchor inside before an entry counts. Up to 100.",
+        description="Consecutive frames with the anchor inside before an entry counts. From 1 to 100.",
     )
     loitering_time: float = Field(
         0.0,
         ge=0,
         le=86400,
-        description="Seconds in the zone before a `loitering` event; 0 turns loitering off. Up to 86400.",
+        description="Seconds in the zone before a `loitering` event; 0 turns loitering off. From 0 to 86400.",
     )
 
     @model_validator(mode="after")
@@ -84,6 +86,13 @@ class Measure(StrictModel):
         given = [k for k in ("angle", "inclination", "height", "distance") if getattr(self, k)]
         if len(given) != 1:
             raise ValueError("give exactly one of angle, inclination, height or distance")
+        # A misspelt keypoint would never be seen, and the exercise would silently never count.
+        unknown = [n for n in self.names if n not in KEYPOINTS and f"left_{n}" not in KEYPOINTS]
+        if unknown:
+            sides = sorted({n.removeprefix("left_").removeprefix("right_") for n in KEYPOINTS})
+            raise ValueError(
+                f"unknown keypoint {unknown[0]!r}; valid: {', '.join(sides)} (or left_/right_ ones)"
+            )
         return self
 
     @property
@@ -102,10 +111,10 @@ class Condition(Measure):
     """A measure with bounds: true when it is above `above` and below `below`."""
 
     above: float | None = Field(
-        None, ge=-1000, le=1000, description="Lower bound of the measure. Up to 1000."
+        None, ge=-1000, le=1000, description="Lower bound of the measure. From -1000 to 1000."
     )
     below: float | None = Field(
-        None, ge=-1000, le=1000, description="Upper bound of the measure. Up to 1000."
+        None, ge=-1000, le=1000, description="Upper bound of the measure. From -1000 to 1000."
     )
 
     @model_validator(mode="after")
@@ -122,16 +131,16 @@ class ExerciseConfig(StrictModel):
 
     measure: Measure = Field(description="What moves during a rep, e.g. {angle: [hip, knee, ankle]}.")
     start_above: float | None = Field(
-        None, ge=-1000, le=1000, description="The start position: the measure above this. Up to 1000."
+        None, ge=-1000, le=1000, description="The start position: the measure above this. From -1000 to 1000."
     )
     start_below: float | None = Field(
-        None, ge=-1000, le=1000, description="The start position: the measure below this. Up to 1000."
+        None, ge=-1000, le=1000, description="The start position: the measure below this. From -1000 to 1000."
     )
     far_above: float | None = Field(
-        None, ge=-1000, le=1000, description="The far position: the measure above this. Up to 1000."
+        None, ge=-1000, le=1000, description="The far position: the measure above this. From -1000 to 1000."
     )
     far_below: float | None = Field(
-        None, ge=-1000, le=1000, description="The far position: the measure below this. Up to 1000."
+        None, ge=-1000, le=1000, description="The far position: the measure below this. From -1000 to 1000."
     )
     require: list[Condition] = Field(
         default_factory=list,
@@ -179,58 +188,62 @@ class FallsConfig(StrictModel):
         35.0,
         ge=0,
         le=90,
-        description="Torso degrees from vertical below which a person is upright. Up to 90.",
+        description="Torso degrees from vertical below which a person is upright. From 0 to 90.",
     )
     lying_angle: float = Field(
         60.0,
         ge=20,
         le=90,
-        description="Torso degrees from vertical above which a person may be lying. Up to 90.",
+        description="Torso degrees from vertical above which a person may be lying. From 20 to 90.",
     )
     lying_aspect: float = Field(
         1.0,
         ge=0.2,
         le=10,
         description="Lying also needs the visible keypoints' box this many times wider than tall "
-        "(low and wide, unlike bending over). Up to 10.",
+        "(low and wide, unlike bending over). From 0.2 to 10.",
     )
     fast_seconds: float = Field(
-        1.5, gt=0, le=10, description="The window in which a change counts as fast. Up to 10."
+        1.5, gt=0, le=10, description="The window in which a change counts as fast. More than 0, up to 10."
     )
     fast_angle: float = Field(
         45.0,
         ge=5,
         le=180,
-        description="Torso degrees gained within fast_seconds that start a fall. Up to 180.",
+        description="Torso degrees gained within fast_seconds that start a fall. From 5 to 180.",
     )
     fast_drop: float = Field(
         0.8,
         gt=0,
         le=10,
-        description="Hip drop within fast_seconds, in torso lengths, that starts a fall. Up to 10.",
+        description="Hip drop in torso lengths within fast_seconds that starts a fall; over 0, up to 10.",
     )
     settle_seconds: float = Field(
-        3.0, gt=0, le=30, description="Seconds after the fast change to end up lying, else no fall. Up to 30."
+        3.0,
+        gt=0,
+        le=30,
+        description="Seconds after the fast change to end up lying, else no fall. More than 0, up to 30.",
     )
     confirm_seconds: float = Field(
-        3.0, ge=0, le=600, description="Seconds lying before the fall is reported. Up to 600."
+        3.0, ge=0, le=600, description="Seconds lying before the fall is reported. From 0 to 600."
     )
     clear_seconds: float = Field(
-        2.0, ge=0, le=600, description="Seconds upright again before a reported fall clears. Up to 600."
+        2.0, ge=0, le=600, description="Seconds upright again before a reported fall clears. From 0 to 600."
     )
     lost_seconds: float = Field(
         10.0,
         gt=0,
         le=3600,
         description="Seconds a person is unseen before they count as gone (a reported fall clears). "
-        "Up to 3600.",
+        "More than 0, up to 3600.",
     )
     clear_timeout: float | None = Field(
         None,
         gt=0,
         le=86400,
         description="Clear a reported fall after this many seconds even if the person is still "
-        "down; off (null) by default. The person must get up before another fall can fire. Up to 86400.",
+        "down; off (null) by default. The person must get up before another fall can fire. "
+        "More than 0, up to 86400.",
     )
     ignore_zones: list[str] = Field(
         default_factory=list,
@@ -240,30 +253,32 @@ class FallsConfig(StrictModel):
 
 
 class RepsConfig(StrictModel):
+    custom: dict[Name, ExerciseConfig] = Field(
+        default_factory=dict,
+        description="Your own exercises by name; one with a built-in's name replaces it.",
+    )
     exercises: list[str] = Field(
         default_factory=list,
         description="Exercises to count: built-in squat, push_up, jumping_jack, bicep_curl, lunge, "
         "or names defined under `custom`. Empty: no counting.",
     )
-    custom: dict[Name, ExerciseConfig] = Field(
-        default_factory=dict,
-        description="Your own exercises by name; one with a built-in's name replaces it.",
-    )
     rest_seconds: float = Field(
-        30.0, gt=0, le=3600, description="Seconds without a rep that end a set. Up to 3600."
+        30.0, gt=0, le=3600, description="Seconds without a rep that end a set. More than 0, up to 3600."
     )
 
-    @model_validator(mode="after")
-    def _known(self) -> RepsConfig:
+    @field_validator("exercises")
+    @classmethod
+    def _known(cls, exercises: list[str], info: ValidationInfo) -> list[str]:
         from posed.events.builtin import EXERCISES
 
-        unknown = [n for n in self.exercises if n not in EXERCISES and n not in self.custom]
+        custom = info.data.get("custom", {})
+        unknown = [n for n in exercises if n not in EXERCISES and n not in custom]
         if unknown:
-            valid = sorted({*EXERCISES, *self.custom})
+            valid = sorted({*EXERCISES, *custom})
             raise ValueError(f"unknown exercise {unknown[0]!r}; valid: {', '.join(valid)}")
-        if len(set(self.exercises)) != len(self.exercises):
+        if len(set(exercises)) != len(exercises):
             raise ValueError("an exercise is listed twice")
-        return self
+        return exercises
 
     def definitions(self) -> dict[str, ExerciseConfig]:
         from posed.events.builtin import EXERCISES
@@ -276,34 +291,38 @@ DEFAULT_GESTURES = ["hand_raised", "both_hands_up", "t_pose"]
 
 class GesturesConfig(StrictModel):
     enabled: bool = Field(True, description="Detect gestures.")
+    custom: dict[Name, GestureConfig] = Field(
+        default_factory=dict, description="Your own gestures by name; one with a built-in's name replaces it."
+    )
     gestures: list[str] = Field(
         default_factory=lambda: list(DEFAULT_GESTURES),
         description="Gestures to detect: built-in hand_raised, both_hands_up, t_pose, or names "
         "defined under `custom`.",
     )
-    custom: dict[Name, GestureConfig] = Field(
-        default_factory=dict, description="Your own gestures by name; one with a built-in's name replaces it."
-    )
     hold_seconds: float = Field(
-        1.0, ge=0, le=30, description="Seconds a gesture must be held before it fires. Up to 30."
+        1.0, ge=0, le=30, description="Seconds a gesture must be held before it fires. From 0 to 30."
     )
     cooldown_seconds: float = Field(
         3.0,
         ge=0,
         le=3600,
         description="Seconds after a gesture fires before the same person's same gesture can fire "
-        "again; it must also be released first. Up to 3600.",
+        "again; it must also be released first. From 0 to 3600.",
     )
 
-    @model_validator(mode="after")
-    def _known(self) -> GesturesConfig:
+    @field_validator("gestures")
+    @classmethod
+    def _known(cls, gestures: list[str], info: ValidationInfo) -> list[str]:
         from posed.events.builtin import GESTURES
 
-        unknown = [n for n in self.gestures if n not in GESTURES and n not in self.custom]
+        custom = info.data.get("custom", {})
+        unknown = [n for n in gestures if n not in GESTURES and n not in custom]
         if unknown:
-            valid = sorted({*GESTURES, *self.custom})
+            valid = sorted({*GESTURES, *custom})
             raise ValueError(f"unknown gesture {unknown[0]!r}; valid: {', '.join(valid)}")
-        return self
+        if len(set(gestures)) != len(gestures):
+            raise ValueError("a gesture is listed twice")
+        return gestures
 
     def definitions(self) -> dict[str, GestureConfig]:
         from posed.events.builtin import GESTURES
@@ -317,14 +336,14 @@ class EventsConfig(StrictModel):
     """Analyzers that turn each camera's poses into events (zones are set per camera)."""
 
     min_keypoint_score: float = Field(
-        0.5, ge=0, le=1, description="Keypoints scored below this count as not seen. Up to 1."
+        0.5, ge=0, le=1, description="Keypoints scored below this count as not seen. From 0 to 1."
     )
     forget_seconds: float = Field(
         2.0,
         gt=0,
         le=3600,
         description="Seconds a person is unseen before they leave their zones and their gesture "
-        "state is dropped (falls have their own `lost_seconds`). Up to 3600.",
+        "state is dropped (falls have their own `lost_seconds`). More than 0, up to 3600.",
     )
     falls: FallsConfig = Field(default_factory=FallsConfig, description="Fall detection.")
     reps: RepsConfig = Field(default_factory=RepsConfig, description="Exercise repetition counting.")
@@ -335,3 +354,35 @@ def unknown_ignore_zones(events: EventsConfig, zone_names: Iterable[str]) -> lis
     """`falls.ignore_zones` names that are no camera's zone (a typo would silently ignore nothing)."""
     known = set(zone_names)
     return [name for name in events.falls.ignore_zones if name not in known]
+
+
+class EstimateCamera(StrictModel):
+    zones: dict[Name, ZoneConfig] = Field(
+        default_factory=dict, description="Zones of the estimated video or images."
+    )
+
+
+class EstimateCameras(StrictModel):
+    estimate: EstimateCamera = Field(
+        default_factory=EstimateCamera, description="`posed estimate` is the camera named `estimate`."
+    )
+
+
+class EventsFile(StrictModel):
+    """The file `posed estimate --events-config` reads: the `events:` section of a posed
+    config, and zones under `cameras.estimate.zones` (the same place as in a daemon config)."""
+
+    events: EventsConfig = Field(default_factory=EventsConfig, description="As in the daemon config.")
+    cameras: EstimateCameras = Field(
+        default_factory=EstimateCameras, description="Only `estimate`, for its `zones`."
+    )
+
+    @model_validator(mode="after")
+    def _ignore_zones(self) -> EventsFile:
+        zones = self.cameras.estimate.zones
+        if unknown := unknown_ignore_zones(self.events, zones):
+            raise ValueError(
+                f"events.falls.ignore_zones: {unknown[0]!r} is not a zone of cameras.estimate; "
+                f"zones: {sorted(zones)}"
+            )
+        return self

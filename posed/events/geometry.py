@@ -26,6 +26,7 @@ SIDES: tuple[Side, Side] = ("left", "right")
 # an adult's torso is about 1.5 shoulder widths long.
 TORSO_PER_SHOULDER_WIDTH = 1.5
 ANONYMOUS = 0  # the person id given to a pose without one (no tracker)
+CENTRAL = frozenset({"nose", "mouth", "head"})  # names that have no left and right
 
 
 def sided(name: str, side: Side | None) -> str:
@@ -33,9 +34,6 @@ def sided(name: str, side: Side | None) -> str:
     if side is None or name.startswith(("left_", "right_")) or name in CENTRAL:
         return name
     return f"{side}_{name}"
-
-
-CENTRAL = frozenset({"nose", "mouth", "head"})
 
 
 class Body:
@@ -46,17 +44,20 @@ class Body:
         self.person = ANONYMOUS if pose.id is None else pose.id
         self.width = width
         self.height = height
-        self._index = {name: i for i, name in enumerate(pose.names)}
-        self._xy = np.asarray(pose.keypoints[:, :2], dtype=np.float64)
-        self._visible = np.asarray(pose.keypoints[:, 2] >= min_score)
+        # One pass over the array into a dict: the analyzers look points up by name many times.
+        keypoints = pose.keypoints
+        visible = (keypoints[:, 2] >= min_score).tolist()
+        self._points: dict[str, Point] = {
+            name: (x, y)
+            for name, (x, y), seen in zip(pose.names, keypoints[:, :2].tolist(), visible, strict=True)
+            if seen
+        }
+        self._torso: float | None = None
+        self._torso_known = False
 
     def point(self, name: str) -> Point | None:
         """Pixel position of a visible keypoint; `head` is the nose; None if not seen."""
-        index = self._index.get("nose" if name == "head" else name)
-        if index is None or not self._visible[index]:
-            return None
-        x, y = self._xy[index]
-        return (float(x), float(y))
+        return self._points.get("nose" if name == "head" else name)
 
     def midpoint(self, name: str) -> Point | None:
         """Midpoint of the left and right keypoints of `name` (e.g. `hip`), or the one seen."""
@@ -77,6 +78,11 @@ class Body:
 
     def torso_length(self) -> float | None:
         """Pixels from the shoulders' midpoint to the hips': the body's unit of length."""
+        if not self._torso_known:
+            self._torso, self._torso_known = self._measure_torso(), True
+        return self._torso
+
+    def _measure_torso(self) -> float | None:
         shoulders, hips = self.midpoint("shoulder"), self.midpoint("hip")
         if shoulders is not None and hips is not None:
             length = distance(shoulders, hips)
@@ -97,11 +103,11 @@ class Body:
 
     def extent(self) -> tuple[float, float] | None:
         """Width and height in pixels of the box around the visible keypoints."""
-        points = self._xy[self._visible]
-        if len(points) < 2:
+        if len(self._points) < 2:
             return None
-        span = points.max(axis=0) - points.min(axis=0)
-        return (float(span[0]), float(span[1]))
+        xs = [p[0] for p in self._points.values()]
+        ys = [p[1] for p in self._points.values()]
+        return (max(xs) - min(xs), max(ys) - min(ys))
 
     def box_bottom(self) -> Point:
         x, y, w, h = self.pose.box

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from posed.events.config import GestureConfig
 from posed.events.event import Event, reached
 from posed.events.geometry import Body
-from posed.events.measures import all_hold
+from posed.events.measures import Rule, all_hold, compile_conditions
 
 
 @dataclass(slots=True)
@@ -30,7 +30,9 @@ class GestureAnalyzer:
         cooldown_seconds: float,
         forget_seconds: float,
     ) -> None:
-        self._gestures = dict(gestures)
+        self._gestures: dict[str, tuple[Rule, ...]] = {
+            name: compile_conditions(g.all) for name, g in gestures.items()
+        }
         self._hold_seconds = hold_seconds
         self._cooldown_seconds = cooldown_seconds
         self._forget_seconds = forget_seconds
@@ -39,10 +41,10 @@ class GestureAnalyzer:
     def update(self, timestamp: float, bodies: Sequence[Body]) -> list[Event]:
         events: list[Event] = []
         for body in bodies:
-            for name, gesture in self._gestures.items():
+            for name, rules in self._gestures.items():
                 hold = self._holds.setdefault((body.person, name), _Hold(last_seen=timestamp))
                 hold.last_seen = timestamp
-                held = all_hold(body, gesture.all)
+                held = all_hold(body, rules)
                 if held is None:
                     continue
                 if not held:

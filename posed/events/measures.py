@@ -1,40 +1,66 @@
 """Measures and conditions of exercises and gestures, evaluated on a Body.
 
 Every answer can be None: "not seen" must hold an analyzer's state, never
-count as true or false.
+count as true or false. The config models are compiled once into plain
+tuples here, because they are evaluated for every person on every frame.
 """
 
 from __future__ import annotations
 
-from posed.events.config import Condition, Measure
-from posed.events.geometry import Body, per_side
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from posed.events.config import Condition, Measure, SideRule
+from posed.events.geometry import SIDES, Body, MeasureKind, Side, is_sided, measure
 
 
-def value(body: Body, measure: Measure, *, toward_low: bool) -> float | None:
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A compiled Measure (bounds None) or Condition."""
+
+    kind: MeasureKind
+    names: tuple[str, ...]
+    side: SideRule
+    sides: tuple[Side | None, ...]  # (None,) when the names are not sided
+    above: float | None = None
+    below: float | None = None
+
+
+def compile_measure(item: Measure) -> Rule:
+    names = item.names
+    sides: tuple[Side | None, ...] = SIDES if is_sided(names) else (None,)
+    if isinstance(item, Condition):
+        return Rule(item.kind, names, item.side, sides, item.above, item.below)
+    return Rule(item.kind, names, item.side, sides)
+
+
+def compile_conditions(items: Sequence[Condition]) -> tuple[Rule, ...]:
+    return tuple(compile_measure(item) for item in items)
+
+
+def value(body: Body, rule: Rule, *, toward_low: bool) -> float | None:
     """One number for a rep: `both` is the mean of the sides seen, `either` the side
     furthest toward the far position (`toward_low`: the lower value)."""
-    values = [v for v in per_side(body, measure.kind, measure.names).items()]
-    if len(values) == 1 and values[0][0] is None:
-        return values[0][1]
-    by_side = dict(values)
-    if measure.side in ("left", "right"):
-        return by_side[measure.side]
-    seen = [v for v in by_side.values() if v is not None]
+    if rule.sides == (None,):
+        return measure(body, rule.kind, rule.names, None)
+    if rule.side in ("left", "right"):
+        return measure(body, rule.kind, rule.names, rule.side)
+    seen = [v for v in (measure(body, rule.kind, rule.names, s) for s in SIDES) if v is not None]
     if not seen:
         return None
-    if measure.side == "both":
+    if rule.side == "both":
         return sum(seen) / len(seen)
     return min(seen) if toward_low else max(seen)
 
 
-def holds(body: Body, condition: Condition) -> bool | None:
+def holds(body: Body, rule: Rule) -> bool | None:
     """Whether the condition holds, by its side rule; None when the keypoints are not seen."""
-    results = [_within(v, condition) for v in per_side(body, condition.kind, condition.names).values()]
-    if len(results) == 1:
-        return results[0]
-    side = condition.side
+    if rule.sides == (None,):
+        return _within(measure(body, rule.kind, rule.names, None), rule)
+    side = rule.side
     if side in ("left", "right"):
-        return results[0 if side == "left" else 1]
+        return _within(measure(body, rule.kind, rule.names, side), rule)
+    results = [_within(measure(body, rule.kind, rule.names, s), rule) for s in SIDES]
     if side == "both":
         if False in results:
             return False
@@ -49,17 +75,20 @@ def holds(body: Body, condition: Condition) -> bool | None:
     return results.count(True) == 1
 
 
-def all_hold(body: Body, conditions: list[Condition]) -> bool | None:
+def all_hold(body: Body, rules: Sequence[Rule]) -> bool | None:
     """False if any condition is false, None if any is unknown, else True."""
-    results = [holds(body, c) for c in conditions]
-    if False in results:
-        return False
-    return None if None in results else True
+    unknown = False
+    for rule in rules:
+        result = holds(body, rule)
+        if result is False:
+            return False
+        unknown = unknown or result is None
+    return None if unknown else True
 
 
-def _within(measured: float | None, condition: Condition) -> bool | None:
+def _within(measured: float | None, rule: Rule) -> bool | None:
     if measured is None:
         return None
-    if condition.above is not None and measured <= condition.above:
+    if rule.above is not None and measured <= rule.above:
         return False
-    return not (condition.below is not None and measured >= condition.below)
+    return not (rule.below is not None and measured >= rule.below)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from posed.events.config import ExerciseConfig
 from posed.events.event import Event, FieldValue, reached
 from posed.events.geometry import Body
-from posed.events.measures import all_hold, value
+from posed.events.measures import Rule, all_hold, compile_conditions, compile_measure, value
 
 
 class RepPhase(enum.Enum):
@@ -40,6 +40,9 @@ class _Progress:
 class RepAnalyzer:
     def __init__(self, exercises: Mapping[str, ExerciseConfig], rest_seconds: float) -> None:
         self._exercises = dict(exercises)
+        self._rules: dict[str, tuple[Rule, tuple[Rule, ...]]] = {
+            name: (compile_measure(e.measure), compile_conditions(e.require)) for name, e in exercises.items()
+        }
         self._rest_seconds = rest_seconds
         self._progress: dict[tuple[int, str], _Progress] = {}
         self._totals = dict.fromkeys(self._exercises, 0)
@@ -50,7 +53,7 @@ class RepAnalyzer:
             for name, exercise in self._exercises.items():
                 progress = self._progress.setdefault((body.person, name), _Progress(last_seen=timestamp))
                 progress.last_seen = timestamp
-                if self._step(timestamp, body, exercise, progress):
+                if self._step(timestamp, body, exercise, self._rules[name], progress):
                     self._count(timestamp, body.person, name, progress, events)
         for (person, name), progress in list(self._progress.items()):
             if progress.set_reps and reached(timestamp, progress.last_rep, self._rest_seconds):
@@ -80,9 +83,16 @@ class RepAnalyzer:
                 progress.count = progress.set_reps = 0
 
     @staticmethod
-    def _step(now: float, body: Body, exercise: ExerciseConfig, progress: _Progress) -> bool:
+    def _step(
+        now: float,
+        body: Body,
+        exercise: ExerciseConfig,
+        rules: tuple[Rule, tuple[Rule, ...]],
+        progress: _Progress,
+    ) -> bool:
         """Advance the phase; True when this frame completes a rep."""
-        measured = value(body, exercise.measure, toward_low=exercise.decreasing)
+        measure, require = rules
+        measured = value(body, measure, toward_low=exercise.decreasing)
         if measured is None:
             return False
         if exercise.decreasing:
@@ -91,8 +101,8 @@ class RepAnalyzer:
         else:
             at_start = measured < exercise.start_below  # type: ignore[operator]
             at_far = measured > exercise.far_above  # type: ignore[operator]
-        if at_far and exercise.require:
-            at_far = all_hold(body, exercise.require) is True
+        if at_far and require:
+            at_far = all_hold(body, require) is True
         phase = progress.phase
         if at_start:
             progress.phase = RepPhase.START

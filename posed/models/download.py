@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import IO
 
 from posed import __version__
+from posed.clock import SYSTEM_CLOCK, Clock
 from posed.errors import ModelError
 
 log = logging.getLogger(__name__)
@@ -97,8 +98,13 @@ def _mb(count: int | None) -> str:
     return f"{(count or 0) / 1e6:.1f} MB"
 
 
-def download(url: str, dest: Path, *, label: str, policy: DownloadPolicy) -> None:
-    """Fetch `url` into `dest`, resuming after a cut connection; DownloadError when it cannot."""
+def download(
+    url: str, dest: Path, *, label: str, policy: DownloadPolicy, clock: Clock = SYSTEM_CLOCK
+) -> None:
+    """Fetch `url` into `dest`, resuming after a cut connection; DownloadError when it cannot.
+
+    `clock` waits between attempts (a test's fake clock checks the back-off).
+    """
     progress = Progress(label, policy.progress)
     delay = policy.retry_delay_s
     problems: list[str] = []
@@ -123,7 +129,7 @@ def download(url: str, dest: Path, *, label: str, policy: DownloadPolicy) -> Non
             problems.append(f"attempt {attempt}: {type(exc).__name__}: {reason}")
         if attempt < policy.attempts:
             log.info("download of %s interrupted (%s); retrying in %.1f s", label, problems[-1], delay)
-            time.sleep(delay)
+            clock.wait(None, delay)
             delay *= 2
     raise DownloadError(f"{url}: gave up after {policy.attempts} attempts ({'; '.join(problems)})")
 

@@ -55,8 +55,9 @@ class HomeAssistantConfig(StrictModel):
         None,
         ge=1,
         le=86400,
-        description="Seconds (1 to 86400) without a stats message after which HA shows the diagnostic "
-        "sensors (fps, inference time) as unavailable; default 3 x stats_interval.",
+        description="Seconds (1 to 86400) without an update after which HA shows the sensors fed by "
+        "each stats message (fps, inference time, CPU, memory) as unavailable; default none: the "
+        "device's and each camera's availability topics already say when a value is stale.",
     )
 
     _prefix = field_validator("discovery_prefix")(_check_topic_prefix)

@@ -35,8 +35,10 @@ from posed.mqtt.report import ConnectionReport
 log = logging.getLogger("posed.mqtt.publisher")
 
 # Order in which state topics go out after a (re)connect: HA must know an
-# entity before its state arrives, and `online` last says all is current.
-RANK_DISCOVERY, RANK_STATE, RANK_AVAILABILITY = 0, 1, 2
+# entity before its state arrives, a camera's availability follows its fresh
+# state, and the device's `online` last says all is current (so a camera's
+# `online` retained from an earlier run is replaced before the device is back).
+RANK_DISCOVERY, RANK_STATE, RANK_CAMERA_AVAILABILITY, RANK_AVAILABILITY = 0, 1, 2, 3
 STATE_QOS = 1
 _TICK_S = 0.5  # how often the tick listeners run without anything to send
 _CLOSE_DRAIN_S = 1.0  # close(): time to flush what is queued
@@ -66,6 +68,7 @@ class Connection:
         self._dropped_at_disconnect = 0
         self._started = False
         self._closing = False
+        self._connack_seen = False  # in the current connection attempt
         self._subscriptions: list[tuple[str, int]] = []
         self._message_listeners: list[MessageListener] = []
         self._tick_listeners: list[TickListener] = []
@@ -76,19 +79,44 @@ class Connection:
 
     def subscribe(self, topic: str, qos: int) -> None:
         """Subscribe on every connect (QoS 0 ones are asked again on the next connect)."""
-        self._subscriptions.append((topic, qos))
+        self._subscriptions = [*self._subscriptions, (topic, qos)]
 
     def on_message(self, listener: MessageListener) -> None:
-        self._message_listeners.append(listener)
+        self._message_listeners = [*self._message_listeners, listener]
 
     def on_tick(self, listener: TickListener) -> None:
-        self._tick_listeners.append(listener)
+        self._tick_listeners = [*self._tick_listeners, listener]
+
+    def reset_listeners(self) -> None:
+        """Forget every subscription and listener: a reconfigured publisher registers its own.
+
+        Lists are replaced, never changed in place, so paho's and the sender's threads
+        can iterate over them without a lock. Topics already subscribed stay so until
+        the next connect; the new listeners ignore what they do not know.
+        """
+        self._subscriptions = []
+        self._message_listeners = []
+        self._tick_listeners = []
+
+    def subscribe_now(self) -> None:
+        """Send the current subscriptions at once (after reset_listeners on a live connection)."""
+        client = self._client
+        if client is not None and self._connected:
+            for topic, qos in self._subscriptions:
+                client.subscribe(topic, qos=qos)
 
     # -- producers (any thread) -------------------------------------------------
 
     def put_state(self, topic: str, payload: bytes, rank: int = RANK_STATE) -> None:
         """A retained state topic: the newest payload wins and is re-sent on every connect."""
         self.outbox.put_state(Message(topic, payload, STATE_QOS, retain=True, lane=Lane.STATE, rank=rank))
+
+    def clear_state(self, topic: str) -> None:
+        """Delete a retained topic on the broker (an empty retained message), once: it is not
+        re-sent on later connects, unless the connection drops before it goes out."""
+        self.outbox.put_state(
+            Message(topic, b"", STATE_QOS, retain=True, lane=Lane.STATE, rank=RANK_STATE, forget=True)
+        )
 
     def put_stream(self, topic: str, payload: bytes, qos: int) -> None:
         """A non-retained message of a stream (bounded; the oldest is dropped when full)."""
@@ -219,6 +247,7 @@ class Connection:
 
     def _on_connect(self, client: Any, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
         try:
+            self._connack_seen = True
             if reason.is_failure:
                 self._report.refused(reason.getName(), reason.value)
                 return
@@ -249,9 +278,17 @@ class Connection:
         try:
             was_connected = self._connected
             self._connected = False
-            if self._closing or not was_connected:
+            if self._closing:
                 log.debug("MQTT: disconnected (%s)", reason)
                 return
+            if not was_connected:
+                if not self._connack_seen:
+                    # The TCP (and TLS) connection was up but no CONNACK came (paho waits
+                    # mqtt.keepalive seconds) and gives up silently: say so, once.
+                    self._report.no_connack(reason)
+                self._connack_seen = False
+                return
+            self._connack_seen = False
             self._dropped_at_disconnect = self.outbox.dropped
             self._report.lost(reason)
         except Exception:

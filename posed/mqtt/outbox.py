@@ -37,6 +37,7 @@ class Message:
     retain: bool
     lane: Lane
     rank: int = 0  # order of state topics on a replay: lower first
+    forget: bool = False  # a state topic sent once (a clearing empty payload), then forgotten
 
 
 class Outbox:
@@ -87,7 +88,10 @@ class Outbox:
             if self._dirty:
                 topic = min(self._dirty, key=lambda t: self._state[t].rank)
                 del self._dirty[topic]
-                return self._state[topic]
+                message = self._state[topic]
+                if message.forget:
+                    del self._state[topic]  # not replayed on the next connect
+                return message
             if self._latest is not None:
                 message, self._latest = self._latest, None
                 return message
@@ -112,6 +116,9 @@ class Outbox:
             elif message.lane is Lane.LATEST:
                 if self._latest is None:
                     self._latest = message
+            elif message.forget and message.topic not in self._state:
+                self._state[message.topic] = message
+                self._dirty[message.topic] = None
             elif self._state.get(message.topic) is message:
                 self._dirty[message.topic] = None
 

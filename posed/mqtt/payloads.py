@@ -24,7 +24,7 @@ ONLINE = b"online"
 OFFLINE = b"offline"
 PRESENCE_ON = b"ON"
 PRESENCE_OFF = b"OFF"
-CAMERA_STATUSES = ("online", "offline", "reconnecting")
+CAMERA_STATUSES = ("online", "offline", "reconnecting", "degraded")  # degraded: no inference
 
 # Compact payloads name a well-known keypoint order instead of repeating the names.
 KEYPOINT_SETS: Mapping[tuple[str, ...], str] = {BLAZEPOSE_33: "blazepose-33", COCO_17: "coco-17"}
@@ -144,7 +144,7 @@ def stats(
         "uptime_s": _round(snapshot.uptime_s, 1),
         "backend": snapshot.backend,
         "devices": dict(snapshot.devices),
-        "cpu_percent": _round(snapshot.cpu_percent, 1),
+        "cpu_percent": _maybe(snapshot.cpu_percent, 1),
         "rss_mb": _round(snapshot.rss_mb, 1),
         "mqtt": {
             "connected": connected,
@@ -159,18 +159,52 @@ def stats(
 def _camera_stats(cam: CameraStats) -> dict[str, Any]:
     return {
         "status": cam.status,
-        "camera_fps": _round(cam.camera_fps, 2),
-        "processed_fps": _round(cam.processed_fps, 2),
-        "skipped_fps": _round(cam.skipped_fps, 2),
+        "camera_fps": _maybe(cam.camera_fps, 2),
+        "processed_fps": _maybe(cam.processed_fps, 2),
+        "skipped_fps": _maybe(cam.skipped_fps, 2),
         "inference_ms": _percentiles(cam.inference_ms),
         "latency_ms": _percentiles(cam.latency_ms),
         "reconnects": cam.reconnects,
         "stalls": cam.stalls,
+        "failed_inferences": cam.failed_inferences,
     }
 
 
-def _percentiles(p: Percentiles) -> dict[str, float]:
-    return {"p50": _ms(p.p50), "p95": _ms(p.p95)}
+def camera_diagnostics(cam: CameraStats | None) -> dict[str, Any]:
+    """The retained `{camera}/diagnostics` document: what HA's diagnostic sensors show.
+
+    None (JSON null, shown as `unknown`) for what is not measured; all null before
+    the first stats of this run, so a value from an earlier run is never shown.
+    """
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "processed_fps": None if cam is None else _maybe(cam.processed_fps, 2),
+        "inference_ms": None if cam is None or cam.inference_ms is None else _ms(cam.inference_ms.p50),
+        "camera_fps": None if cam is None else _maybe(cam.camera_fps, 2),
+        "skipped_fps": None if cam is None else _maybe(cam.skipped_fps, 2),
+        "reconnects": None if cam is None else cam.reconnects,
+        "stalls": None if cam is None else cam.stalls,
+    }
+
+
+def host(snapshot: StatsSnapshot | None, *, reconnects: int, dropped: int) -> dict[str, Any]:
+    """The retained `host` document: the host device's sensors in HA (null: not measured yet)."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "cpu_percent": None if snapshot is None else _maybe(snapshot.cpu_percent, 1),
+        "rss_mb": None if snapshot is None else _round(snapshot.rss_mb, 1),
+        "uptime_s": None if snapshot is None else round(max(snapshot.uptime_s, 0.0)),
+        "mqtt_reconnects": reconnects,
+        "mqtt_dropped": dropped,
+    }
+
+
+def _percentiles(p: Percentiles | None) -> dict[str, float] | None:
+    return None if p is None else {"p50": _ms(p.p50), "p95": _ms(p.p95)}
+
+
+def _maybe(value: float | None, ndigits: int) -> float | None:
+    return None if value is None else _round(value, ndigits)
 
 
 def _ms(value: float) -> float:

@@ -43,6 +43,13 @@ class ConnectionReport:
     def unreachable(self, err: BaseException | None) -> None:
         self._failed(f"cannot connect: {err or 'unknown error'}")
 
+    def no_connack(self, reason: object) -> None:
+        """The broker accepted the connection but never answered CONNECT."""
+        self._failed(
+            f"the broker accepted the connection but no CONNACK came ({reason}; posed waits "
+            f"mqtt.keepalive = {self._config.keepalive} s): is this an MQTT broker, is it overloaded?"
+        )
+
     def _failed(self, why: str) -> None:
         self._failures += 1
         cfg = self._config

@@ -22,8 +22,15 @@ SCHEMA_FILES: dict[TopicKind, str] = {
     "status": "status.json",
     "stats": "stats.json",
     "discovery": "discovery.json",
+    "diagnostics": "diagnostics.json",
+    "host": "host.json",
+    "events": "events.json",
+    "fall": "fall.json",
+    "zone_occupancy": "zone_occupancy.json",
+    "zone_count": "zone_count.json",
+    "rep_count": "rep_count.json",
 }
-TEXT_KINDS: frozenset[TopicKind] = frozenset({"availability", "presence", "status"})
+TEXT_KINDS: frozenset[TopicKind] = frozenset({"availability", "presence", "status", "fall", "zone_occupancy"})
 
 
 def load_schema(kind: TopicKind) -> dict[str, Any]:

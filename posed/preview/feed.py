@@ -19,11 +19,14 @@ from typing import Any
 import cv2
 import numpy as np
 
-from posed.keypoints import BLAZEPOSE_33_EDGES, COCO_17_EDGES
+from posed.draw import SCORE_COLORS, edges_for
+from posed.keypoints import BLAZEPOSE_33, COCO_17
 from posed.preview.tap import PreviewTap, Processed
+from posed.types import ImageArray
 
 JPEG_QUALITY = 80
-SKELETONS = {33: BLAZEPOSE_33_EDGES, 17: COCO_17_EDGES}
+# The page draws what `posed estimate --draw` draws: the same edges, the same score colours.
+SKELETONS = {len(names): edges_for(names).tolist() for names in (BLAZEPOSE_33, COCO_17)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +36,7 @@ class Message:
     jpeg: bytes
 
 
-def encode_jpeg(rgb: np.ndarray[Any, Any]) -> bytes:
+def encode_jpeg(rgb: ImageArray) -> bytes:
     ok, data = cv2.imencode(
         ".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY]
     )
@@ -80,7 +83,8 @@ def hello(camera: str, max_fps: float) -> str:
             "type": "hello",
             "camera": camera,
             "max_fps": max_fps,
-            "skeletons": {str(n): [list(e) for e in edges] for n, edges in SKELETONS.items()},
+            "skeletons": {str(n): edges for n, edges in SKELETONS.items()},
+            "score_colors": [list(rgb) for rgb in SCORE_COLORS],
         }
     )
 

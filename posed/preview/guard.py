@@ -81,7 +81,9 @@ def make_guard(token: str | None) -> Middleware:
                 raise unauthorized()
             # The login: remember the token in a cookie, and drop it from the address bar.
             query = {k: v for k, v in request.query.items() if k != TOKEN_PARAM}
-            redirect = web.HTTPFound(request.rel_url.with_query(query))
+            # One leading slash: `//host/...` would send the browser to another site.
+            target = request.rel_url.with_query(query)
+            redirect = web.HTTPFound("/" + str(target).lstrip("/"))
             redirect.set_cookie(
                 COOKIE, request.query[TOKEN_PARAM], httponly=True, samesite="Strict", path="/"
             )

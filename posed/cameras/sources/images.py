@@ -1,17 +1,29 @@
-"""`images`: a folder of images or a glob, in sorted order."""
+"""`images`: a folder of images or a glob, in sorted order.
+
+A folder is what a user fills by hand, so one bad file must not stop it: a file
+that is empty, is no image, or is larger than `max_pixels` is skipped with one
+warning (once per file, not once per loop) and the next image is read. The size
+comes from the file's header (the `imagesize` package reads a few bytes) before
+OpenCV decodes anything, because a 1.2 MB PNG of 20000 x 20000 pixels decodes
+to 1.2 GB.
+"""
 
 from __future__ import annotations
 
 import glob
+import logging
 from pathlib import Path
 
 import cv2
+import imagesize
 
 from posed.cameras.config import ImagesCamera
 from posed.cameras.convert import ToRgb, as_u8
 from posed.cameras.source import EndOfStream
 from posed.errors import CameraError
 from posed.types import ImageArray
+
+log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp"})
 
@@ -26,6 +38,24 @@ def list_images(path: str) -> list[Path]:
     return sorted(found)
 
 
+def image_problem(path: Path, max_pixels: int) -> str | None:
+    """Why `path` must not be decoded (from its header alone), or None when it may be."""
+    try:
+        width, height = imagesize.get(str(path))
+    except OSError as exc:
+        return f"cannot read it: {exc.strerror or exc}"
+    except Exception as exc:  # imagesize raises ValueError and others on malformed headers
+        return f"its header is malformed ({type(exc).__name__})"
+    if width <= 0 or height <= 0:
+        return "it is empty or not a JPEG, PNG or BMP image"
+    if width * height > max_pixels:
+        return (
+            f"{width}x{height} is {width * height:,} pixels, more than max_pixels ({max_pixels:,}); "
+            "raise the camera's max_pixels to read it"
+        )
+    return None
+
+
 class ImagesSource:
     """Decodes one image per read; the list is taken again at open and at each loop."""
 
@@ -34,6 +64,7 @@ class ImagesSource:
         self._files: list[Path] = []
         self._next = 0
         self._to_rgb = ToRgb(width=config.width, height=config.height)
+        self._skipped: set[Path] = set()  # warned about once; skipped until the file changes
 
     @property
     def description(self) -> str:
@@ -52,21 +83,37 @@ class ImagesSource:
         self._next = 0
 
     def read(self) -> ImageArray:
-        if self._next >= len(self._files):
-            if not self._config.loop:
-                raise EndOfStream(self._config.path)
-            self.open()
-        path = self._files[self._next]
-        self._next += 1
-        bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        if bgr is None:
-            reason = "it is gone" if not path.exists() else "not an image OpenCV can decode"
-            raise CameraError(f"cannot read image {path}: {reason}")
-        return self._to_rgb(as_u8(bgr))
+        tried = 0
+        while True:
+            if self._next >= len(self._files):
+                if not self._config.loop:
+                    raise EndOfStream(self._config.path)
+                self.open()
+            if tried >= len(self._files):
+                raise CameraError(f"no readable image at {self._config.path}: every file was skipped")
+            path = self._files[self._next]
+            self._next += 1
+            tried += 1
+            image = self._decode(path)
+            if image is not None:
+                return image
 
     def close(self) -> None:
         self._files = []
         self._next = 0
+
+    def _decode(self, path: Path) -> ImageArray | None:
+        problem = image_problem(path, self._config.max_pixels)
+        bgr = cv2.imread(str(path), cv2.IMREAD_COLOR) if problem is None else None
+        if problem is None and bgr is None:
+            problem = "it is gone" if not path.exists() else "OpenCV cannot decode it"
+        if problem is not None:
+            if path not in self._skipped:
+                self._skipped.add(path)
+                log.warning("%s: skipping %s: %s", self.description, path, problem)
+            return None
+        self._skipped.discard(path)
+        return self._to_rgb(as_u8(bgr))
 
     def _list(self) -> list[Path]:
         files = list_images(self._config.path)

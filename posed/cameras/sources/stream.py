@@ -7,7 +7,7 @@ import os
 import socket
 import threading
 from collections.abc import Iterator
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import cv2
 
@@ -16,6 +16,7 @@ from posed.cameras.convert import ToRgb, as_u8
 from posed.cameras.source import LiveSource
 from posed.errors import CameraError
 from posed.types import ImageArray
+from posed.urls import mask_url_credentials
 
 DEFAULT_PORTS = {"rtsp": 554, "rtsps": 322, "rtmp": 1935, "http": 80, "https": 443}
 
@@ -28,14 +29,8 @@ _options_lock = threading.Lock()
 
 
 def redact(url: str) -> str:
-    """`url` with any password replaced, safe for logs and error messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
+    """`url` with its password and secret query parameters masked, safe for logs and error messages."""
+    return mask_url_credentials(url)
 
 
 @contextlib.contextmanager

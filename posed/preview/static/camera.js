@@ -13,6 +13,7 @@ const canvas = document.getElementById("view");
 const ctx = canvas.getContext("2d");
 const draft = []; // the zone being drawn: normalized [x, y] points
 let skeletons = {};
+let scoreColours = ["rgb(230, 40, 40)", "rgb(40, 200, 70)"]; // replaced by the server's (posed/draw.py)
 let pending = null; // the JSON of the frame whose JPEG comes next
 let lastImage = null;
 let lastFrame = null;
@@ -24,9 +25,9 @@ document.getElementById("camera-name").textContent = camera;
 document.title = "posed preview: " + camera;
 
 function scoreColour(score) {
-  // red (0) -> yellow -> green (1)
-  const hue = Math.round(Math.max(0, Math.min(1, score)) * 120);
-  return "hsl(" + hue + ", 100%, 50%)";
+  // Equal bins from red (0) to green (1), as posed/draw.py's score_bins.
+  const clipped = Number.isFinite(score) ? Math.max(0, Math.min(1, score)) : 0;
+  return scoreColours[Math.min(Math.floor(clipped * scoreColours.length), scoreColours.length - 1)];
 }
 
 function polygon(points, width, height) {
@@ -116,7 +117,7 @@ function draw() {
   drawZones(frame, w, h, unit);
   drawPoses(frame, unit);
   drawDraft(w, h, unit);
-  window.posedPreview.drawn = { width: w, height: h, number: frame.number, poses: frame.poses };
+  window.posedPreview.drawn = { width: w, height: h, number: frame.number, poses: frame.poses, zones: frame.zones };
 }
 
 function showEvents(events) {
@@ -126,7 +127,7 @@ function showEvents(events) {
     const item = document.createElement("li");
     const when = event.timestamp ? new Date(event.timestamp * 1000).toLocaleTimeString() + " " : "";
     const details = Object.entries(event)
-      .filter(([key]) => key !== "timestamp" && key !== "type")
+      .filter(([key]) => !["timestamp", "type", "schema_version"].includes(key))
       .map(([key, value]) => key + "=" + (typeof value === "object" ? JSON.stringify(value) : value))
       .join(" ");
     item.textContent = when + (event.type || "event") + " " + details;
@@ -153,7 +154,8 @@ async function onFrame(blob, frame) {
   window.posedPreview.frames += 1;
   draw();
   const age = Math.max(0, Date.now() - frame.wall * 1000);
-  showLive("live · frame " + frame.number + " · " + frame.poses.length + " people · " + age.toFixed(0) + " ms old");
+  const people = frame.poses.length === 1 ? "1 person" : frame.poses.length + " people";
+  showLive("live · frame " + frame.number + " · " + people + " · " + age.toFixed(0) + " ms old");
   showEvents(frame.events || []);
 }
 
@@ -164,7 +166,10 @@ function connect() {
   ws.onmessage = (message) => {
     if (typeof message.data === "string") {
       const data = JSON.parse(message.data);
-      if (data.type === "hello") skeletons = data.skeletons;
+      if (data.type === "hello") {
+        skeletons = data.skeletons;
+        scoreColours = data.score_colors.map(([r, g, b]) => "rgb(" + r + ", " + g + ", " + b + ")");
+      }
       else if (data.type === "frame") pending = data;
     } else if (pending) {
       const frame = pending;

@@ -23,8 +23,9 @@ function render(stats) {
     link.textContent = name;
     row.insertCell().append(link);
     cell(row, cam.status, "status status-" + cam.status);
-    cell(row, cam.processed_fps.toFixed(1), "num fps");
-    cell(row, cam.latency_ms.p50.toFixed(0) + " ms", "num latency");
+    // null: not measured yet (the camera just came online, or no frame yet).
+    cell(row, cam.processed_fps == null ? "–" : cam.processed_fps.toFixed(1), "num fps");
+    cell(row, cam.latency_ms == null ? "–" : cam.latency_ms.p50.toFixed(0) + " ms", "num latency");
     cell(row, String(cam.people), "num people");
   }
   document.getElementById("device").textContent =

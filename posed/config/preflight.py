@@ -1,0 +1,181 @@
+"""What a valid config still needs from this machine before posed can run, checked all at once.
+
+`posed check` and `posed run` both call `preflight`, so check finds every problem
+run would refuse to start with, and run reports all of them (exit 78) instead of
+failing on the first with a traceback and exit 1. Only what a restart cannot fix
+belongs here: files, variables and directories. A broker or camera that is down
+may come up later; those are warnings in `check` and retries in `run`.
+"""
+
+from __future__ import annotations
+
+import os
+import ssl
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from ruamel.yaml.comments import CommentedMap
+
+from posed.config.messages import did_you_mean
+from posed.config.schema import ModelConfig
+from posed.errors import ConfigIssue, ModelNotFoundError, PosedError
+from posed.mqtt.config import MqttConfig, TlsConfig
+
+if TYPE_CHECKING:
+    from posed.config.loader import LoadedConfig
+
+Section = TypeVar("Section", bound=BaseModel)
+
+
+def preflight_document(
+    path: Path, document: CommentedMap, loaded: LoadedConfig | None, *, cli_model_dir: Path | None
+) -> list[ConfigIssue]:
+    """preflight on the whole config, or, when it is invalid, on the sections that are valid,
+    so one run of `check` or `run` names every problem."""
+    mqtt: MqttConfig | None
+    model: ModelConfig | None
+    if loaded is not None:
+        cfg = loaded.config
+        mqtt, model, model_dir = cfg.mqtt, cfg.model, cfg.model_dir
+    else:
+        mqtt = _section(MqttConfig, document.get("mqtt", {}))
+        model = _section(ModelConfig, document.get("model"))
+        raw_dir = document.get("model_dir")
+        model_dir = Path(raw_dir) if isinstance(raw_dir, str) and raw_dir and "\0" not in raw_dir else None
+    return preflight(
+        str(path), document, mqtt=mqtt, model=model, model_dir=model_dir, cli_model_dir=cli_model_dir
+    )
+
+
+def _section(model: type[Section], value: object) -> Section | None:
+    try:
+        return model.model_validate(value)
+    except ValidationError:
+        return None  # already reported by validation
+
+
+def preflight(
+    display: str,
+    document: CommentedMap,
+    *,
+    mqtt: MqttConfig | None,
+    model: ModelConfig | None,
+    model_dir: Path | None,
+    cli_model_dir: Path | None,
+    environ: Mapping[str, str] | None = None,
+) -> list[ConfigIssue]:
+    """Every problem of this machine with the given sections; None skips a section that did not validate."""
+    from posed.config.loader import line_of  # deferred: the loader imports this package's schema
+
+    env = os.environ if environ is None else environ
+
+    def issue(key: str, message: str) -> ConfigIssue:
+        return ConfigIssue(display, line_of(document, key), key, message)
+
+    issues: list[ConfigIssue] = []
+    if mqtt is not None:
+        issues += _password(mqtt, env, issue)
+        if mqtt.tls is not None:
+            issues += _tls(mqtt.tls, issue)
+    issues += _model_dirs(model_dir, cli_model_dir, issue)
+    if model is not None:
+        issues += _model(model, model_dir, cli_model_dir, env, issue)
+    return issues
+
+
+def _password(
+    mqtt: MqttConfig, env: Mapping[str, str], issue: Callable[[str, str], ConfigIssue]
+) -> list[ConfigIssue]:
+    from posed.mqtt.credentials import read_password
+
+    try:
+        read_password(mqtt, env)
+    except PosedError as exc:
+        key = "mqtt.password_file" if mqtt.password_file is not None else "mqtt.password_env"
+        return [issue(key, str(exc).removeprefix(f"{key}: "))]
+    return []
+
+
+def _tls(tls: TlsConfig, issue: Callable[[str, str], ConfigIssue]) -> list[ConfigIssue]:
+    found: list[ConfigIssue] = []
+    unreadable: set[str] = set()
+    for key, path in (("ca_file", tls.ca_file), ("cert_file", tls.cert_file), ("key_file", tls.key_file)):
+        if path is not None and (reason := _unreadable(path)) is not None:
+            found.append(issue(f"mqtt.tls.{key}", f"cannot read {path}: {reason}"))
+            unreadable.add(key)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    if tls.ca_file is not None and "ca_file" not in unreadable:
+        try:
+            context.load_verify_locations(cafile=str(tls.ca_file))
+        except ssl.SSLError as err:
+            found.append(
+                issue("mqtt.tls.ca_file", f"{tls.ca_file} is no PEM CA certificate: {_ssl_reason(err)}")
+            )
+    pair_readable = not unreadable & {"cert_file", "key_file"}
+    if tls.cert_file is not None and tls.key_file is not None and pair_readable:
+        try:
+            context.load_cert_chain(str(tls.cert_file), str(tls.key_file))
+        except ssl.SSLError as err:
+            message = (
+                f"cannot load the client certificate {tls.cert_file} with the key {tls.key_file}: "
+                f"{_ssl_reason(err)}"
+            )
+            found.append(issue("mqtt.tls.cert_file", message))
+    return found
+
+
+def _unreadable(path: Path) -> str | None:
+    try:
+        with path.open("rb") as file:
+            file.read(1)
+    except OSError as err:
+        return err.strerror or type(err).__name__
+    return None
+
+
+def _ssl_reason(err: ssl.SSLError) -> str:
+    return str(err.reason or err).replace("_", " ").lower()
+
+
+def _model_dirs(
+    model_dir: Path | None, cli_model_dir: Path | None, issue: Callable[[str, str], ConfigIssue]
+) -> list[ConfigIssue]:
+    """A model directory that exists but cannot be read fails every lookup with a PermissionError."""
+    found: list[ConfigIssue] = []
+    for key, directory in (("model_dir", model_dir), ("--model-dir", cli_model_dir)):
+        if directory is None:
+            continue
+        try:
+            if directory.exists():
+                next(iter(directory.iterdir()), None)
+        except OSError as err:
+            found.append(issue(key, f"cannot read the model directory {directory}: {err.strerror or err}"))
+    return found
+
+
+def _model(
+    model: ModelConfig,
+    model_dir: Path | None,
+    cli_model_dir: Path | None,
+    env: Mapping[str, str],
+    issue: Callable[[str, str], ConfigIssue],
+) -> list[ConfigIssue]:
+    from posed.models.resolve import known_models, model_search_path, resolve_model
+
+    key = "model.name" if model.name is not None else "model.path"
+    dirs = model_search_path(cli_dir=cli_model_dir, config_dir=model_dir, env=env)
+    try:
+        resolve_model(model, dirs)
+    except ModelNotFoundError as exc:
+        hint = ""
+        if model.name is not None and model.name not in known_models() and model.name != "blazepose":
+            hint = did_you_mean(model.name, known_models())
+        return [issue(key, f"{exc}{hint}")]
+    except PosedError as exc:
+        return [issue(key, str(exc))]
+    except OSError as exc:  # a search-path directory (e.g. the user's cache) that cannot be read
+        where = f" {exc.filename}" if exc.filename else ""
+        return [issue(key, f"cannot look for the model in{where}: {exc.strerror or exc}")]
+    return []
