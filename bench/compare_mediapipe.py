@@ -1,10 +1,14 @@
-"""posed against MediaPipe's own Python pose solution, on the same frames, in the same run.
+"""posed against MediaPipe's two Python pose APIs, on the same frames, in the same run.
 
 Issue 10, target 2: on ../shared/conformance/tfjs-pose-detection/pose_squats.mp4,
     posed with TFLite   >= 1.5x MediaPipe's fps for full,
     posed with OpenVINO >= 2x MediaPipe's fps for full and >= 3x for heavy.
 
-Setup, once (a separate venv, since MediaPipe 0.10.14 needs NumPy 1.x):
+Issue 22: posed's CPU ms per frame <= 0.8x MediaPipe Tasks' for lite/full/heavy;
+posed full >= 1.5x (TFLite) and >= 2x (OpenVINO) the faster MediaPipe API.
+
+Setup, once: two separate venvs, since MediaPipe 0.10.14 (legacy `Pose`) needs
+NumPy 1.x and its pip release line cannot sit next to mediapipe 1.2.2 (Tasks):
     bash bench/setup_mediapipe_env.sh
 Run, from the repository root, with posed's venv:
     .venv/bin/python bench/compare_mediapipe.py [--seconds 10] [--rounds 2] [--json]
@@ -21,12 +25,16 @@ two cores each engine uses for its speed.
     static_image_mode=False, smooth_landmarks=True), `process(frame)`. The
     solution stamps frames 33.333 ms apart by itself. Its result is left as the
     protobuf it returns: no payload is built, which favours MediaPipe.
+  - MediaPipe Tasks (mediapipe==1.2.2): vision.PoseLandmarker in VIDEO mode
+    with the bundles in ../shared/peers/mediapipe-tasks/pose_landmarker_<model>.task,
+    num_poses=1, `detect_for_video(image, t)` with t stepping 33 ms (as the
+    legacy solution stamps its frames). Its result is left as returned too.
   - posed: posed.benchmark's per-frame step (estimate, tracking and smoothing on,
     then Pose.to_dict and json.dumps as the MQTT publisher does) with the tflite
     backend (XNNPACK) and the openvino backend (CPU), defaults otherwise.
 --openvino-setting KEY=VALUE adds a key to posed's openvino backend config
 (e.g. inference_precision=bf16 on CPUs with AVX512-BF16 or AMX).
-Workers run round-robin (MediaPipe, posed TFLite, posed OpenVINO for each model),
+Workers run round-robin (both MediaPipe APIs, posed TFLite, posed OpenVINO for each model),
 --rounds times; each figure is the median over rounds, so load that comes and goes
 on a shared machine hits every engine alike. The load average is printed.
 """
@@ -47,10 +55,23 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("POSED_SHARED_DIR", REPO.parent / "shared"))
 VIDEO = SHARED / "conformance/tfjs-pose-detection/pose_squats.mp4"
 MEDIAPIPE_PYTHON = REPO / "bench/.venv-mediapipe/bin/python"
+TASKS_PYTHON = REPO / "bench/.venv-mediapipe-tasks/bin/python"
+TASKS_BUNDLES = SHARED / "peers/mediapipe-tasks"
 COMPLEXITY = {"lite": 0, "full": 1, "heavy": 2}
-ENGINES = ("mediapipe", "tflite", "openvino")
-# (engine, model, minimum ratio to MediaPipe's fps on the same model)
-TARGETS = (("tflite", "full", 1.5), ("openvino", "full", 2.0), ("openvino", "heavy", 3.0))
+PEERS = ("mediapipe", "tasks")
+ENGINES = (*PEERS, "tflite", "openvino")
+LABELS = {
+    "mediapipe": "MP 0.10.14",
+    "tasks": "MP Tasks",
+    "tflite": "posed TFLite",
+    "openvino": "posed OpenVINO",
+}
+# (engine, model, minimum ratio to the faster MediaPipe API's fps on the same model)
+TARGETS = (("tflite", "full", 1.5), ("openvino", "full", 2.0))
+# posed's CPU ms per frame at most this fraction of MediaPipe Tasks', every model and backend.
+CPU_TARGET = 0.8
+# The legacy solution stamps its frames this far apart; the Tasks worker does the same.
+FRAME_STEP_MS = 33
 
 
 def _frames(video: Path) -> list[Any]:
@@ -100,6 +121,30 @@ def mediapipe_worker(model: str, video: Path, seconds: float) -> dict[str, Any]:
         return _timed(lambda frame: pose.process(frame).pose_landmarks is not None, frames, seconds)
 
 
+def tasks_worker(model: str, video: Path, seconds: float, bundles: Path) -> dict[str, Any]:
+    import mediapipe as mp
+    from mediapipe.tasks.python import BaseOptions, vision
+
+    frames = _frames(video)
+    options = vision.PoseLandmarkerOptions(
+        base_options=BaseOptions(model_asset_path=str(bundles / f"pose_landmarker_{model}.task")),
+        running_mode=vision.RunningMode.VIDEO,
+        num_poses=1,
+    )
+    stamp = 0
+
+    with vision.PoseLandmarker.create_from_options(options) as landmarker:
+
+        def process(frame: Any) -> bool:
+            nonlocal stamp
+            image = mp.Image(image_format=mp.ImageFormat.SRGB, data=frame)
+            result = landmarker.detect_for_video(image, stamp)
+            stamp += FRAME_STEP_MS
+            return bool(result.pose_landmarks)
+
+        return _timed(process, frames, seconds)
+
+
 def posed_worker(
     backend_name: str, model: str, video: Path, seconds: float, model_dir: Path, *, extra: dict[str, str]
 ) -> dict[str, Any]:
@@ -130,9 +175,11 @@ def posed_worker(
 
 
 def run_worker(engine: str, model: str, args: argparse.Namespace) -> dict[str, Any]:
-    python = str(args.mediapipe_python) if engine == "mediapipe" else sys.executable
+    pythons = {"mediapipe": args.mediapipe_python, "tasks": args.tasks_python}
+    python = str(pythons.get(engine, sys.executable))
     command = [python, __file__, "--worker", engine, "--model", model, "--seconds", str(args.seconds)]
     command += ["--video", str(args.video), "--model-dir", str(args.model_dir)]
+    command += ["--tasks-bundles", str(args.tasks_bundles)]
     if engine == "openvino":
         command += [f"--openvino-setting={setting}" for setting in args.openvino_setting]
     result = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=REPO)
@@ -145,9 +192,10 @@ def run_worker(engine: str, model: str, args: argparse.Namespace) -> dict[str, A
 def compare(args: argparse.Namespace) -> int:
     from posed.benchmark.records import load_note  # here: workers in MediaPipe's venv never need it
 
-    if not Path(args.mediapipe_python).exists():
-        print(f"{args.mediapipe_python} is missing: run `bash bench/setup_mediapipe_env.sh`", file=sys.stderr)
-        return 2
+    for python in (args.mediapipe_python, args.tasks_python):
+        if not Path(python).exists():
+            print(f"{python} is missing: run `bash bench/setup_mediapipe_env.sh`", file=sys.stderr)
+            return 2
     print(f"start: {load_note()}", flush=True)
     runs: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for round_number in range(args.rounds):
@@ -162,27 +210,49 @@ def compare(args: argparse.Namespace) -> int:
                     flush=True,
                 )
     fps = {key: statistics.median(r["fps"] for r in value) for key, value in runs.items()}
+    cpu = {key: statistics.median(r["cpu_ms_per_frame"] for r in value) for key, value in runs.items()}
     print(f"end: {load_note()}\n")
-    print(f"{'model':6} {'MediaPipe':>10} {'posed TFLite':>18} {'posed OpenVINO':>18}")
+    print("median fps / CPU ms per frame; posed's ratios are to the faster MediaPipe API's fps")
+    print(f"{'model':6}" + "".join(f"{LABELS[e]:>24}" for e in ENGINES))
     for model in args.models:
-        peer = fps[("mediapipe", model)]
-        cells = [f"{fps[(e, model)]:7.1f} ({fps[(e, model)] / peer:4.2f}x)" for e in ENGINES[1:]]
-        print(f"{model:6} {peer:10.1f} {cells[0]:>18} {cells[1]:>18}")
+        peer = max(fps[(p, model)] for p in PEERS)
+        cells = []
+        for engine in ENGINES:
+            cell = f"{fps[(engine, model)]:.1f} / {cpu[(engine, model)]:.1f}"
+            if engine not in PEERS:
+                cell += f" ({fps[(engine, model)] / peer:.2f}x)"
+            cells.append(f"{cell:>24}")
+        print(f"{model:6}" + "".join(cells))
     print()
     verdicts = []
     for engine, model, minimum in TARGETS:
         if model not in args.models:
             continue
-        ratio = fps[(engine, model)] / fps[("mediapipe", model)]
-        met = ratio >= minimum
-        verdicts.append({"engine": engine, "model": model, "ratio": round(ratio, 3), "target": minimum})
-        verdicts[-1]["met"] = met
-        verdict = "met" if met else "NOT met"
-        print(f"posed {engine} {model}: {ratio:.2f}x MediaPipe (target >= {minimum}x): {verdict}")
+        ratio = fps[(engine, model)] / max(fps[(p, model)] for p in PEERS)
+        verdicts.append(_verdict("fps", engine, model, ratio, target=minimum, met=ratio >= minimum))
+    for model in args.models:
+        for engine in ENGINES[len(PEERS) :]:
+            ratio = cpu[(engine, model)] / cpu[("tasks", model)]
+            verdicts.append(_verdict("cpu", engine, model, ratio, target=CPU_TARGET, met=ratio <= CPU_TARGET))
+    for verdict in verdicts:
+        what = "fps / faster MediaPipe's" if verdict["kind"] == "fps" else "CPU ms / MediaPipe Tasks'"
+        bound = ">=" if verdict["kind"] == "fps" else "<="
+        met = "met" if verdict["met"] else "NOT met"
+        print(
+            f"posed {verdict['engine']} {verdict['model']}: {what} {verdict['ratio']:.2f} "
+            f"(target {bound} {verdict['target']}): {met}"
+        )
     if args.json:
         fps_table = {f"{engine}/{model}": round(value, 2) for (engine, model), value in fps.items()}
-        print(json.dumps({"fps": fps_table, "targets": verdicts}))
+        cpu_table = {f"{engine}/{model}": round(value, 3) for (engine, model), value in cpu.items()}
+        print(json.dumps({"fps": fps_table, "cpu_ms_per_frame": cpu_table, "targets": verdicts}))
     return 0
+
+
+def _verdict(kind: str, engine: str, model: str, ratio: float, *, target: float, met: bool) -> dict[str, Any]:
+    return {"kind": kind, "engine": engine, "model": model, "ratio": round(ratio, 3), "target": target} | {
+        "met": met
+    }
 
 
 def main() -> int:
@@ -192,7 +262,9 @@ def main() -> int:
     parser.add_argument("--models", nargs="+", default=list(COMPLEXITY), choices=list(COMPLEXITY))
     parser.add_argument("--video", type=Path, default=VIDEO)
     parser.add_argument("--model-dir", type=Path, default=SHARED / "models")
-    parser.add_argument("--mediapipe-python", type=Path, default=MEDIAPIPE_PYTHON)
+    parser.add_argument("--mediapipe-python", type=Path, default=MEDIAPIPE_PYTHON, help="0.10.14 venv.")
+    parser.add_argument("--tasks-python", type=Path, default=TASKS_PYTHON, help="mediapipe 1.2.2 venv.")
+    parser.add_argument("--tasks-bundles", type=Path, default=TASKS_BUNDLES)
     parser.add_argument("--json", action="store_true", help="Also print the figures as one JSON object.")
     parser.add_argument(
         "--openvino-setting",
@@ -208,6 +280,8 @@ def main() -> int:
         return compare(args)
     if args.worker == "mediapipe":
         result = mediapipe_worker(args.model, args.video, args.seconds)
+    elif args.worker == "tasks":
+        result = tasks_worker(args.model, args.video, args.seconds, args.tasks_bundles)
     else:
         extra = dict(setting.split("=", 1) for setting in args.openvino_setting)
         result = posed_worker(args.worker, args.model, args.video, args.seconds, args.model_dir, extra=extra)

@@ -1,7 +1,15 @@
 #!/usr/bin/env bash
-# Creates the separate environment that bench/compare_mediapipe.py runs MediaPipe in.
+# Creates the two separate environments that bench/compare_mediapipe.py runs MediaPipe in.
 #
-#   bash bench/setup_mediapipe_env.sh [VENV]     (default VENV: bench/.venv-mediapipe, git-ignored)
+#   bash bench/setup_mediapipe_env.sh [VENV] [TASKS_VENV]
+#     VENV:       MediaPipe 0.10.14, the legacy `Pose` solution (default bench/.venv-mediapipe)
+#     TASKS_VENV: mediapipe==1.2.2, the Tasks `PoseLandmarker` (default bench/.venv-mediapipe-tasks)
+#   both git-ignored.
+#
+# Two venvs because the two releases need different NumPy majors and one
+# `mediapipe` distribution name; 1.2.2 installs with its own declared
+# dependencies (NumPy 2 is fine there) and reads the .task bundles from
+# $shared/peers/mediapipe-tasks at run time.
 #
 # MediaPipe 0.10.14 is installed apart from posed's own venv because its native
 # bindings are built against NumPy 1.x while posed runs on NumPy 2. It is
@@ -17,6 +25,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 venv=${1:-bench/.venv-mediapipe}
+tasks_venv=${2:-bench/.venv-mediapipe-tasks}
 python=${PYTHON:-python3.11}
 shared=${POSED_SHARED_DIR:-../shared}
 
@@ -42,3 +51,9 @@ cp "$shared/models/pose_landmark_lite.tflite" "$shared/models/pose_landmark_heav
   "$package/modules/pose_landmark/"
 "$venv/bin/python" -c 'import mediapipe as mp; mp.solutions.pose.Pose(model_complexity=2).close()'
 echo "MediaPipe $("$venv/bin/python" -c 'import mediapipe; print(mediapipe.__version__)') ready in $venv"
+
+[ -x "$tasks_venv/bin/python" ] || "$python" -m venv "$tasks_venv"
+"$tasks_venv/bin/python" -m pip install -q --upgrade pip
+"$tasks_venv/bin/python" -m pip install -q "mediapipe==1.2.2" psutil
+"$tasks_venv/bin/python" -c 'from mediapipe.tasks.python import vision; print(vision.PoseLandmarker.__name__)' >/dev/null
+echo "MediaPipe Tasks $("$tasks_venv/bin/python" -c 'import mediapipe; print(mediapipe.__version__)') ready in $tasks_venv"

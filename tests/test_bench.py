@@ -39,6 +39,9 @@ def test_model_record_is_sane(lite_records):
     assert set(raw) == {"p50", "p95"} and 0 < raw["p50"] <= raw["p95"]
     assert set(latency) == {"p50", "p99"} and 0 < latency["p50"] <= latency["p99"]
     assert lite["pipeline_fps"] > 0
+    # All cores at most: CPU per frame cannot exceed twice the wall time per frame
+    # (plus slack for rounding); zero would mean the CPU clock was never read.
+    assert 0 < lite["cpu_ms_per_frame"] < ((os.cpu_count() or 1) + 0.2) * 1000 / lite["pipeline_fps"]
     # The pipeline runs the landmark model on every frame, so it cannot be much
     # faster than that model alone; a ratio far above 1 means a step was skipped.
     assert lite["pipeline_fps"] * raw["p50"] / 1000 < 2.0
@@ -50,18 +53,20 @@ def test_model_record_is_sane(lite_records):
 def test_detector_record_holds_only_raw_inference(lite_records):
     detector = lite_records["blazepose-detector"]
     assert 0 < detector["raw_inference_ms"]["p50"] <= detector["raw_inference_ms"]["p95"]
-    assert [detector[k] for k in ("pipeline_fps", "latency_ms", "rss_mb", "startup_s")] == [None] * 4
+    absent = ("pipeline_fps", "cpu_ms_per_frame", "latency_ms", "rss_mb", "startup_s")
+    assert [detector[k] for k in absent] == [None] * len(absent)
 
 
 def test_table_has_one_row_per_record_and_the_ratio():
     record = BenchRecord(
-        "tflite", "cpu", "blazepose-full", spread([10.0, 10.0, 30.0], 50, 95), 90.0, None, 120.0, 1.5
+        "tflite", "cpu", "blazepose-full", spread([10.0, 10.0, 30.0], 50, 95), 90.0, None, 120.0, 1.5, 17.25
     )
     detector = BenchRecord("tflite", "cpu", "blazepose-detector", spread([5.0], 50, 95))
     lines = format_table([record, detector]).splitlines()
     assert len(lines) == 3
     assert "0.90" in lines[1].split()  # 90 fps x 10 ms / 1000
-    assert lines[2].split()[3:] == ["5.00/5.00", "-", "-", "-", "-", "-"]
+    assert lines[1].split()[5:7] == ["0.90", "17.25"]  # ratio, then cpu ms per frame
+    assert lines[2].split()[3:] == ["5.00/5.00", "-", "-", "-", "-", "-", "-"]
 
 
 def test_replay_goes_forwards_then_backwards_without_repeating_ends():

@@ -166,6 +166,19 @@ def test_a_nan_never_reaches_the_wire() -> None:
     doc["inference_ms"] = float("nan")
     with pytest.raises(ValueError):
         payloads.encode(doc)
+    doc["inference_ms"] = float("inf")
+    with pytest.raises(ValueError):
+        payloads.encode(doc)
+
+
+@pytest.mark.parametrize("fmt", ["full", "compact"])
+def test_encoding_is_byte_identical_to_compact_json_dumps(fmt: payloads.PayloadFormat) -> None:
+    # The fast encoder must not change a byte of what subscribers have received so far.
+    doc, _ = _poses_doc(fmt, people=3)
+    expected = json.dumps(doc, separators=(",", ":"), allow_nan=False).encode("utf-8")
+    assert payloads.encode(doc) == expected
+    doc["note"] = None  # a real null takes the json.dumps path and stays a null
+    assert payloads.encode(doc) == json.dumps(doc, separators=(",", ":")).encode("utf-8")
     with pytest.raises(ValueError, match="finite"):
         payloads.stats(
             _snapshot(cpu_percent=float("nan")),

@@ -17,6 +17,7 @@ RECORD_KEYS = (
     "model",
     "raw_inference_ms",
     "pipeline_fps",
+    "cpu_ms_per_frame",
     "latency_ms",
     "rss_mb",
     "startup_s",
@@ -57,6 +58,8 @@ class BenchRecord:
     latency_ms: Spread | None = None  # p50, p99
     rss_mb: float | None = None
     startup_s: float | None = None
+    # Process CPU time (all threads) per frame over the pipeline blocks.
+    cpu_ms_per_frame: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -65,6 +68,7 @@ class BenchRecord:
             "model": self.model,
             "raw_inference_ms": self.raw_inference_ms.as_dict() if self.raw_inference_ms else None,
             "pipeline_fps": _round(self.pipeline_fps, 2),
+            "cpu_ms_per_frame": _round(self.cpu_ms_per_frame, 3),
             "latency_ms": self.latency_ms.as_dict() if self.latency_ms else None,
             "rss_mb": _round(self.rss_mb, 1),
             "startup_s": _round(self.startup_s, 3),
@@ -97,6 +101,7 @@ _COLUMNS = (
     ("raw ms p50/p95", 15),
     ("pipe fps", 9),
     ("ratio", 6),
+    ("cpu ms/f", 8),
     ("lat ms p50/p99", 15),
     ("rss MB", 7),
     ("start s", 7),
@@ -114,6 +119,7 @@ def format_table(records: Iterable[BenchRecord]) -> str:
             _pair(record.raw_inference_ms, 2),
             _num(record.pipeline_fps, 1),
             _num(record.overhead_ratio, 2),
+            _num(record.cpu_ms_per_frame, 2),
             _pair(record.latency_ms, 1),
             _num(record.rss_mb, 0),
             _num(record.startup_s, 2),

@@ -175,7 +175,7 @@ def measure_one(
             raw.run_for(options.seconds / blocks)
             pipeline.run_for(options.seconds / blocks)
         device = session.device
-        fps = pipeline.fps
+        fps, cpu_ms = pipeline.fps, pipeline.cpu_ms_per_frame
         latency = measure_latency(step, images, fps * CAMERA_RATE_FRACTION, options.seconds)
     log.info(
         "%s %s: camera %.1f fps, %d frames, %d dropped",
@@ -207,6 +207,7 @@ def measure_one(
         latency_ms=spread(latency.latencies_ms, 50, 99),
         rss_mb=figures.rss_mb,
         startup_s=figures.startup_s,
+        cpu_ms_per_frame=cpu_ms,
     )
 
 

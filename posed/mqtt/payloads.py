@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
+import orjson
 
 from posed.keypoints import BLAZEPOSE_33, COCO_17
 from posed.stats import CameraStats, Percentiles, StatsSnapshot
@@ -33,8 +34,19 @@ PayloadFormat = Literal["full", "compact"]
 
 
 def encode(document: Mapping[str, Any]) -> bytes:
-    """Compact JSON; NaN or infinity is a bug upstream and raises ValueError."""
-    return json.dumps(document, separators=(",", ":"), allow_nan=False).encode("utf-8")
+    """Compact JSON; NaN or infinity is a bug upstream and raises ValueError.
+
+    orjson writes a BlazePose document in ~8 us where json.dumps takes ~180 us
+    (issue 22), with the same bytes for posed's rounded numbers (only non-zero
+    magnitudes below 1e-4, which posed's rounding never leaves, are spelled
+    differently, with the same value). orjson writes NaN and infinity as null,
+    so a document whose encoding holds a null goes through json.dumps again,
+    which raises for them and writes real nulls alike.
+    """
+    encoded = orjson.dumps(document)
+    if b"null" in encoded:
+        return json.dumps(document, separators=(",", ":"), allow_nan=False).encode("utf-8")
+    return encoded
 
 
 def availability(online: bool) -> bytes:
