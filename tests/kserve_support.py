@@ -24,7 +24,8 @@ from types import TracebackType
 from tests.mosquitto import free_port
 
 REPO = Path(__file__).resolve().parent.parent
-SERVER_VENV = REPO / ".venv-mlserver"
+# $POSED_MLSERVER_VENV lets a copy of the tree (bench/mutate.py) use this checkout's server venv.
+SERVER_VENV = Path(os.environ.get("POSED_MLSERVER_VENV", REPO / ".venv-mlserver"))
 RUNTIME_DIR = Path(__file__).resolve().parent / "servers"
 START_TIMEOUT = 120.0  # seconds; MLServer imports a lot on a loaded 2-core machine
 

@@ -32,7 +32,7 @@ from posed.benchmark.pipeline import FrameStep, PipelineTimer
 from posed.benchmark.process import measure_process, write_config
 from posed.benchmark.records import BenchRecord, spread
 from posed.cli.estimate import backend_settings
-from posed.config.schema import ModelConfig, PoseNetOptions
+from posed.config.schema import BlazePoseOptions, ModelConfig, PoseNetOptions
 from posed.errors import ModelNotFoundError, PosedError
 from posed.estimator import open_estimator
 from posed.models.resolve import ResolvedModel, known_models, model_search_path, resolve_model
@@ -59,6 +59,7 @@ class BenchOptions:
     shared_dir: Path = Path("../shared")
     seconds: float = 5.0
     input_resolution: Resolution | None = None  # PoseNet models run at this size
+    num_poses: int | None = None  # BlazePose models track this many people
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +95,8 @@ def run_bench(
     models = [model_config(m) for m in options.models] or found_models(dirs)
     if options.input_resolution is not None:
         models = [with_input_resolution(m, options.input_resolution) for m in models]
+    if options.num_poses is not None:
+        models = [with_num_poses(m, options.num_poses) for m in models]
     if not models:
         raise ModelNotFoundError(
             f"no known model found in {', '.join(map(str, dirs))}; pass --model-dir or --model"
@@ -158,6 +161,8 @@ def measure_one(
     if resolved.family == "posenet" and model.posenet.input_resolution is not None:
         input_shape = _posenet_input_shape(resolved.files[role], model, images[0])
         name = f"{resolved.name}@{input_shape[1]}x{input_shape[2]}"
+    if resolved.family == "blazepose" and model.blazepose.num_poses > 1:
+        name = f"{name} num_poses={model.blazepose.num_poses}"
     with (
         open_resized_session(backend, resolved.files[role], config, input_shape, role=role) as session,
         open_estimator(model, backend, config, model_dirs=dirs) as estimator,
@@ -218,6 +223,12 @@ def with_input_resolution(model: ModelConfig, resolution: Resolution) -> ModelCo
     """`model` with PoseNet's input_resolution set (BlazePose models ignore it)."""
     posenet = model.posenet.model_copy(update={"input_resolution": resolution})
     return model.model_copy(update={"posenet": PoseNetOptions.model_validate(posenet.model_dump())})
+
+
+def with_num_poses(model: ModelConfig, num_poses: int) -> ModelConfig:
+    """`model` with BlazePose's num_poses set (PoseNet models ignore it)."""
+    blazepose = model.blazepose.model_dump() | {"num_poses": num_poses}
+    return model.model_copy(update={"blazepose": BlazePoseOptions.model_validate(blazepose)})
 
 
 def _posenet_input_shape(path: Path, model: ModelConfig, frame: ImageArray) -> tuple[int, int, int, int]:

@@ -27,6 +27,7 @@ from posed.config.schema import BlazePoseOptions
 from posed.errors import ClosedError, ModelError
 from posed.keypoints import BLAZEPOSE_33
 from posed.models.resolve import ResolvedModel
+from posed.tracking.ids import RUN_IDS, IdSource
 from posed.types import FloatArray, ImageArray, Pose, box_of
 
 
@@ -39,6 +40,8 @@ class BlazePoseEstimator:
         detector: InferenceSession,
         landmarks: InferenceSession,
         options: BlazePoseOptions,
+        *,
+        ids: IdSource = RUN_IDS,
     ) -> None:
         self._name = name
         self._sessions: tuple[InferenceSession, ...] = (detector, landmarks)
@@ -51,6 +54,9 @@ class BlazePoseEstimator:
         self._mirror: ImageArray | None = None
         self._tracked_size: tuple[int, int] | None = None
         self._closed = False
+        # The tracked crop is the person's identity: kept while tracked, new after a detection.
+        self._ids = ids
+        self._person: int | None = None
         self.last_trace = Trace()
         """MediaPipe's internal streams of the last `estimate` (detection, ROI, crop landmarks)."""
         self.last_segmentation: FloatArray | None = None
@@ -63,6 +69,8 @@ class BlazePoseEstimator:
         options: BlazePoseOptions,
         backend: Backend,
         backend_config: BackendConfig,
+        *,
+        ids: IdSource = RUN_IDS,
     ) -> BlazePoseEstimator:
         for role in ("detector", "landmarks"):
             if role not in resolved.files:
@@ -74,7 +82,7 @@ class BlazePoseEstimator:
             landmarks = stack.enter_context(
                 backend.open_session(resolved.files["landmarks"], backend_config, role=ROLE_LANDMARKS)
             )
-            estimator = cls(resolved.name, detector, landmarks, options)
+            estimator = cls(resolved.name, detector, landmarks, options, ids=ids)
             stack.pop_all()
         return estimator
 
@@ -107,6 +115,7 @@ class BlazePoseEstimator:
         trace = Trace()
         self.last_trace = trace
         if rect is None:
+            self._person = None  # found by the detector, not tracked: a new person
             detection = self._detector.detect(image)
             trace.detection = detection
             if detection is None:
@@ -132,7 +141,9 @@ class BlazePoseEstimator:
             landmarks, world = self._tracker.update(landmarks, world, _nanoseconds(timestamp), width, height)
         if segmentation:
             self._segment(result, width, height, smooth=tracking)
-        return [self._pose(result.presence, landmarks, world, width, height)]
+        if self._person is None or not tracking:
+            self._person = self._ids.take()
+        return [self._pose(result.presence, landmarks, world, width, height, person=self._person)]
 
     def reset(self) -> None:
         self._tracker.reset()
@@ -152,6 +163,31 @@ class BlazePoseEstimator:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+    def seed(
+        self, center: tuple[float, float], scale_point: tuple[float, float], width: int, height: int
+    ) -> bool:
+        """Track a person found by another detector (posed.blazepose.multi), as a new person.
+
+        `center` and `scale_point` are alignment points in pixels of the (width, height)
+        frames to come, as the BlazePose detector gives them; the next timestamped
+        estimate() crops there instead of detecting. False when that crop is degenerate.
+        """
+        self.reset()
+        self._person = None
+        self._tracked_size = (width, height)
+        rect = enlarged_rect(
+            alignment_rect(
+                (center[0] / width, center[1] / height),
+                (scale_point[0] / width, scale_point[1] / height),
+                width,
+                height,
+            ),
+            width,
+            height,
+        )
+        self._tracker.rect = rect if rect.is_valid(width, height) else None
+        return self._tracker.rect is not None
 
     @property
     def tracked_roi(self) -> Roi | None:
@@ -180,7 +216,9 @@ class BlazePoseEstimator:
         mask = segmentation_to_image(result.segmentation_logits, self._landmarks.matrix, width, height)
         self.last_segmentation = self._mask_smoother.apply(mask) if smooth else mask
 
-    def _pose(self, presence: float, landmarks: Floats, world: Floats, width: int, height: int) -> Pose:
+    def _pose(
+        self, presence: float, landmarks: Floats, world: Floats, width: int, height: int, *, person: int
+    ) -> Pose:
         keypoints = np.empty((NUM_BODY, 3), dtype=np.float32)
         keypoints[:, 0] = landmarks[:NUM_BODY, 0] * np.float32(width)
         keypoints[:, 1] = landmarks[:NUM_BODY, 1] * np.float32(height)
@@ -192,6 +230,7 @@ class BlazePoseEstimator:
             box=box_of(keypoints, width, height),
             z=landmarks[:NUM_BODY, 2] * np.float32(width),
             keypoints3d=world.astype(np.float32),
+            id=person,
         )
 
 

@@ -52,6 +52,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--seconds", type=float, default=5.0, help="Duration of each timed phase.")
     parser.add_argument("--json", action="store_true", help="One JSON object per record on stdout.")
+    parser.add_argument(
+        "--num-poses",
+        type=int,
+        default=None,
+        help="BlazePose: most people at once (model.blazepose.num_poses); give a clip with that many.",
+    )
     from posed.cli.estimate import add_input_resolution
 
     add_input_resolution(parser)
@@ -80,6 +86,7 @@ def execute(args: argparse.Namespace) -> int:
         shared_dir=shared,
         seconds=args.seconds,
         input_resolution=args.input_resolution,
+        num_poses=args.num_poses,
     )
     records: list[BenchRecord] = []
     failures: list[Failure] = []

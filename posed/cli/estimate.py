@@ -31,6 +31,7 @@ from posed.estimator import PoseEstimator, open_estimator
 from posed.models.resolve import model_search_path
 from posed.plugins import load_backend
 from posed.posenet.resolution import Resolution, parse_resolution
+from posed.tracking.ids import IdSource
 from posed.types import ImageArray
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
@@ -74,6 +75,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_input_resolution(parser)
     parser.add_argument("--no-smoothing", action="store_true", help="BlazePose: turn landmark smoothing off.")
+    parser.add_argument(
+        "--num-poses",
+        type=int,
+        default=None,
+        help="BlazePose: most people at once (model.blazepose.num_poses).",
+    )
+    parser.add_argument(
+        "--person-detector",
+        choices=["blazepose", "posenet"],
+        default=None,
+        help="BlazePose with --num-poses > 1: the person detector (model.blazepose.detector).",
+    )
     parser.add_argument(
         "--fps",
         type=float,
@@ -151,7 +164,12 @@ def model_config(args: argparse.Namespace, *, static: bool) -> ModelConfig:
         }.items()
         if value is not None
     }
-    blazepose = BlazePoseOptions(static_image_mode=static, enable_smoothing=not args.no_smoothing)
+    several: dict[str, Any] = {
+        key: value
+        for key, value in {"num_poses": args.num_poses, "detector": args.person_detector}.items()
+        if value is not None
+    }
+    blazepose = BlazePoseOptions(static_image_mode=static, enable_smoothing=not args.no_smoothing, **several)
     source: dict[str, Any] = (
         {"path": Path(args.model)} if args.model.endswith(".tflite") else {"name": args.model}
     )
@@ -178,7 +196,8 @@ def execute(args: argparse.Namespace) -> int:
         backend_settings(args.backend, args.device)
     )
     model = model_config(args, static=not videos)
-    with open_estimator(model, backend, backend_config, model_dirs=dirs) as estimator:
+    # Each run numbers its people from 1, also when called twice in one process (tests, scripts).
+    with open_estimator(model, backend, backend_config, model_dirs=dirs, ids=IdSource()) as estimator:
         if videos:
             return _estimate_video(estimator, videos[0], args.fps, args.draw)
         return _estimate_images(estimator, inputs, args.draw)

@@ -11,6 +11,7 @@ from posed.events.config import EventsConfig, unknown_ignore_zones
 from posed.mqtt.config import MqttConfig
 from posed.preview.config import PreviewConfig
 from posed.strict import MAX_NAME_CHARS, NAME_PATTERN, ConfigPath, Name, StrictModel
+from posed.tracking.config import TrackerOptions
 
 LogLevel = Literal["debug", "info", "warning", "error"]
 
@@ -31,6 +32,39 @@ class BlazePoseOptions(StrictModel):
         0.5, ge=0, le=1, description="Minimum pose presence to keep tracking without the detector, 0 to 1."
     )
     flip_horizontal: bool = Field(False, description="Mirror keypoints horizontally (selfie view).")
+    num_poses: int = Field(
+        1,
+        ge=1,
+        le=10,
+        description="Most people tracked at once, 1 to 10 (MediaPipe Tasks' num_poses). "
+        "1 is MediaPipe's single-person Pose; more runs the landmark model once per person.",
+    )
+    detector: Literal["blazepose", "posenet"] = Field(
+        "blazepose",
+        description="Person detector of `num_poses` > 1: blazepose (MediaPipe's, for people near "
+        "the camera) or posenet (PoseNet multi-person keypoints; also finds people farther away).",
+    )
+    detector_model: str = Field(
+        "posenet-mobilenet-075-481x641",
+        min_length=1,
+        max_length=MAX_NAME_CHARS,
+        description="With `detector: posenet`: the PoseNet model name (see `posed models list`).",
+    )
+    detection_interval: float = Field(
+        0.5,
+        ge=0.0,
+        le=60.0,
+        description="With `num_poses` > 1: least seconds between detector runs while some but fewer "
+        "than `num_poses` people are tracked, 0 to 60 (0: every frame). With nobody tracked it runs "
+        "every frame; with `num_poses` tracked, never.",
+    )
+    max_overlap: float = Field(
+        0.5,
+        gt=0.0,
+        le=1.0,
+        description="With `num_poses` > 1: two crops overlapping more than this (IoU, 0 to 1) hold "
+        "one person; the one found later is dropped.",
+    )
 
 
 # One side of a PoseNet input, in pixels (posed.posenet.resolution checks it against the stride).
@@ -61,6 +95,10 @@ class PoseNetOptions(StrictModel):
         le=2049 * 2049,
         description="Pixel budget of `input_resolution: auto`, 1,089 to 4,198,401 (2049 x 2049). "
         "Default: the model file's own input area.",
+    )
+    tracker: TrackerOptions = Field(
+        default_factory=TrackerOptions,
+        description="How poses are matched frame to frame to give each person a lasting id.",
     )
 
     @model_validator(mode="after")

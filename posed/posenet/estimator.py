@@ -37,6 +37,8 @@ from posed.posenet.preprocess import InputBuilder
 from posed.posenet.quantfix import corrected_model
 from posed.posenet.resolution import as_height_width, auto_resolution, check_resolution
 from posed.tflite_file import read_model_info
+from posed.tracking.ids import RUN_IDS, IdSource
+from posed.tracking.tracker import PoseTracker
 from posed.types import ImageArray, Pose, box_of
 
 log = logging.getLogger(__name__)
@@ -58,12 +60,16 @@ class PoseNetEstimator:
         options: PoseNetOptions,
         *,
         reopen: _Reopener | None = None,
+        ids: IdSource = RUN_IDS,
     ) -> None:
         self._name = name
         self._session: InferenceSession | None = None
         self.options = options
         self._quant = {spec.name: spec.quantization for spec in outputs}
-        self._submitted: deque[tuple[int, int]] = deque()  # (width, height) of images in flight
+        # (width, height, timestamp) of the images in flight
+        self._submitted: deque[tuple[int, int, float | None]] = deque()
+        self._tracker = PoseTracker(options.tracker, ids)
+        self._tracked_size: tuple[int, int] | None = None
         self._ready: deque[list[Pose]] = deque()  # poses of runs finished early by a resize
         self._reopen = reopen
         self._frame_size: tuple[int, int] | None = None  # (width, height) `auto` last fitted to
@@ -93,6 +99,7 @@ class PoseNetEstimator:
         backend_config: BackendConfig,
         *,
         corrected_dir: Path | None = None,
+        ids: IdSource = RUN_IDS,
     ) -> PoseNetEstimator:
         """Open the model's session; Coral's clipping files are swapped for a corrected copy."""
         path = resolved.files["main"]
@@ -112,7 +119,7 @@ class PoseNetEstimator:
         reopen = _Reopener(backend, backend_config, usable, own) if wanted == "auto" else None
         session, layout = _open_at(backend, backend_config, usable, own, size)
         try:
-            estimator = cls(resolved.name, session, layout, info.outputs, options, reopen=reopen)
+            estimator = cls(resolved.name, session, layout, info.outputs, options, reopen=reopen, ids=ids)
         except BaseException:
             session.close()
             raise
@@ -196,10 +203,14 @@ class PoseNetEstimator:
         )
 
     def estimate(self, image: ImageArray, timestamp: float | None = None) -> list[Pose]:
-        """Poses in pixels of `image`. PoseNet keeps no state, so `timestamp` is unused."""
+        """Poses in pixels of `image`, each with its person id.
+
+        With a `timestamp` (seconds) poses are tracked from the previous frames;
+        without one, the image stands alone and every pose gets a new id.
+        """
         decoded = self.decode(self.infer(image))
         height, width = int(image.shape[0]), int(image.shape[1])
-        return self.to_image(decoded, width, height)
+        return self.to_image(decoded, width, height, self.identify(decoded, width, height, timestamp))
 
     @property
     def session(self) -> InferenceSession:
@@ -211,14 +222,14 @@ class PoseNetEstimator:
         return isinstance(self._live_session(), OverlappingSession)
 
     def submit(self, image: ImageArray, timestamp: float | None = None) -> None:
-        """Start inferring `image`; collect() returns its poses. PoseNet ignores `timestamp`."""
+        """Start inferring `image`; collect() returns its poses, tracked at `timestamp` as in estimate()."""
         if not isinstance(self._live_session(), OverlappingSession):
             raise TypeError(f"the session of {self._name} cannot overlap; use estimate()")
         self._fit(image)
         session = self._live_session()
         assert isinstance(session, OverlappingSession)  # a reopened session is of the same backend
         session.start(self._inputs(image))
-        self._submitted.append((int(image.shape[1]), int(image.shape[0])))
+        self._submitted.append((int(image.shape[1]), int(image.shape[0]), timestamp))
 
     def collect(self) -> list[Pose]:
         """Poses of the oldest submitted image, in its pixels."""
@@ -230,26 +241,44 @@ class PoseNetEstimator:
         session = self._live_session()
         if not isinstance(session, OverlappingSession) or not self._submitted:
             raise RuntimeError(f"collect() without a submitted image ({self._name})")
-        width, height = self._submitted.popleft()
-        maps = self._load_maps(session.wait())
-        return self.to_image(self.decode(maps), width, height)
+        width, height, timestamp = self._submitted.popleft()
+        decoded = self.decode(self._load_maps(session.wait()))
+        return self.to_image(decoded, width, height, self.identify(decoded, width, height, timestamp))
 
-    def to_image(self, decoded: DecodedPoses, width: int, height: int) -> list[Pose]:
-        """Scale model-input pixels to the image's, per axis, and flip if asked."""
+    def identify(self, decoded: DecodedPoses, width: int, height: int, timestamp: float | None) -> list[int]:
+        """Person ids of the decoded poses: tracked with a timestamp, new ones without."""
+        count = int(decoded.scores.shape[0])
+        if timestamp is None:
+            return self._tracker.fresh_ids(count)
+        if self._tracked_size != (width, height):
+            self._tracker.reset()  # another camera size: old positions say nothing about the new frames
+            self._tracked_size = (width, height)
+        # Tracked in the model's input (the one these poses were decoded at), normalised
+        # to 0..1 as tfjs's trackers expect: the same for any input size, before mirroring.
+        scale = np.array([1.0 / self.layout.input_width, 1.0 / self.layout.input_height, 1.0])
+        return self._tracker.update(decoded.keypoints * scale, decoded.scores, timestamp)
+
+    def to_image(
+        self, decoded: DecodedPoses, width: int, height: int, ids: list[int] | None = None
+    ) -> list[Pose]:
+        """Scale model-input pixels to the image's, per axis, and flip if asked; `ids` per pose."""
         scale = np.array(
             [width / self.layout.input_width, height / self.layout.input_height, 1.0], np.float32
         )
         poses: list[Pose] = []
-        for keypoints, score in zip(decoded.keypoints * scale, decoded.scores.tolist(), strict=True):
+        person_ids: list[int | None] = [None] * len(decoded.scores) if ids is None else list(ids)
+        for keypoints, score, person in zip(
+            decoded.keypoints * scale, decoded.scores.tolist(), person_ids, strict=True
+        ):
             if self.options.flip_horizontal:
                 keypoints[:, 0] = (width - 1) - keypoints[:, 0]
-            poses.append(
-                Pose(score=score, keypoints=keypoints, names=COCO_17, box=box_of(keypoints, width, height))
-            )
+            box = box_of(keypoints, width, height)
+            poses.append(Pose(score=score, keypoints=keypoints, names=COCO_17, box=box, id=person))
         return poses
 
     def reset(self) -> None:
-        """Nothing to forget: PoseNet decodes every frame on its own."""
+        """Forget the tracked people (a camera reconnect); their ids are not handed out again."""
+        self._tracker.reset()
 
     def close(self) -> None:
         if self._session is not None:
