@@ -112,7 +112,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         default=None,
         metavar="FILE",
-        help="With --events: a YAML file with an `events:` section and zones under `cameras.estimate.zones`.",
+        help="With --events: a YAML file with an `events:` section and zones under "
+        "`cameras.estimate.zones` (default: the built-in defaults, falls and gestures on, no zones).",
     )
 
 
