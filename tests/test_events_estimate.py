@@ -92,7 +92,8 @@ def test_a_person_who_ends_up_lying_gives_one_fall_then_cleared(tmp_path: Path) 
     # confirmed after lying confirm_seconds (3 s), cleared clear_seconds (2 s) after getting up
     assert phases["lying"] + 2.5 <= detected["timestamp"] <= phases["lying"] + 3.5
     assert phases["rising"] + 2.0 <= cleared["timestamp"] <= phases["upright"] + 3.0
-    assert all(e["person"] == 0 for e in falls)  # no tracker ids yet: one anonymous person
+    # One person, tracked throughout: both events carry the same tracker id.
+    assert len({e["person"] for e in falls}) == 1 and isinstance(falls[0]["person"], int)
     assert [e for e in events if e["type"] == "gesture"] == []
 
 
