@@ -6,7 +6,7 @@ import jsonschema
 import pytest
 
 from posed.mqtt.config import MqttConfig
-from posed.mqtt.discovery import SUPPORT_URL, DiscoveryMessage, discovery_messages
+from posed.mqtt.discovery import DiscoveryMessage, discovery_messages
 from posed.mqtt.schemas import load_schema
 from posed.mqtt.topics import Topics
 
@@ -39,12 +39,18 @@ def test_every_config_validates_and_is_unique() -> None:
         binary = message.topic.endswith(("_occupancy/config", "_connectivity/config"))
         component = "binary_sensor" if binary else "sensor"
         assert message.topic.startswith(f"homeassistant/{component}/{TOPICS.ha_node_id}/")
-        assert message.document["origin"] == {
-            "name": "posed",
-            "sw_version": "9.9",
-            "support_url": SUPPORT_URL,
-        }
+        # No support_url unless configured: posed has no public home to link to.
+        assert message.document["origin"] == {"name": "posed", "sw_version": "9.9"}
         assert message.document["has_entity_name"] is True
+
+
+def test_the_support_link_is_the_configured_one() -> None:
+    url = "https://example.org/posed/issues"
+    cfg = MqttConfig.model_validate({"homeassistant": {"enabled": True, "support_url": url}})
+    for message in _messages(cfg).values():
+        assert message.document["origin"]["support_url"] == url
+    with pytest.raises(ValueError):
+        MqttConfig.model_validate({"homeassistant": {"enabled": True, "support_url": "not a url"}})
 
 
 def test_one_device_per_camera_via_the_host_device() -> None:

@@ -59,6 +59,14 @@ class HomeAssistantConfig(StrictModel):
         "each stats message (fps, inference time, CPU, memory) as unavailable; default none: the "
         "device's and each camera's availability topics already say when a value is stale.",
     )
+    support_url: str | None = Field(
+        None,
+        max_length=512,
+        pattern=r"^https?://\S+$",
+        description="Where HA's device page links for support (discovery's origin.support_url), "
+        "an http(s) URL of at most 512 characters, e.g. your fork's issue tracker; posed has no "
+        "public home of its own, so by default the link is left out rather than invented.",
+    )
 
     _prefix = field_validator("discovery_prefix")(_check_topic_prefix)
 

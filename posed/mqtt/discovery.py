@@ -26,7 +26,6 @@ from posed.mqtt.topics import HaComponent, Topics
 
 ORIGIN_NAME = "posed"
 # Where a Home Assistant user is sent for help (HA shows it on the device page).
-SUPPORT_URL = "https://pypi.org/project/posed/"
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +220,13 @@ def host_entities(topics: Topics) -> list[Entity]:
     ]
 
 
+def _origin(version: str, support_url: str | None) -> dict[str, str]:
+    origin = {"name": ORIGIN_NAME, "sw_version": version}
+    if support_url is not None:
+        origin["support_url"] = support_url
+    return origin
+
+
 def discovery_messages(
     config: MqttConfig,
     topics: Topics,
@@ -243,7 +249,7 @@ def discovery_messages(
     if configuration_url is not None:
         host_device["configuration_url"] = configuration_url
     common: dict[str, Any] = {
-        "origin": {"name": ORIGIN_NAME, "sw_version": version, "support_url": SUPPORT_URL},
+        "origin": _origin(version, config.homeassistant.support_url),
         "payload_available": "online",
         "payload_not_available": "offline",
         "has_entity_name": True,
