@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Self
 
-import cv2
 import numpy as np
 
 from posed.backend import ROLE_DETECTOR, ROLE_LANDMARKS, Backend, BackendConfig, InferenceSession
 from posed.blazepose.detector import Detection, PoseDetector
 from posed.blazepose.landmarks import NUM_BODY, LandmarkModel, LandmarkResult, segmentation_to_image
+from posed.blazepose.mirror import Mirror
 from posed.blazepose.roi import NormRect, Roi, alignment_rect, enlarged_rect
 from posed.blazepose.segmentation import MaskSmoother
 from posed.blazepose.tracker import Floats, Tracker
@@ -51,7 +51,7 @@ class BlazePoseEstimator:
         self._landmarks = LandmarkModel(landmarks, options.min_tracking_confidence)
         self._tracker = Tracker(smooth_landmarks=options.enable_smoothing)
         self._mask_smoother = MaskSmoother()
-        self._mirror: ImageArray | None = None
+        self._mirrored = Mirror()
         self._tracked_size: tuple[int, int] | None = None
         self._closed = False
         # The tracked crop is the person's identity: kept while tracked, new after a detection.
@@ -202,14 +202,6 @@ class BlazePoseEstimator:
             self.reset()
         self.last_segmentation = None
         return []
-
-    def _mirrored(self, image: ImageArray) -> ImageArray:
-        # Selfie view, as MediaPipe and tfjs do it: the model sees the mirrored
-        # image, so coordinates and left/right names belong to the mirror image.
-        if self._mirror is None or self._mirror.shape != image.shape:
-            self._mirror = np.empty_like(image)
-        cv2.flip(image, 1, dst=self._mirror)
-        return self._mirror
 
     def _segment(self, result: LandmarkResult, width: int, height: int, *, smooth: bool) -> None:
         assert result.segmentation_logits is not None

@@ -17,11 +17,11 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Self
 
-import cv2
 import numpy as np
 
 from posed.backend import InferenceSession
 from posed.blazepose.estimator import BlazePoseEstimator
+from posed.blazepose.mirror import Mirror
 from posed.blazepose.multi_detect import SeedDetector
 from posed.config.schema import BlazePoseOptions
 from posed.errors import ClosedError
@@ -59,7 +59,7 @@ class MultiBlazePoseEstimator:
         ]
         self._last_detection: float | None = None
         self._boxes: list[Box | None] = [None] * len(self._lanes)  # each lane's last pose box
-        self._mirror: ImageArray | None = None
+        self._mirrored = Mirror()
         self._closed = False
         self.detector_runs = 0
         """How often the person detector ran, for telemetry and tests of the bounded rate."""
@@ -190,12 +190,6 @@ class MultiBlazePoseEstimator:
     def _collect_segmentation(self, lanes: list[BlazePoseEstimator]) -> None:
         masks = [lane.last_segmentation for lane in lanes if lane.last_segmentation is not None]
         self.last_segmentation = np.maximum.reduce(masks) if masks else None
-
-    def _mirrored(self, image: ImageArray) -> ImageArray:
-        if self._mirror is None or self._mirror.shape != image.shape:
-            self._mirror = np.empty_like(image)
-        cv2.flip(image, 1, dst=self._mirror)
-        return self._mirror
 
 
 def _blanked(image: ImageArray, boxes: list[Box]) -> ImageArray:
