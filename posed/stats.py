@@ -44,6 +44,21 @@ class StatsSnapshot:
     uptime_s: float
 
 
+@dataclass(frozen=True, slots=True)
+class MqttCounters:
+    """The MQTT client's own counters, as the `stats` document reports them."""
+
+    connected: bool
+    reconnects: int  # successful connections after the first
+    dropped: int  # pose messages lost: queue overflow while the broker was away, or refused
+    queued: int  # pose messages waiting
+    events_dropped: int = 0  # events lost: more than mqtt.event_queue_size waited, or refused
+    events_queued: int = 0  # events waiting (they go out before any pose)
+
+
+NO_MQTT = MqttCounters(connected=False, reconnects=0, dropped=0, queued=0)
+
+
 class RollingWindow:
     """The last `size` samples in a preallocated ring, for cheap percentiles."""
 

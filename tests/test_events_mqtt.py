@@ -113,3 +113,55 @@ def test_a_removed_zone_or_exercise_leaves_nothing_retained(tmp_path: Path) -> N
             retained = {m.topic for m in kept if m.retain and m.payload}
     assert wanted <= retained
     assert not [t for t in retained if "/bed/" in t or "/reps/" in t], sorted(retained)
+
+
+def test_events_outlive_an_outage_that_overflows_the_pose_queue(tmp_path: Path) -> None:
+    """Guards: a fall or rep that happens while the broker is away reaches it after the
+    reconnect, even when far more pose messages than `queue_size` were dropped meanwhile;
+    events keep their order and go out before the poses that waited."""
+    from tests.mqtt_support import Streamer, document, wait
+
+    events_topic, poses_topic = f"{BASE}/events", f"{BASE}/poses"
+    # A persistent QoS 1 session on a broker that saves it on a clean stop: whoever of posed
+    # and the subscriber reconnects first, the broker keeps the events for the subscriber.
+    broker = Mosquitto(tmp_path, persistence=True)
+    with (
+        broker,
+        Subscriber(broker, [events_topic, poses_topic], client_id="events-sub", clean_session=False) as sub,
+    ):
+        cfg = config(broker, queue_size=5, reconnect_min_delay=0.2, reconnect_max_delay=1.0)
+        setup = CameraEvents(zones=(), exercises=("squat",), falls=True)
+        with Publisher(
+            cfg, "dev", cameras=["front"], model="m", backend="b", events={"front": setup}
+        ) as publisher:
+            publisher.start()
+            wait(lambda: publisher.connected, 10, "the first connection")
+            with Streamer(publisher) as stream:
+                sub.wait_for(lambda m: m.topic == poses_topic)
+                broker.stop()
+                wait(lambda: not publisher.connected, 30, "posed to notice the broker is gone")
+                events = [
+                    {"schema_version": 1, "type": "rep", "person": 1, "timestamp": float(i), "count": i}
+                    for i in range(1, 31)
+                ]
+                for i, event in enumerate(events):
+                    publisher.publish_events("front", [event], state(0, 0, False, i + 1))
+                # Poses overflow their queue of 5 many times over while the events wait.
+                before = publisher.dropped
+                wait(lambda: publisher.dropped > before + 20, 60, "the pose queue to overflow")
+                assert publisher.counters().events_queued == len(events)
+                broker.start()
+                wait(lambda: publisher.connected, 60, "the reconnection")
+                resumed_from = stream.sent
+                sub.wait_for(
+                    lambda m: m.topic == poses_topic and int(document(m)["frame"]) > resumed_from, 60
+                )
+            sub.wait_until(lambda ms: sum(m.topic == events_topic for m in ms) >= len(events), 60)
+            counters = publisher.counters()
+        received = [json.loads(m.payload) for m in sub.snapshot() if m.topic == events_topic]
+        assert received == events, "every event of the outage arrives once, in order"
+        assert counters.events_dropped == 0 and counters.events_queued == 0
+        topics_in_order = [m.topic for m in sub.snapshot()]
+        first_event = topics_in_order.index(events_topic)
+        # Nothing that waited with them overtook the events.
+        assert poses_topic not in topics_in_order[first_event : first_event + len(events)]

@@ -64,7 +64,14 @@ def test_broker_killed_and_restarted_while_streaming(tmp_path: Path) -> None:
             dropped = pub.dropped
             pub.publish_stats(snapshot())
             stats = document(sub.wait_for(lambda m: m.topic == topics.stats and m.at > restarted))
-            assert stats["mqtt"] == {"connected": True, "reconnects": 1, "dropped": dropped, "queued": 0}
+            assert stats["mqtt"] == {
+                "connected": True,
+                "reconnects": 1,
+                "dropped": dropped,
+                "queued": 0,
+                "events_dropped": 0,
+                "events_queued": 0,
+            }
             assert pub.reconnects == 1
         # A newcomer sees the state again: the killed broker had lost every retained message.
         with Subscriber(broker, ["posed/#"]) as late:

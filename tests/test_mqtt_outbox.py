@@ -25,7 +25,7 @@ def _drain(box: Outbox, start_mid: int = 1) -> list[Message]:
 
 
 def test_queue_drops_the_oldest_and_counts() -> None:
-    box = Outbox(queue_size=5, max_inflight=3)
+    box = Outbox(queue_size=5, max_inflight=3, event_queue_size=100)
     for i in range(12):
         box.put_stream(_stream(i))
     assert box.queued == 5 and box.dropped == 7
@@ -33,7 +33,7 @@ def test_queue_drops_the_oldest_and_counts() -> None:
 
 
 def test_window_limits_what_is_handed_over() -> None:
-    box = Outbox(queue_size=50, max_inflight=3)
+    box = Outbox(queue_size=50, max_inflight=3, event_queue_size=100)
     for i in range(10):
         box.put_stream(_stream(i))
     taken = []
@@ -49,7 +49,7 @@ def test_window_limits_what_is_handed_over() -> None:
 
 
 def test_state_keeps_only_the_latest_and_goes_first_in_rank_order() -> None:
-    box = Outbox(queue_size=10, max_inflight=10)
+    box = Outbox(queue_size=10, max_inflight=10, event_queue_size=100)
     box.put_stream(_stream(0))
     box.put_state(_state("a/availability", b"online", rank=2))
     box.put_state(_state("a/c/count", b"1"))
@@ -69,7 +69,7 @@ def test_state_keeps_only_the_latest_and_goes_first_in_rank_order() -> None:
 
 
 def test_reset_resends_unconfirmed_stream_messages_first_and_all_state() -> None:
-    box = Outbox(queue_size=10, max_inflight=10)
+    box = Outbox(queue_size=10, max_inflight=10, event_queue_size=100)
     box.put_state(_state("a/c/count", b"1"))
     for i in range(4):
         box.put_stream(_stream(i))
@@ -88,7 +88,7 @@ def test_reset_resends_unconfirmed_stream_messages_first_and_all_state() -> None
 
 
 def test_reset_respects_the_queue_bound() -> None:
-    box = Outbox(queue_size=3, max_inflight=10)
+    box = Outbox(queue_size=3, max_inflight=10, event_queue_size=100)
     for i in range(3):
         box.put_stream(_stream(i))
     for mid in range(1, 4):
@@ -103,7 +103,7 @@ def test_reset_respects_the_queue_bound() -> None:
 
 
 def test_an_ack_before_the_handover_is_recorded_is_not_lost() -> None:
-    box = Outbox(queue_size=3, max_inflight=1)
+    box = Outbox(queue_size=3, max_inflight=1, event_queue_size=100)
     box.put_stream(_stream(0))
     m = box.take()
     assert m is not None
@@ -113,7 +113,7 @@ def test_an_ack_before_the_handover_is_recorded_is_not_lost() -> None:
 
 
 def test_give_back_and_drop() -> None:
-    box = Outbox(queue_size=3, max_inflight=5)
+    box = Outbox(queue_size=3, max_inflight=5, event_queue_size=100)
     box.put_stream(_stream(0))
     box.put_stream(_stream(1))
     first = box.take()
@@ -136,7 +136,7 @@ def test_give_back_to_a_full_queue_keeps_the_bound() -> None:
     The sender takes a message, the queue fills up behind it, then the client cannot take
     it (connection lost): putting it back must drop the oldest, not grow the queue.
     """
-    box = Outbox(queue_size=3, max_inflight=5)
+    box = Outbox(queue_size=3, max_inflight=5, event_queue_size=100)
     for i in range(3):
         box.put_stream(_stream(i))
     taken = box.take()
@@ -145,3 +145,69 @@ def test_give_back_to_a_full_queue_keeps_the_bound() -> None:
     box.give_back(taken)
     assert box.queued == 3 and box.dropped == 1
     assert [m.payload for m in _drain(box)] == [b"1", b"2", b"3"]
+
+
+def _event(i: int) -> Message:
+    return Message("p/d/c/events", f"e{i}".encode(), 1, retain=False, lane=Lane.EVENT)
+
+
+def test_poses_never_push_an_event_out() -> None:
+    """Guards: an outage that overflows the pose queue loses no event (fall, rep, gesture)."""
+    box = Outbox(queue_size=3, max_inflight=10, event_queue_size=100)
+    for i in range(50):
+        box.put_stream(_stream(i))
+        if i % 10 == 0:
+            box.put_event(_event(i))
+    assert box.queued == 3 and box.dropped == 47
+    assert box.events_queued == 5 and box.events_dropped == 0
+    sent = [m.payload for m in _drain(box)]
+    # Events first, oldest first; then what is left of the poses.
+    assert sent == [b"e0", b"e10", b"e20", b"e30", b"e40", b"47", b"48", b"49"]
+
+
+def test_event_queue_has_its_own_bound_and_count() -> None:
+    """Guards: the event queue is bounded too, and an event lost to it is counted apart from poses."""
+    box = Outbox(queue_size=10, max_inflight=10, event_queue_size=2)
+    for i in range(5):
+        box.put_event(_event(i))
+    assert box.events_queued == 2 and box.events_dropped == 3 and box.dropped == 0
+    assert [m.payload for m in _drain(box)] == [b"e3", b"e4"]
+
+
+def test_unconfirmed_events_are_sent_again_in_order_after_a_reconnect() -> None:
+    """Guards: an event handed to the client but not confirmed when the connection drops is
+    re-sent (at-least-once), before newer events and in its original order."""
+    box = Outbox(queue_size=10, max_inflight=10, event_queue_size=10)
+    for i in range(3):
+        box.put_event(_event(i))
+    box.put_stream(_stream(0))
+    for mid in (1, 2, 3, 4):
+        message = box.take()
+        assert message is not None
+        box.handed(mid, message)
+    box.confirmed(1)  # e0 arrived; e1, e2 and the pose did not
+    box.put_event(_event(3))
+    box.reset()
+    assert box.inflight == 0
+    assert [m.payload for m in _drain(box, start_mid=10)] == [b"e1", b"e2", b"e3", b"0"]
+
+
+def test_an_event_given_back_keeps_its_place() -> None:
+    """Guards: an event the client could not take (no connection) is kept, first in line."""
+    box = Outbox(queue_size=10, max_inflight=10, event_queue_size=10)
+    box.put_event(_event(0))
+    box.put_event(_event(1))
+    first = box.take()
+    assert first is not None
+    box.give_back(first)
+    assert not box.idle()
+    assert [m.payload for m in _drain(box)] == [b"e0", b"e1"]
+
+
+def test_a_refused_event_counts_as_an_event_lost() -> None:
+    box = Outbox(queue_size=10, max_inflight=10, event_queue_size=10)
+    box.put_event(_event(0))
+    message = box.take()
+    assert message is not None
+    box.drop(message)
+    assert box.events_dropped == 1 and box.dropped == 0

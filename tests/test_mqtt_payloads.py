@@ -12,7 +12,7 @@ from posed.keypoints import COCO_17
 from posed.mqtt import payloads
 from posed.mqtt.schemas import SCHEMA_FILES, instance, load_schema
 from posed.mqtt.topics import Topics
-from posed.stats import CameraStats, Percentiles, StatsSnapshot
+from posed.stats import NO_MQTT, CameraStats, MqttCounters, Percentiles, StatsSnapshot
 from posed.types import Pose, box_of
 from tests.mosquitto import Received
 from tests.mqtt_support import frames, poses_for, validate
@@ -184,18 +184,23 @@ def test_encoding_is_byte_identical_to_compact_json_dumps(fmt: payloads.PayloadF
             _snapshot(cpu_percent=float("nan")),
             device_id="d",
             timestamp=1.0,
-            reconnects=0,
-            dropped=0,
-            queued=0,
-            connected=True,
+            mqtt=MqttCounters(connected=True, reconnects=0, dropped=0, queued=0),
         )
 
 
 def test_stats_payload() -> None:
-    doc = payloads.stats(
-        _snapshot(), device_id="garage-pi", timestamp=1e9, reconnects=2, dropped=7, queued=3, connected=True
+    counters = MqttCounters(
+        connected=True, reconnects=2, dropped=7, queued=3, events_dropped=1, events_queued=4
     )
-    assert doc["mqtt"] == {"connected": True, "reconnects": 2, "dropped": 7, "queued": 3}
+    doc = payloads.stats(_snapshot(), device_id="garage-pi", timestamp=1e9, mqtt=counters)
+    assert doc["mqtt"] == {
+        "connected": True,
+        "reconnects": 2,
+        "dropped": 7,
+        "queued": 3,
+        "events_dropped": 1,
+        "events_queued": 4,
+    }
     assert doc["cameras"]["front"]["inference_ms"] == {"p50": 30.1, "p95": 41.7}
     assert doc["devices"] == {"detector": "CPU", "landmarks": "CPU"}
     validate(TOPICS, _received(TOPICS.stats, payloads.encode(doc)))
@@ -246,9 +251,7 @@ def test_topics() -> None:
 def test_unmeasured_values_are_null_never_zero() -> None:
     unmeasured = CameraStats("front", "reconnecting", None, None, None, None, None, 2, 1)
     snap = _snapshot(cameras=(unmeasured,), cpu_percent=None)
-    doc = payloads.stats(
-        snap, device_id="d", timestamp=1.0, reconnects=0, dropped=0, queued=0, connected=True
-    )
+    doc = payloads.stats(snap, device_id="d", timestamp=1.0, mqtt=NO_MQTT)
     assert doc["cpu_percent"] is None
     assert doc["cameras"]["front"] == {
         "status": "reconnecting",

@@ -100,7 +100,14 @@ def test_every_published_payload_follows_the_contract(tmp_path: Path, protocol: 
         assert "ON" in presence and _changes(presence, ["OFF", "ON", "OFF"]), presence
         assert [t for k, t in texts if k == "status"] == ["reconnecting", "online"]
         stats = document(next(m for m in messages if m.topic == topics.stats))
-        assert stats["mqtt"] == {"connected": True, "reconnects": 0, "dropped": 0, "queued": 0}
+        assert stats["mqtt"] == {
+            "connected": True,
+            "reconnects": 0,
+            "dropped": 0,
+            "queued": 0,
+            "events_dropped": 0,
+            "events_queued": 0,
+        }
 
         # Retained state, as a newcomer (Home Assistant after a restart) sees it.
         with Subscriber(broker, ["posed/#", "homeassistant/#"]) as late:

@@ -125,15 +125,13 @@ def stats_document(
     Shared by the daemon's page and `posed demo --preview`, so both show the same document.
     """
     from posed.mqtt import payloads
+    from posed.stats import NO_MQTT
 
     document = payloads.stats(
         telemetry.snapshot(workers, cameras, backend=backend),
         device_id=device_id,
         timestamp=time.time(),
-        reconnects=publisher.reconnects if publisher is not None else 0,
-        dropped=publisher.dropped if publisher is not None else 0,
-        queued=publisher.queued if publisher is not None else 0,
-        connected=publisher.connected if publisher is not None else False,
+        mqtt=publisher.counters() if publisher is not None else NO_MQTT,
     )
     for name, entry in document["cameras"].items():
         worker = workers.get(name)

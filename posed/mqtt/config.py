@@ -131,6 +131,14 @@ class MqttConfig(StrictModel):
         le=100_000,
         description="Pose messages kept while disconnected, 1 to 100,000; the oldest are dropped.",
     )
+    event_queue_size: int = Field(
+        10_000,
+        ge=1,
+        le=1_000_000,
+        description="Events (falls, reps, gestures, zone changes) kept while disconnected, 1 to 1,000,000; "
+        "kept apart from pose messages, so poses never push an event out. Only when this many wait "
+        "does the oldest go.",
+    )
     max_inflight: int = Field(
         20,
         ge=1,

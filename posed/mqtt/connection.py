@@ -31,6 +31,7 @@ from posed.mqtt.config import MqttConfig
 from posed.mqtt.credentials import RedactFilter
 from posed.mqtt.outbox import Lane, Message, Outbox
 from posed.mqtt.report import ConnectionReport
+from posed.stats import MqttCounters
 
 log = logging.getLogger("posed.mqtt.publisher")
 
@@ -56,7 +57,11 @@ class Connection:
         self._config = config
         self._client_id = client_id
         self._availability = availability
-        self.outbox = Outbox(queue_size=config.queue_size, max_inflight=config.max_inflight)
+        self.outbox = Outbox(
+            queue_size=config.queue_size,
+            max_inflight=config.max_inflight,
+            event_queue_size=config.event_queue_size,
+        )
         self._send_lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -66,6 +71,7 @@ class Connection:
         self._connected = False
         self._connects = 0
         self._dropped_at_disconnect = 0
+        self._events_dropped_at_disconnect = 0
         self._started = False
         self._closing = False
         self._connack_seen = False  # in the current connection attempt
@@ -121,6 +127,10 @@ class Connection:
     def put_stream(self, topic: str, payload: bytes, qos: int) -> None:
         """A non-retained message of a stream (bounded; the oldest is dropped when full)."""
         self.outbox.put_stream(Message(topic, payload, qos, retain=False, lane=Lane.STREAM))
+
+    def put_event(self, topic: str, payload: bytes, qos: int) -> None:
+        """An event: sent before any pose, in its own bounded queue that poses cannot overflow."""
+        self.outbox.put_event(Message(topic, payload, qos, retain=False, lane=Lane.EVENT))
 
     def put_latest(self, topic: str, payload: bytes) -> None:
         """The single latest-wins slot (stats), QoS 0, not retained."""
@@ -195,7 +205,11 @@ class Connection:
         client.loop_stop()
         if self._redact is not None:
             logging.getLogger("posed.mqtt.paho").removeFilter(self._redact)
-        log.info("MQTT: closed (%d pose messages dropped in all)", self.outbox.dropped)
+        log.info(
+            "MQTT: closed (%d pose messages and %d events dropped in all)",
+            self.outbox.dropped,
+            self.outbox.events_dropped,
+        )
 
     # -- counters -----------------------------------------------------------------
 
@@ -207,6 +221,17 @@ class Connection:
     def reconnects(self) -> int:
         """Successful connections after the first."""
         return max(self._connects - 1, 0)
+
+    def counters(self) -> MqttCounters:
+        outbox = self.outbox
+        return MqttCounters(
+            connected=self._connected,
+            reconnects=self.reconnects,
+            dropped=outbox.dropped,
+            queued=outbox.queued,
+            events_dropped=outbox.events_dropped,
+            events_queued=outbox.events_queued,
+        )
 
     # -- the sender thread ----------------------------------------------------------
 
@@ -261,8 +286,11 @@ class Connection:
                 self._connected = True
             for topic, qos in self._subscriptions:
                 client.subscribe(topic, qos=qos)
-            lost = self.outbox.dropped - self._dropped_at_disconnect
-            self._report.connected(first=self._connects == 1, dropped_meanwhile=lost)
+            self._report.connected(
+                first=self._connects == 1,
+                dropped_meanwhile=self.outbox.dropped - self._dropped_at_disconnect,
+                events_lost_meanwhile=self.outbox.events_dropped - self._events_dropped_at_disconnect,
+            )
             self._wake.set()
         except Exception:
             log.exception("MQTT: error in on_connect")
@@ -290,6 +318,7 @@ class Connection:
                 return
             self._connack_seen = False
             self._dropped_at_disconnect = self.outbox.dropped
+            self._events_dropped_at_disconnect = self.outbox.events_dropped
             self._report.lost(reason)
         except Exception:
             log.exception("MQTT: error in on_disconnect")

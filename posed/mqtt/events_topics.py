@@ -1,5 +1,8 @@
 """The event analyzers' topics: `{camera}/events` (a QoS 1 stream, not retained), and retained state.
 
+Events wait in the Outbox's own event queue, never behind or among the pose
+messages, so an outage that overflows the pose queue loses no fall or rep.
+
 State: `{camera}/fall` (ON/OFF), `{camera}/zones/{zone}/occupancy` (ON/OFF) and
 `.../count`, `{camera}/reps/{exercise}/count`. Each is put only when it changes,
 and the Connection re-sends all of them on every (re)connect and when Home
@@ -90,7 +93,7 @@ class EventTopics:
             raise ValueError(f"unknown camera {camera!r} for events")
         topics = self._topics
         for event in events:
-            self._connection.put_stream(topics.events(camera), payloads.encode(event), EVENTS_QOS)
+            self._connection.put_event(topics.events(camera), payloads.encode(event), EVENTS_QOS)
         for zone in setup.zones:
             people = state.zones.get(zone, 0)
             self._put(topics.zone_occupancy(camera, zone), payloads.presence(people > 0))

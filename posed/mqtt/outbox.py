@@ -1,9 +1,13 @@
 """What waits to be published, with hard bounds on memory. No network here.
 
-Three lanes, sent in this order of priority:
+Four lanes, sent in this order of priority:
 - state: the latest payload of each retained topic (discovery, availability,
   count, presence, camera status). Updates while a message waits replace it,
   and a (re)connect marks every state topic for sending again.
+- event: the analyzers' events (a fall, a rep, a gesture) in their own bounded
+  FIFO. They are rare and each one matters, so a broker outage long enough to
+  overflow the pose queue must not push them out: poses never evict an event.
+  Only when the event queue itself is full does its oldest go, counted apart.
 - latest: a single slot for `stats`; a newer one replaces an unsent one.
 - stream: pose messages in a bounded FIFO that drops the *oldest* when full and
   counts the drop.
@@ -11,8 +15,8 @@ Three lanes, sent in this order of priority:
 At most `max_inflight` messages are handed to the MQTT client at a time and not
 yet confirmed (PUBACK at QoS 1/2, written to the socket at QoS 0); that caps the
 client library's own queues, which are unbounded. When the connection drops,
-unconfirmed stream messages go back to the front of the FIFO to be sent again
-(at-least-once); unconfirmed state needs nothing, it is re-sent anyway.
+unconfirmed stream and event messages go back to the front of their FIFO to be
+sent again (at-least-once); unconfirmed state needs nothing, it is re-sent anyway.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ class Lane(IntEnum):
     STATE = 0
     LATEST = 1
     STREAM = 2
+    EVENT = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,10 +48,12 @@ class Message:
 class Outbox:
     """Thread-safe; every method takes the lock briefly and never does I/O."""
 
-    def __init__(self, *, queue_size: int, max_inflight: int) -> None:
+    def __init__(self, *, queue_size: int, max_inflight: int, event_queue_size: int) -> None:
         self._lock = threading.Lock()
         self._stream: deque[Message] = deque()
+        self._events: deque[Message] = deque()
         self._queue_size = queue_size
+        self._event_queue_size = event_queue_size
         self._max_inflight = max_inflight
         self._state: dict[str, Message] = {}
         self._dirty: dict[str, None] = {}  # ordered set of state topics to send
@@ -54,6 +61,7 @@ class Outbox:
         self._inflight: dict[int, Message] = {}
         self._early_acks: set[int] = set()
         self._dropped = 0
+        self._events_dropped = 0
 
     # -- producers -------------------------------------------------------------
 
@@ -63,6 +71,11 @@ class Outbox:
                 self._stream.popleft()
                 self._dropped += 1
             self._stream.append(message)
+
+    def put_event(self, message: Message) -> None:
+        with self._lock:
+            self._events.append(message)
+            self._trim_events()
 
     def put_state(self, message: Message) -> None:
         with self._lock:
@@ -92,6 +105,8 @@ class Outbox:
                 if message.forget:
                     del self._state[topic]  # not replayed on the next connect
                 return message
+            if self._events:
+                return self._events.popleft()
             if self._latest is not None:
                 message, self._latest = self._latest, None
                 return message
@@ -113,6 +128,9 @@ class Outbox:
             if message.lane is Lane.STREAM:
                 self._stream.appendleft(message)
                 self._trim()
+            elif message.lane is Lane.EVENT:
+                self._events.appendleft(message)
+                self._trim_events()
             elif message.lane is Lane.LATEST:
                 if self._latest is None:
                     self._latest = message
@@ -123,10 +141,12 @@ class Outbox:
                 self._dirty[message.topic] = None
 
     def drop(self, message: Message) -> None:
-        """`message` is lost for good (the client refused it); count it if it was a stream message."""
-        if message.lane is Lane.STREAM:
-            with self._lock:
+        """`message` is lost for good (the client refused it); count it if it was a pose or an event."""
+        with self._lock:
+            if message.lane is Lane.STREAM:
                 self._dropped += 1
+            elif message.lane is Lane.EVENT:
+                self._events_dropped += 1
 
     def confirmed(self, mid: int) -> Message | None:
         """The client confirmed `mid` (a paho callback); the window has room again."""
@@ -137,13 +157,15 @@ class Outbox:
             return message
 
     def reset(self) -> None:
-        """A new connection: re-send unconfirmed stream messages first, then all state."""
+        """A new connection: all state first, then unconfirmed events and poses, ahead of newer ones."""
         with self._lock:
-            unconfirmed = [m for m in self._inflight.values() if m.lane is Lane.STREAM]
+            for lane, queue in ((Lane.STREAM, self._stream), (Lane.EVENT, self._events)):
+                # The window holds them in the order they were handed over, oldest first.
+                queue.extendleft(reversed([m for m in self._inflight.values() if m.lane is lane]))
             self._inflight.clear()
             self._early_acks.clear()
-            self._stream.extendleft(reversed(unconfirmed))
             self._trim()
+            self._trim_events()
             for topic in self._state:
                 self._dirty[topic] = None
 
@@ -159,6 +181,11 @@ class Outbox:
             self._stream.popleft()
             self._dropped += 1
 
+    def _trim_events(self) -> None:
+        while len(self._events) > self._event_queue_size:
+            self._events.popleft()
+            self._events_dropped += 1
+
     # -- counters --------------------------------------------------------------
 
     @property
@@ -167,9 +194,20 @@ class Outbox:
             return self._dropped
 
     @property
+    def events_dropped(self) -> int:
+        """Events lost: the event queue overflowed during an outage, or the client refused one."""
+        with self._lock:
+            return self._events_dropped
+
+    @property
     def queued(self) -> int:
         with self._lock:
             return len(self._stream)
+
+    @property
+    def events_queued(self) -> int:
+        with self._lock:
+            return len(self._events)
 
     @property
     def inflight(self) -> int:
@@ -179,4 +217,4 @@ class Outbox:
     def idle(self) -> bool:
         """Nothing waiting and nothing unconfirmed."""
         with self._lock:
-            return not (self._stream or self._dirty or self._latest or self._inflight)
+            return not (self._stream or self._events or self._dirty or self._latest or self._inflight)

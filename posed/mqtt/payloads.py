@@ -16,7 +16,7 @@ import numpy as np
 import orjson
 
 from posed.keypoints import BLAZEPOSE_33, COCO_17
-from posed.stats import CameraStats, Percentiles, StatsSnapshot
+from posed.stats import CameraStats, MqttCounters, Percentiles, StatsSnapshot
 from posed.types import Pose
 
 SCHEMA_VERSION = 1
@@ -143,10 +143,7 @@ def stats(
     *,
     device_id: str,
     timestamp: float,
-    reconnects: int,
-    dropped: int,
-    queued: int,
-    connected: bool,
+    mqtt: MqttCounters,
 ) -> dict[str, Any]:
     """The `stats` document: the daemon's measurements plus the publisher's own counters."""
     return {
@@ -159,10 +156,12 @@ def stats(
         "cpu_percent": _maybe(snapshot.cpu_percent, 1),
         "rss_mb": _round(snapshot.rss_mb, 1),
         "mqtt": {
-            "connected": connected,
-            "reconnects": reconnects,
-            "dropped": dropped,
-            "queued": queued,
+            "connected": mqtt.connected,
+            "reconnects": mqtt.reconnects,
+            "dropped": mqtt.dropped,
+            "queued": mqtt.queued,
+            "events_dropped": mqtt.events_dropped,
+            "events_queued": mqtt.events_queued,
         },
         "cameras": {cam.camera: _camera_stats(cam) for cam in snapshot.cameras},
     }

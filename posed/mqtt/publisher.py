@@ -45,7 +45,7 @@ from posed.mqtt.events_topics import EventStateView, EventTopics, ResetHandler
 from posed.mqtt.homeassistant import HomeAssistant
 from posed.mqtt.stats_topic import StatsTopic
 from posed.mqtt.topics import Topics
-from posed.stats import StatsSnapshot
+from posed.stats import MqttCounters, StatsSnapshot
 from posed.types import Frame, Pose
 
 
@@ -292,6 +292,10 @@ class Publisher:
     def queued(self) -> int:
         """Pose messages waiting in the bounded queue."""
         return self._connection.outbox.queued
+
+    def counters(self) -> MqttCounters:
+        """Everything the `stats` document says of the MQTT client."""
+        return self._connection.counters()
 
     def _check_open(self) -> None:
         if self._closed:

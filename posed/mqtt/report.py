@@ -63,7 +63,7 @@ class ConnectionReport:
         else:
             log.debug("%s (attempt %d)", line, self._failures)
 
-    def connected(self, *, first: bool, dropped_meanwhile: int) -> None:
+    def connected(self, *, first: bool, dropped_meanwhile: int, events_lost_meanwhile: int = 0) -> None:
         after = f" after {self._failures} failed attempts" if self._failures else ""
         if first:
             log.info("MQTT: connected to %s%s", self._where, after)
@@ -74,16 +74,25 @@ class ConnectionReport:
                 after,
                 dropped_meanwhile,
             )
+        if events_lost_meanwhile:
+            # Unlike poses, every event counts: losing one is worth a warning.
+            log.warning(
+                "MQTT: %d events lost while disconnected (more than mqtt.event_queue_size = %d waited)",
+                events_lost_meanwhile,
+                self._config.event_queue_size,
+            )
         self._failures = 0
         self._last_failure = None
         self._warned.clear()
 
     def lost(self, reason: object) -> None:
         log.warning(
-            "MQTT: connection to %s lost (%s); queueing up to %d pose messages and reconnecting",
+            "MQTT: connection to %s lost (%s); queueing up to %d pose messages and %d events, "
+            "and reconnecting",
             self._where,
             reason,
             self._config.queue_size,
+            self._config.event_queue_size,
         )
 
     def message_failed(self, topic: str, why: str) -> None:

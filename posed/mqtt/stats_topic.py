@@ -23,10 +23,7 @@ class StatsTopic:
             stats,
             device_id=self._device_id,
             timestamp=time.time(),
-            reconnects=connection.reconnects,
-            dropped=connection.outbox.dropped,
-            queued=connection.outbox.queued,
-            connected=connection.connected,
+            mqtt=connection.counters(),
         )
         connection.put_latest(self._topics.stats, payloads.encode(document))
         connection.wake()
