@@ -23,7 +23,7 @@ import pytest
 from posed.cli.demo import first_v4l2_camera
 from posed.cli.demo_session import SecondCounts, summary_line
 from posed.cli.main import main
-from posed.errors import PosedError
+from posed.errors import EXIT_FAILURE, PosedError
 from posed.models.download import DownloadPolicy
 from posed.samples import SQUATS, SampleUnavailableError, cached_sample, ensure_sample, samples_dir
 from tests.conftest import CONFORMANCE, REPO
@@ -61,6 +61,7 @@ def test_demo_from_an_empty_cache_fetches_plays_draws_and_publishes(
             argv = ["demo", "--mirror", url, "--seconds", "10", "--out", str(out), "--no-preview"]
             code = main([*argv, "--broker", f"{broker.host}:{broker.port}"])
             poses = sub.wait_for(lambda m: m.topic == "posed/demo/demo/poses")
+            rep = sub.wait_for(lambda m: m.topic == "posed/demo/demo/events")
         text = capsys.readouterr().out
         assert code == 0, text
         # A second run finds both in the cache and downloads nothing.
@@ -88,6 +89,12 @@ def test_demo_from_an_empty_cache_fetches_plays_draws_and_publishes(
     image = cv2.imread(str(still))
     assert image is not None and image.shape == (1280, 720, 3)
     assert len(json.loads(poses.text)["poses"][0]["keypoints"]) == 33
+    # The event stage runs as in the daemon: the first squat ends about 3 s into the clip.
+    first_rep = json.loads(rep.text)
+    assert (first_rep["type"], first_rep["exercise"], first_rep["count"]) == ("rep", "squat", 1)
+    assert re.search(r"^\s+event: squat 1 \(person \d+, \d+\.\d s\)$", text, re.MULTILINE), text
+    reps = re.search(r"^events: (\d+) squat reps, no fall$", text, re.MULTILINE)
+    assert reps is not None and int(reps.group(1)) >= 1, text
     video = cv2.VideoCapture(str(out))
     try:
         assert video.get(cv2.CAP_PROP_FPS) == pytest.approx(5.0)
@@ -245,3 +252,34 @@ def test_the_summary_line_says_what_a_user_needs() -> None:
     quiet = summary_line(4.0, SecondCounts(people=0), 1.0, "off", "reconnecting")
     assert "0.0 fps" in quiet and "0 people" in quiet and "no frame this second" in quiet
     assert quiet.endswith("mqtt: off  camera: reconnecting")
+
+
+def test_each_event_is_said_as_a_person_would_and_counted_once() -> None:
+    """Guards: the demo says every event of the stage, and its closing tally counts each once."""
+    from posed.cli.demo_events import DemoEvents
+    from posed.events.engine import EventState
+
+    lines: list[str] = []
+    events = DemoEvents(None, lines.append)
+    state = EventState(zones={}, fallen=False, reps={"squat": 2})
+    rep = {"type": "rep", "person": 4, "exercise": "squat", "count": 2, "duration": 2.44}
+    fall = {"type": "fall", "person": 4, "state": "detected", "zone": None}
+    cleared = {"type": "fall", "person": 4, "state": "cleared", "zone": None, "reason": "upright"}
+    wave = {"type": "gesture", "person": 5, "gesture": "hand_raised"}
+    events.publish_events("demo", [rep, fall], state)
+    events.publish_events("demo", [cleared, wave, rep], state)
+    assert [line.strip() for line in lines] == [
+        "event: squat 2 (person 4, 2.4 s)",
+        "event: fall detected (person 4)",
+        "event: fall cleared (person 4)",
+        "event: gesture hand_raised (person 5)",
+        "event: squat 2 (person 4, 2.4 s)",
+    ]
+    assert events.summary() == "events: 1 hand_raised gestures, 2 squat reps, 1 fall"
+
+
+def test_an_unknown_exercise_is_refused_before_anything_starts(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["demo", "--exercise", "squats", "--no-preview", "--broker", "x:1"])
+    err = capsys.readouterr().err
+    assert code == EXIT_FAILURE, err
+    assert "--exercise: unknown exercise 'squats'" in err and "squat" in err

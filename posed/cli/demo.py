@@ -23,6 +23,7 @@ from posed.errors import EXIT_FAILURE, EXIT_OK, ModelNotFoundError, PosedError
 if TYPE_CHECKING:
     from posed.cameras.config import CameraConfig
     from posed.estimator import PoseEstimator
+    from posed.mqtt.events_discovery import CameraEvents
     from posed.mqtt.publisher import Publisher
 
 DEMO_MODEL = "blazepose-full"
@@ -89,15 +90,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="HOST:PORT",
         help="MQTT broker to publish to if it answers.",
     )
+    parser.add_argument(
+        "--exercise",
+        action="append",
+        default=None,
+        metavar="NAME",
+        help="Exercise whose reps to count (repeatable): squat, push_up, jumping_jack, bicep_curl, "
+        "lunge (default: squat). Falls and gestures are always watched for.",
+    )
+    parser.add_argument("--no-events", action="store_true", help="Do not run the event analyzers.")
 
 
 def execute(args: argparse.Namespace) -> int:
     from posed.cameras import open_camera
     from posed.cli.annotate import VideoOut
+    from posed.cli.demo_events import DEFAULT_EXERCISES, DemoEvents, demo_events_config
     from posed.cli.demo_preview import DemoPreview, start_preview
     from posed.cli.demo_session import DemoSink, run_session
+    from posed.daemon.parts import events_published
     from posed.daemon.signals import SignalEvents
     from posed.daemon.worker import Worker
+    from posed.events.stage import EventStage
 
     if args.seconds is not None and args.seconds <= 0:
         raise PosedError("--seconds must be positive")
@@ -105,6 +118,7 @@ def execute(args: argparse.Namespace) -> int:
         raise PosedError(f"--out {args.out}: the folder {args.out.parent} does not exist")
     mirror = args.mirror or os.environ.get("POSED_MODEL_MIRROR") or None
     host, port = parse_broker(args.broker)
+    events_config = None if args.no_events else demo_events_config(args.exercise or DEFAULT_EXERCISES)
     camera_config, label, fps = choose_source(args, mirror)
     ensure_model(args.model, args.model_dir, mirror)
     until = f"for {args.seconds:g} s" if args.seconds is not None else "until Ctrl-C"
@@ -115,7 +129,8 @@ def execute(args: argparse.Namespace) -> int:
     try:
         # Closed in reverse: camera, video file, preview page, publisher (`offline` last).
         with ExitStack() as stack:
-            publisher = connect_broker(host, port, estimator.model_name, args.backend)
+            published = None if events_config is None else events_published(events_config, ())
+            publisher = connect_broker(host, port, estimator.model_name, args.backend, published)
             if publisher is not None:
                 stack.callback(publisher.close)
             if not args.no_preview:
@@ -130,7 +145,12 @@ def execute(args: argparse.Namespace) -> int:
             sink = DemoSink(
                 out, publisher, tap=preview.tap if preview else None, max_out=round(fps * VIDEO_MAX_S)
             )
-            worker = Worker(camera, estimator, sink)  # owns the estimator from here
+            events = DemoEvents(publisher, say)
+            stage = None
+            if events_config is not None:
+                stage = EventStage(events, tap=preview.tap if preview else None)
+                stage.configure(events_config, {CAMERA_NAME: {}})
+            worker = Worker(camera, estimator, sink, events=stage)  # owns the estimator from here
             shown = preview
 
             def refresh() -> None:
@@ -168,6 +188,8 @@ def execute(args: argparse.Namespace) -> int:
         f"stopped after {outcome.elapsed:.1f} s ({outcome.ended}): {frames} frames, "
         f"{sink.frames_with_people} with a person"
     )
+    if events_config is not None:
+        say(events.summary())
     if out.frames:
         cut = f", the first {VIDEO_MAX_S:g} s" if out.frames < frames else ""
         say(f"the poses, drawn: {args.out.resolve()} ({out.frames} frames at {out.fps:g} fps{cut})")
@@ -297,8 +319,12 @@ def broker_answers(host: str, port: int, timeout: float = 1.0) -> bool:
         return False
 
 
-def connect_broker(host: str, port: int, model: str, backend: str) -> Publisher | None:
-    """A started publisher when a broker answers on host:port; None (and how to get one) otherwise."""
+def connect_broker(
+    host: str, port: int, model: str, backend: str, events: CameraEvents | None = None
+) -> Publisher | None:
+    """A started publisher when a broker answers on host:port; None (and how to get one) otherwise.
+
+    `events`: what the demo camera's analyzers publish (None: no event topics)."""
     from posed.mqtt.config import MqttConfig
     from posed.mqtt.publisher import Publisher
 
@@ -309,7 +335,14 @@ def connect_broker(host: str, port: int, model: str, backend: str) -> Publisher 
         )
         return None
     config = MqttConfig(host=host, port=port)
-    publisher = Publisher(config, DEVICE_ID, cameras=[CAMERA_NAME], model=model, backend=backend)
+    publisher = Publisher(
+        config,
+        DEVICE_ID,
+        cameras=[CAMERA_NAME],
+        model=model,
+        backend=backend,
+        events=None if events is None else {CAMERA_NAME: events},
+    )
     publisher.start()
     topic = f"{config.topic_prefix}/{DEVICE_ID}/#"
     say(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,6 +31,7 @@ from posed.types import Frame, Pose
 
 if TYPE_CHECKING:
     from posed.cameras import Camera
+    from posed.events.config import EventsConfig
     from posed.mqtt.events_discovery import CameraEvents
     from posed.mqtt.events_topics import ResetHandler
     from posed.mqtt.publisher import Publisher
@@ -44,19 +45,20 @@ CAMERA_CLOSE_SHARE = 1.0  # seconds a camera may take to close after the workers
 
 def camera_events(loaded: LoadedConfig) -> dict[str, CameraEvents]:
     """What each camera's analyzers publish: its zones, falls, exercises and gestures."""
+    cfg = loaded.config
+    return {name: events_published(cfg.events, camera.zones) for name, camera in cfg.cameras.items()}
+
+
+def events_published(events: EventsConfig, zones: Iterable[str]) -> CameraEvents:
+    """What one camera's analyzers publish with these settings and zones (also `posed demo`'s)."""
     from posed.mqtt.events_discovery import CameraEvents
 
-    cfg = loaded.config
-    gestures = tuple(cfg.events.gestures.definitions())
-    return {
-        name: CameraEvents(
-            zones=tuple(camera.zones),
-            falls=cfg.events.falls.enabled,
-            exercises=tuple(cfg.events.reps.exercises),
-            gestures=gestures,
-        )
-        for name, camera in cfg.cameras.items()
-    }
+    return CameraEvents(
+        zones=tuple(zones),
+        falls=events.falls.enabled,
+        exercises=tuple(events.reps.exercises),
+        gestures=tuple(events.gestures.definitions()),
+    )
 
 
 class PublisherSlot:

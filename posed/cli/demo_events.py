@@ -1,0 +1,93 @@
+"""`posed demo`'s events: the daemon's analyzers on the demo camera, each event said as a line.
+
+The demo runs the same event stage as `posed run` (posed.events.stage), with the
+default analyzers (falls, gestures) and the exercises asked for (squats by
+default: the sample clip is someone doing squats). Each event is printed as it
+happens, published when a broker answers, and shown on the preview page.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from posed.events.config import EventsConfig, RepsConfig
+
+if TYPE_CHECKING:
+    from posed.events.engine import EventState
+    from posed.mqtt.publisher import Publisher
+
+DEFAULT_EXERCISES = ("squat",)
+
+
+def demo_events_config(exercises: Sequence[str]) -> EventsConfig:
+    """The daemon's default analyzers, counting `exercises`; an unknown name is a PosedError."""
+    from pydantic import ValidationError
+
+    from posed.errors import PosedError
+
+    try:
+        return EventsConfig(reps=RepsConfig(exercises=list(exercises)))
+    except ValidationError as exc:
+        reason = exc.errors()[0]["msg"].removeprefix("Value error, ")
+        raise PosedError(f"--exercise: {reason}") from exc
+
+
+def event_line(event: Mapping[str, Any]) -> str:
+    """One event as a person would say it, e.g. `squat 2 (person 1, 2.1 s)`."""
+    kind, person = event["type"], event["person"]
+    if kind == "rep":
+        return f"{event['exercise']} {event['count']} (person {person}, {event['duration']:.1f} s)"
+    if kind == "set":
+        return f"set of {event['reps']} {event['exercise']} done (person {person}, {event['duration']:.1f} s)"
+    if kind == "fall":
+        where = f" in {event['zone']}" if event.get("zone") else ""
+        return f"fall {event['state']}{where} (person {person})"
+    if kind == "gesture":
+        return f"gesture {event['gesture']} (person {person})"
+    return f"{kind} {event.get('zone', '')} {event.get('state', '')} (person {person})".replace("  ", " ")
+
+
+class DemoEvents:
+    """The event stage's sink: says each event, and hands events and state to the publisher.
+
+    Called on the worker's thread; the counts are read by the main thread at the end.
+    """
+
+    def __init__(self, publisher: Publisher | None, say: Callable[[str], None]) -> None:
+        self._publisher = publisher
+        self._say = say
+        self._lock = threading.Lock()
+        self._counts: Counter[str] = Counter()
+
+    def publish_events(self, camera: str, events: Sequence[Mapping[str, Any]], state: EventState) -> None:
+        if self._publisher is not None:
+            self._publisher.publish_events(camera, events, state)
+        for event in events:
+            self._say(f"         event: {event_line(event)}")
+            with self._lock:
+                self._counts[_tally_key(event)] += 1
+
+    def summary(self) -> str:
+        """What happened in the whole run, e.g. `events: 2 squat reps, no fall`."""
+        with self._lock:
+            counts = dict(self._counts)
+        parts = [f"{n} {key}" for key, n in sorted(counts.items()) if not key.startswith("fall")]
+        falls = counts.get("fall detected", 0)
+        parts.append(f"{falls} fall{'s' if falls != 1 else ''}" if falls else "no fall")
+        return "events: " + ", ".join(parts)
+
+
+def _tally_key(event: Mapping[str, Any]) -> str:
+    kind = event["type"]
+    if kind == "rep":
+        return f"{event['exercise']} reps"
+    if kind == "set":
+        return f"{event['exercise']} sets"
+    if kind == "fall":
+        return f"fall {event['state']}"
+    if kind == "gesture":
+        return f"{event['gesture']} gestures"
+    return f"{kind} events"
