@@ -39,6 +39,11 @@ class EstimationLoop:
         """`overlap=False` runs one frame at a time even where the backend could overlap."""
         self.estimator = estimator
         self.overlapping = overlap and isinstance(estimator, OverlappingEstimator) and estimator.can_overlap
+        # Narrowed once here: a runtime Protocol isinstance per frame costs tens of microseconds.
+        self._overlapped: OverlappingEstimator | None = None
+        if self.overlapping:
+            assert isinstance(estimator, OverlappingEstimator)
+            self._overlapped = estimator
         self._in_flight: deque[tuple[Frame, float]] = deque()
 
     @property
@@ -49,11 +54,10 @@ class EstimationLoop:
     def push(self, frame: Frame) -> list[Estimated]:
         """Hand a frame over; returns the frames finished meanwhile (oldest first, maybe none)."""
         started = time.monotonic()
-        estimator = self.estimator
-        if not self.overlapping:
-            poses = estimator.estimate(frame.image, frame.tracking_time)
+        estimator = self._overlapped
+        if estimator is None:
+            poses = self.estimator.estimate(frame.image, frame.tracking_time)
             return [Estimated(frame, poses, (time.monotonic() - started) * 1000.0)]
-        assert isinstance(estimator, OverlappingEstimator)
         estimator.submit(frame.image, frame.tracking_time)
         self._in_flight.append((frame, started))
         if len(self._in_flight) < MAX_IN_FLIGHT:
@@ -62,10 +66,9 @@ class EstimationLoop:
 
     def flush(self) -> list[Estimated]:
         """Finish every frame in flight, oldest first."""
-        estimator = self.estimator
-        if not self._in_flight:
+        estimator = self._overlapped
+        if estimator is None or not self._in_flight:
             return []
-        assert isinstance(estimator, OverlappingEstimator)
         return [self._collect(estimator) for _ in range(len(self._in_flight))]
 
     def abandon(self) -> int:
@@ -78,10 +81,10 @@ class EstimationLoop:
         from posed.errors import BackendError
 
         dropped = len(self._in_flight)
-        estimator = self.estimator
+        estimator = self._overlapped
         while self._in_flight:
             self._in_flight.popleft()
-            assert isinstance(estimator, OverlappingEstimator)
+            assert estimator is not None  # nothing is in flight without overlapping
             try:
                 estimator.collect()
             except BackendError:

@@ -64,6 +64,9 @@ class PoseNetEstimator:
     ) -> None:
         self._name = name
         self._session: InferenceSession | None = None
+        # The same session when it can run in the background. Checked once per session:
+        # a runtime Protocol isinstance costs tens of microseconds, too much for every frame.
+        self._overlapping: OverlappingSession | None = None
         self.options = options
         self._quant = {spec.name: spec.quantization for spec in outputs}
         # (width, height, timestamp) of the images in flight
@@ -89,6 +92,7 @@ class PoseNetEstimator:
         self._inputs = InputBuilder(layout)
         self._maps = PoseNetMaps(layout.grid_height, layout.grid_width, layout.stride)
         self._session = session
+        self._overlapping = session if isinstance(session, OverlappingSession) else None
 
     @classmethod
     def open(
@@ -219,16 +223,14 @@ class PoseNetEstimator:
 
     @property
     def can_overlap(self) -> bool:
-        return isinstance(self._live_session(), OverlappingSession)
+        self._live_session()
+        return self._overlapping is not None
 
     def submit(self, image: ImageArray, timestamp: float | None = None) -> None:
         """Start inferring `image`; collect() returns its poses, tracked at `timestamp` as in estimate()."""
-        if not isinstance(self._live_session(), OverlappingSession):
-            raise TypeError(f"the session of {self._name} cannot overlap; use estimate()")
+        self._live_overlapping()
         self._fit(image)
-        session = self._live_session()
-        assert isinstance(session, OverlappingSession)  # a reopened session is of the same backend
-        session.start(self._inputs(image))
+        self._live_overlapping().start(self._inputs(image))  # a reopened session may be another object
         self._submitted.append((int(image.shape[1]), int(image.shape[0]), timestamp))
 
     def collect(self) -> list[Pose]:
@@ -238,8 +240,8 @@ class PoseNetEstimator:
         return self._collect_running()
 
     def _collect_running(self) -> list[Pose]:
-        session = self._live_session()
-        if not isinstance(session, OverlappingSession) or not self._submitted:
+        session = self._live_overlapping()
+        if not self._submitted:
             raise RuntimeError(f"collect() without a submitted image ({self._name})")
         width, height, timestamp = self._submitted.popleft()
         decoded = self.decode(self._load_maps(session.wait()))
@@ -284,6 +286,7 @@ class PoseNetEstimator:
         if self._session is not None:
             self._session.close()
             self._session = None
+            self._overlapping = None
             self._submitted.clear()
             self._ready.clear()
 
@@ -291,6 +294,12 @@ class PoseNetEstimator:
         if self._session is None:
             raise ClosedError(f"PoseNet estimator for {self._name} is closed")
         return self._session
+
+    def _live_overlapping(self) -> OverlappingSession:
+        self._live_session()
+        if self._overlapping is None:
+            raise TypeError(f"the session of {self._name} cannot overlap; use estimate()")
+        return self._overlapping
 
     def __enter__(self) -> Self:
         return self
