@@ -30,6 +30,7 @@ from posed.blazepose.roi import (
 )
 from posed.blazepose.tracker import PoseSmoother
 from posed.blazepose.warp import PerspectiveSampler, crop_to_image_matrix, rect_corners
+from tests.libm import LIBM
 
 F32 = np.float32
 
@@ -256,7 +257,8 @@ def _refine_reference(landmarks: np.ndarray, heatmap: np.ndarray) -> np.ndarray:
         total = wx = wy = best = F32(0.0)
         for r in range(max(0, row - half), min(size, row + half + 1)):
             for c in range(max(0, col - half), min(size, col + half + 1)):
-                conf = F32(1.0) / (F32(1.0) + np.exp(-heatmap[r, c, i]))
+                # The C library's own expf, one call at a time, as the C++ loop calls it.
+                conf = F32(1.0) / (F32(1.0) + F32(LIBM.expf(-heatmap[r, c, i])))
                 total += conf
                 best = max(best, conf)
                 wx += F32(c) * conf

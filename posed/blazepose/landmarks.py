@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from posed.backend import InferenceSession
+from posed.blazepose.cmath import cosf, sigmoid, sinf
 from posed.blazepose.roi import NormRect, crop_geometry, remove_letterbox
 from posed.blazepose.warp import PerspectiveSampler, crop_to_image_matrix, rect_corners
 from posed.errors import ModelError
@@ -115,7 +116,7 @@ def decode_landmarks(raw: Floats) -> Floats:
     out = np.empty_like(raw)
     size = F32(INPUT_SIZE)
     out[:, :3] = raw[:, :3] / size
-    out[:, 3:] = _sigmoid(raw[:, 3:])
+    out[:, 3:] = sigmoid(raw[:, 3:])
     return out
 
 
@@ -143,7 +144,7 @@ def refine_from_heatmap(landmarks: Floats, heatmap: Floats) -> None:
     valid = (r >= 0) & (r < size) & (c >= 0) & (c < size)
     window = heatmap[np.clip(r, 0, size - 1), np.clip(c, 0, size - 1), np.arange(count)[None, :]]
     # Adding an exact 0.0f leaves a float sum unchanged, so cells off the heatmap are zeros.
-    confidence = np.where(valid, _sigmoid(window), F32(0.0))
+    confidence = np.where(valid, sigmoid(window), F32(0.0))
     # A reduction over the leading axis adds the rows one after another: the
     # C++ loop's sequential float sums (np.sum over a contiguous axis would add pairwise).
     total = np.add.reduce(confidence, axis=0)
@@ -164,8 +165,8 @@ def project(landmarks: Floats, rect: NormRect) -> None:
     x and y turn by the rect's rotation and scale by its normalised width and
     height; z scales like x.
     """
-    angle = F32(rect.rotation)
-    c, s = np.cos(angle), np.sin(angle)
+    # std::cos/std::sin of a float: glibc's cosf/sinf, which numpy's float32 cos/sin miss by an ulp at times.
+    c, s = cosf(rect.rotation), sinf(rect.rotation)
     x = landmarks[:, 0] - F32(0.5)
     y = landmarks[:, 1] - F32(0.5)
     new_x = c * x - s * y
@@ -177,8 +178,7 @@ def project(landmarks: Floats, rect: NormRect) -> None:
 
 def project_world(world: Floats, rect: NormRect) -> Floats:
     """WorldLandmarkProjectionCalculator: rotate world landmarks by the crop rotation."""
-    angle = F32(rect.rotation)
-    c, s = np.cos(angle), np.sin(angle)
+    c, s = cosf(rect.rotation), sinf(rect.rotation)
     out = world.copy()
     out[:, 0] = c * world[:, 0] - s * world[:, 1]
     out[:, 1] = s * world[:, 0] + c * world[:, 1]
@@ -196,11 +196,6 @@ def segmentation_to_image(
         crop, affine, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT
     )
     return np.asarray(mask, dtype=np.float32)
-
-
-def _sigmoid(values: Floats) -> Floats:
-    one = F32(1.0)
-    return np.asarray(one / (one + np.exp(-values)), dtype=np.float32)
 
 
 def _check_landmark_model(session: InferenceSession) -> dict[str, int]:

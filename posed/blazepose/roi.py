@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from posed.blazepose.cmath import atan2f
+
 F32 = np.float32
 # pose_detection_to_roi / pose_landmarks_to_roi: the vector from the centre point
 # to the scale point should point up (90 degrees), and the crop is enlarged by 25%
@@ -81,8 +83,8 @@ def alignment_rect(
     dx = x1 - x0
     dy = y1 - y0
     box = F32(float(np.sqrt(dx * dx + dy * dy)) * 2.0)
-    # atan2f is correctly rounded in glibc; numpy's float32 arctan2 can be an ulp off.
-    rotation = normalize_radians(float(TARGET_ANGLE - F32(math.atan2(float(-dy), float(dx)))))
+    # std::atan2 on floats is glibc's atan2f, which is not correctly rounded: call it.
+    rotation = normalize_radians(float(TARGET_ANGLE - atan2f(float(-dy), float(dx))))
     return NormRect(float(x0 / width), float(y0 / height), float(box / width), float(box / height), rotation)
 
 
