@@ -16,6 +16,7 @@ import numpy.typing as npt
 
 from posed.backend import InferenceSession
 from posed.blazepose.anchors import DETECTOR_INPUT_SIZE, ssd_anchor_centres
+from posed.blazepose.cmath import sigmoid
 from posed.blazepose.roi import crop_geometry, remove_letterbox
 from posed.blazepose.warp import PerspectiveSampler, crop_to_image_matrix, rect_corners
 from posed.errors import ModelError
@@ -28,6 +29,21 @@ SCORE_CLIP = np.float32(100.0)
 NMS_IOU_THRESHOLD = np.float32(0.3)
 F32 = np.float32
 Floats = npt.NDArray[np.float32]
+
+
+def _unit_range_table() -> Floats:
+    """[0, 255] -> [-1, 1] as MediaPipe's convertTo(CV_32F, scale 2/255.f, offset -1) computes it.
+
+    OpenCV's SIMD conversion is a fused multiply-add (v_fma: one rounding of
+    p * scale - 1), not a product rounded and then shifted: the two differ by
+    an ulp on half of the values. The product of a uint8 and a float32 minus 1
+    is exact in double, so rounding that once gives the fused result.
+    """
+    scale = float(F32(2.0) / F32(255.0))
+    return (np.arange(256, dtype=np.float64) * scale - 1.0).astype(np.float32)
+
+
+_TO_UNIT_RANGE = _unit_range_table()
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,9 +93,7 @@ class PoseDetector:
             self._padding = geometry.padding
             self._maps_for = (width, height)
         self._sampler.sample(image, self._pixels, border=cv2.BORDER_CONSTANT)
-        # [0, 255] -> [-1, 1] in float32, as convertTo(scale 2/255, offset -1) does after the warp.
-        np.multiply(self._pixels, F32(2.0) / F32(255.0), out=self._input[0])
-        np.add(self._input, F32(-1.0), out=self._input)
+        np.take(_TO_UNIT_RANGE, self._pixels, out=self._input[0])
         outputs = self._session.run(self._input)
         raw = np.asarray(outputs[self._boxes_index], dtype=np.float32).reshape(NUM_ANCHORS, NUM_COORDS)
         logits = np.asarray(outputs[self._scores_index], dtype=np.float32).reshape(NUM_ANCHORS)
@@ -95,8 +109,8 @@ def decode_detections(raw: Floats, logits: Floats, anchors: Floats, min_score: n
 
     reverse_output_order: x before y; the anchors are 1 x 1 (fixed size), so no size factor.
     """
-    with np.errstate(over="ignore"):  # expf(100) is inf in float32, and 1 / (1 + inf) = 0, as in C++
-        scores = F32(1.0) / (F32(1.0) + np.exp(-np.clip(logits, -SCORE_CLIP, SCORE_CLIP)))
+    # glibc's expf, as the C++ calls it; expf(100) is inf, and 1 / (1 + inf) = 0, as in C++.
+    scores = sigmoid(np.clip(logits, -SCORE_CLIP, SCORE_CLIP))
     keep = np.flatnonzero(scores >= min_score)
     scale = F32(DETECTOR_INPUT_SIZE)
     values = raw[keep] / scale
