@@ -17,15 +17,27 @@ from posed.blazepose.filters import LowPassFilter, OneEuroFilter
 from posed.blazepose.landmarks import AUX_CENTER, AUX_SCALE, NUM_BODY
 from posed.blazepose.roi import NormRect, alignment_rect, enlarged_rect, object_scale
 
-# pose_landmark_filtering.pbtxt. Body landmarks: ~0.01 alpha when still, ~0.94 when moving fast.
-BODY_FILTER = {"min_cutoff": 0.05, "beta": 80.0, "derivate_cutoff": 1.0}
-# Auxiliary landmarks are smoothed harder, so the crop is steady when the person is still.
-AUX_FILTER = {"min_cutoff": 0.01, "beta": 10.0, "derivate_cutoff": 1.0}
-# World landmarks are metres (disable_value_scaling): their speed is not scaled by the person's size.
-WORLD_FILTER = {"min_cutoff": 0.1, "beta": 40.0, "derivate_cutoff": 1.0}
-VISIBILITY_ALPHA = 0.1
-MIN_OBJECT_SCALE = 1e-6
 F32 = np.float32
+
+
+def _proto_float(value: float) -> float:
+    """A `float` field of LandmarksSmoothingCalculatorOptions, as the C++ filter's double sees it.
+
+    The filters compute in double, but their parameters come from float proto
+    fields: min_cutoff 0.05 is 0.05000000074505806 there, which shifts every
+    alpha in the last bits.
+    """
+    return float(F32(value))
+
+
+# pose_landmark_filtering.pbtxt. Body landmarks: ~0.01 alpha when still, ~0.94 when moving fast.
+BODY_FILTER = {"min_cutoff": _proto_float(0.05), "beta": 80.0, "derivate_cutoff": 1.0}
+# Auxiliary landmarks are smoothed harder, so the crop is steady when the person is still.
+AUX_FILTER = {"min_cutoff": _proto_float(0.01), "beta": 10.0, "derivate_cutoff": 1.0}
+# World landmarks are metres (disable_value_scaling): their speed is not scaled by the person's size.
+WORLD_FILTER = {"min_cutoff": _proto_float(0.1), "beta": 40.0, "derivate_cutoff": 1.0}
+VISIBILITY_ALPHA = 0.1
+MIN_OBJECT_SCALE = _proto_float(1e-6)
 
 Floats = npt.NDArray[np.float32]
 
