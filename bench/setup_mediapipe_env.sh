@@ -3,7 +3,8 @@
 #
 #   bash bench/setup_mediapipe_env.sh [VENV] [TASKS_VENV]
 #     VENV:       MediaPipe 0.10.14, the legacy `Pose` solution (default bench/.venv-mediapipe)
-#     TASKS_VENV: mediapipe==1.2.2, the Tasks `PoseLandmarker` (default bench/.venv-mediapipe-tasks)
+#     TASKS_VENV: mediapipe==1.2.2, the Tasks `PoseLandmarker` (default bench/.venv-mediapipe-tasks),
+#                 or `none` to build the legacy venv only (as .ci/setup does for the replay tests)
 #   both git-ignored.
 #
 # Two venvs because the two releases need different NumPy majors and one
@@ -52,6 +53,7 @@ cp "$shared/models/pose_landmark_lite.tflite" "$shared/models/pose_landmark_heav
 "$venv/bin/python" -c 'import mediapipe as mp; mp.solutions.pose.Pose(model_complexity=2).close()'
 echo "MediaPipe $("$venv/bin/python" -c 'import mediapipe; print(mediapipe.__version__)') ready in $venv"
 
+[ "$tasks_venv" = none ] && exit 0
 [ -x "$tasks_venv/bin/python" ] || "$python" -m venv "$tasks_venv"
 "$tasks_venv/bin/python" -m pip install -q --upgrade pip
 "$tasks_venv/bin/python" -m pip install -q "mediapipe==1.2.2" psutil
