@@ -60,7 +60,8 @@ class Bounds:
     world_m: float
 
 
-# Measured here: TFLite 0.014 px max landmarks, 1.4e-4 visibility, 6.7e-5 m; see README.
+# Measured here: TFLite bit-exact (3e-5 px: float32 pixels), OpenVINO 0.019 px, 2.5e-4 visibility,
+# 0.1 mm world; see README.
 STILL_BOUNDS = {
     "tflite": Bounds(1e-5, 1e-5, 0.05, 1e-3, 1e-3, 0.5, 0.01, 0.005),
     "openvino": Bounds(1e-3, 1e-3, 0.4, 5e-3, 5e-3, 1.0, 0.01, 0.005),
@@ -253,18 +254,20 @@ def test_still_image_landmarks_visibility_and_world(
 # --- tracking on the squat video ----------------------------------------------------------------
 
 # Tracking feeds each frame's landmarks into the next frame's crop and into
-# one-euro filters, so tiny differences in the networks' float rounding grow
-# over the video: posed with LiteRT's XNNPACK kernels and posed with its
-# builtin kernels differ from EACH OTHER by up to 12 px (mean 0.9 px) here. The
-# whole-video bounds therefore hold the measured distance from MediaPipe with a
-# margin; the first frames, before that growth, are held much tighter, which is
-# where a wrong filter, scale, timestamp or ROI step shows at once (each of those
-# mistakes costs 0.5-2.5 px by frame 2). See README (accuracy).
-VIDEO_MEAN_PX = 1.0
-VIDEO_MAX_PX = 20.0
+# one-euro filters, so one ulp anywhere grows into pixels over the video. posed
+# repeats MediaPipe's arithmetic bit for bit (tests/test_blazepose_mediapipe_replay.py
+# checks every stage), and LiteRT's XNNPACK kernels give MediaPipe's network
+# outputs bit for bit (ai-edge-litert 2.1+ and 1.0.1, tflite-runtime 2.14 and
+# TensorFlow 2.15-2.17 did on this machine; ai-edge-litert 1.2-2.0 and every
+# builtin-kernel run did not): TFLite is exact here (measured 3e-5 px, float32
+# pixel rounding), held to the issue's 1 px / 0.1 px. OpenVINO's networks round
+# differently, and the same growth takes them to 7-13 px at worst (mean 0.6 px),
+# so only the first frames are held tight there; see README (accuracy).
+VIDEO_MEAN_PX = {"tflite": 0.1, "openvino": 1.0}
+VIDEO_MAX_PX = {"tflite": 1.0, "openvino": 20.0}
 EARLY_FRAMES = 5
-EARLY_MEAN_PX = {"tflite": 0.15, "openvino": 0.3}
-EARLY_MAX_PX = {"tflite": 1.2, "openvino": 2.0}
+EARLY_MEAN_PX = {"tflite": 0.01, "openvino": 0.3}
+EARLY_MAX_PX = {"tflite": 0.01, "openvino": 2.0}
 EARLY_VISIBILITY = 0.01
 EARLY_WORLD_M = 0.005
 
@@ -318,5 +321,5 @@ def test_tracked_video_matches_mediapipe(backend_name: str, model: str, models_d
         assert np.abs(pose.keypoints[:, 2] - np.array(frame["visibility"])).max() <= EARLY_VISIBILITY
         assert pose.keypoints3d is not None
         assert np.abs(pose.keypoints3d - np.array(frame["world_landmarks_m"])).max() <= EARLY_WORLD_M
-    assert error.mean() <= VIDEO_MEAN_PX, f"mean {error.mean():.3f} px"
-    assert error.max() <= VIDEO_MAX_PX, f"max {error.max():.2f} px"
+    assert error.mean() <= VIDEO_MEAN_PX[backend_name], f"mean {error.mean():.3f} px"
+    assert error.max() <= VIDEO_MAX_PX[backend_name], f"max {error.max():.2f} px"
