@@ -88,7 +88,7 @@ def open_estimator(
     """
     from posed.models.resolve import resolve_model
 
-    resolved = resolve_model(model, model_dirs)
+    resolved = resolve_model(model, model_dirs, backend=backend.name)
     if resolved.family == "blazepose":
         options = model.blazepose
         if options.num_poses > 1 or options.detector == "posenet":

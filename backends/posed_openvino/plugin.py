@@ -1,4 +1,5 @@
-"""The `openvino` entry point. It reads the same .tflite files as the TFLite backend."""
+"""The `openvino` entry point. It reads the same .tflite files as the TFLite backend,
+and OpenVINO IR (`.xml` beside its `.bin`): the int8 variants `posed models quantize` makes."""
 
 from __future__ import annotations
 
@@ -52,13 +53,16 @@ class OpenVINOBackend:
     ) -> OpenVINOSession:
         if not isinstance(config, OpenVINOConfig):
             raise BackendError(f"the openvino backend needs an OpenVINOConfig, got {type(config).__name__}")
-        info = read_model_info(model_path)  # rejects missing, non-TFLite and truncated files clearly
+        core = shared_core()
+        if model_path.suffix == IR_SUFFIX:
+            info = ir_model_info(core, model_path)
+        else:
+            info = read_model_info(model_path)  # rejects missing, non-TFLite and truncated files clearly
         if is_edgetpu_model(info):
             raise ModelError(
                 f"{model_path} is compiled for the Coral Edge TPU; OpenVINO needs the model without "
                 "the _edgetpu suffix"
             )
-        core = shared_core()
         device = config.device_for(role)
         check_device(device, list(core.available_devices))
         properties = compile_properties(config, device)
@@ -81,6 +85,34 @@ class OpenVINOBackend:
             " from the model cache" if loaded else "",
         )
         return OpenVINOSession(compiled, info, real, loaded_from_cache=loaded)
+
+
+IR_SUFFIX = ".xml"
+_IR_DTYPES = {"f32": "float32", "f16": "float16", "u8": "uint8", "i8": "int8", "i32": "int32", "i64": "int64"}
+
+
+def ir_model_info(core: Any, path: Path) -> ModelInfo:
+    """The tensors of an OpenVINO IR file, as read_model_info gives them for a .tflite file.
+
+    IR made from a .tflite file keeps the file's tensor names, and its float inputs and
+    outputs carry no quantization.
+    """
+    if not path.is_file():
+        raise ModelError(f"model file not found: {path}")
+    try:
+        model = core.read_model(str(path))
+    except RuntimeError as exc:
+        raise corrupt_model_error(path, f"OpenVINO cannot read it ({openvino_reason(exc)})") from exc
+
+    def specs(ports: Any) -> tuple[TensorSpec, ...]:
+        found = []
+        for port in ports:
+            element = port.get_element_type().get_type_name()
+            shape = tuple(int(d) for d in port.get_partial_shape().to_shape())
+            found.append(TensorSpec(port.get_any_name(), shape, _IR_DTYPES.get(element, element)))
+        return tuple(found)
+
+    return ModelInfo(path=path, inputs=specs(model.inputs), outputs=specs(model.outputs), custom_ops=())
 
 
 def _reshaped(core: Any, path: Path, info: ModelInfo, input_shape: tuple[int, ...]) -> Any:

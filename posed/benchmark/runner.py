@@ -60,6 +60,7 @@ class BenchOptions:
     seconds: float = 5.0
     input_resolution: Resolution | None = None  # PoseNet models run at this size
     num_poses: int | None = None  # BlazePose models track this many people
+    precision: str = "float"  # "int8": BlazePose's int8 variants (`posed models quantize`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +98,8 @@ def run_bench(
         models = [with_input_resolution(m, options.input_resolution) for m in models]
     if options.num_poses is not None:
         models = [with_num_poses(m, options.num_poses) for m in models]
+    if options.precision != "float":
+        models = [with_precision(m, options.precision) for m in models]
     if not models:
         raise ModelNotFoundError(
             f"no known model found in {', '.join(map(str, dirs))}; pass --model-dir or --model"
@@ -111,18 +114,19 @@ def run_bench(
             continue
         targets.append(Target(name, backend, device, settings, config))
     frames = _FrameCache(options)
-    detector: Path | None = None
+    detectors: dict[str, Path] = {}  # target name -> the BlazePose detector file it ran
     with tempfile.TemporaryDirectory(prefix="posed-bench-") as scratch:
         for model in models:
             label = model.name or str(model.path)
-            try:
-                resolved = resolve_model(model, dirs)
-            except PosedError as exc:
-                on_failure(Failure("*", "*", label, str(exc)))
-                continue
-            if resolved.family == "blazepose":
-                detector = resolved.files["detector"]
             for target in targets:
+                try:
+                    # Per backend: an int8 variant is made for one backend.
+                    resolved = resolve_model(model, dirs, backend=target.name)
+                except PosedError as exc:
+                    on_failure(Failure(target.name, str(target.device), label, str(exc)))
+                    continue
+                if resolved.family == "blazepose":
+                    detectors[target.name] = resolved.files["detector"]
                 try:
                     record = measure_one(
                         target, model, resolved, frames, options, dirs=dirs, scratch=Path(scratch)
@@ -131,9 +135,10 @@ def run_bench(
                     on_failure(Failure(target.name, str(target.device), label, str(exc)))
                     continue
                 on_record(record)
-    if detector is None:
-        return
     for target in targets:
+        detector = detectors.get(target.name)
+        if detector is None:
+            continue
         try:
             used, samples = time_model(
                 target.backend, target.config, detector, ROLE_DETECTOR, options.seconds
@@ -141,7 +146,8 @@ def run_bench(
         except PosedError as exc:
             on_failure(Failure(target.name, str(target.device), DETECTOR_MODEL, str(exc)))
             continue
-        on_record(BenchRecord(target.name, used, DETECTOR_MODEL, raw_inference_ms=spread(samples, 50, 95)))
+        name = DETECTOR_MODEL if options.precision == "float" else f"{DETECTOR_MODEL} {options.precision}"
+        on_record(BenchRecord(target.name, used, name, raw_inference_ms=spread(samples, 50, 95)))
 
 
 def measure_one(
@@ -229,6 +235,11 @@ def with_num_poses(model: ModelConfig, num_poses: int) -> ModelConfig:
     """`model` with BlazePose's num_poses set (PoseNet models ignore it)."""
     blazepose = model.blazepose.model_dump() | {"num_poses": num_poses}
     return model.model_copy(update={"blazepose": BlazePoseOptions.model_validate(blazepose)})
+
+
+def with_precision(model: ModelConfig, precision: str) -> ModelConfig:
+    """`model` with model.precision set, validated (int8 needs a model name)."""
+    return ModelConfig.model_validate(model.model_dump() | {"precision": precision})
 
 
 def _posenet_input_shape(path: Path, model: ModelConfig, frame: ImageArray) -> tuple[int, int, int, int]:

@@ -58,6 +58,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="BlazePose: most people at once (model.blazepose.num_poses); give a clip with that many.",
     )
+    parser.add_argument(
+        "--precision",
+        choices=("float", "int8"),
+        default="float",
+        help="BlazePose: the shipped float files, or their int8 variants for each backend, made by "
+        "`posed models quantize` (model.precision) (default: float).",
+    )
     from posed.cli.estimate import add_input_resolution
 
     add_input_resolution(parser)
@@ -87,6 +94,7 @@ def execute(args: argparse.Namespace) -> int:
         seconds=args.seconds,
         input_resolution=args.input_resolution,
         num_poses=args.num_poses,
+        precision=args.precision,
     )
     records: list[BenchRecord] = []
     failures: list[Failure] = []

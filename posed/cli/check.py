@@ -59,7 +59,7 @@ def execute(args: argparse.Namespace) -> int:
 
 
 def _is_model(issue: ConfigIssue) -> bool:
-    return issue.key in ("model.name", "model.path", "model_dir", "--model-dir")
+    return issue.key in ("model.name", "model.path", "model.precision", "model_dir", "--model-dir")
 
 
 def _probe(loaded: LoadedConfig, model_dir: Path | None, *, model_ok: bool) -> list[ConfigIssue]:

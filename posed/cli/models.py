@@ -1,4 +1,4 @@
-"""`posed models list|fetch|verify|import`: the model store.
+"""`posed models list|fetch|verify|import|quantize`: the model store.
 
 The store is where `posed run` with the same settings looks first: --model-dir,
 $POSED_MODEL_DIR, the config's model_dir (-c), $STATE_DIRECTORY/models, then
@@ -115,6 +115,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     imp.add_argument("--force", action="store_true", help="Replace an imported model of the same name.")
 
+    from posed.cli.models_quantize import add_parser as add_quantize
+
+    add_quantize(sub, common)
+
 
 def execute(args: argparse.Namespace) -> int:
     action: str = args.models_command
@@ -124,6 +128,10 @@ def execute(args: argparse.Namespace) -> int:
         return _fetch(args)
     if action == "verify":
         return _verify(args)
+    if action == "quantize":
+        from posed.cli import models_quantize
+
+        return models_quantize.execute(args, *_config_dir(args))
     return _import(args)
 
 

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 from ruamel.yaml.comments import CommentedMap
 
 from posed.config.schema import ModelConfig
-from posed.errors import ConfigIssue, ModelNotFoundError, PosedError
+from posed.errors import ConfigIssue, ModelNotFoundError, ModelOptionError, PosedError
 from posed.mqtt.config import MqttConfig, TlsConfig
 from posed.suggest import did_you_mean
 
@@ -39,13 +39,23 @@ def preflight_document(
     if loaded is not None:
         cfg = loaded.config
         mqtt, model, model_dir = cfg.mqtt, cfg.model, cfg.model_dir
+        backend_type: str | None = loaded.backend.type
     else:
         mqtt = _section(MqttConfig, document.get("mqtt", {}))
         model = _section(ModelConfig, document.get("model"))
         raw_dir = document.get("model_dir")
         model_dir = Path(raw_dir) if isinstance(raw_dir, str) and raw_dir and "\0" not in raw_dir else None
+        raw_backend = document.get("backend")
+        backend_type = raw_backend.get("type") if isinstance(raw_backend, dict) else None
+        backend_type = backend_type if isinstance(backend_type, str) else None
     return preflight(
-        str(path), document, mqtt=mqtt, model=model, model_dir=model_dir, cli_model_dir=cli_model_dir
+        str(path),
+        document,
+        mqtt=mqtt,
+        model=model,
+        model_dir=model_dir,
+        cli_model_dir=cli_model_dir,
+        backend_type=backend_type,
     )
 
 
@@ -64,9 +74,13 @@ def preflight(
     model: ModelConfig | None,
     model_dir: Path | None,
     cli_model_dir: Path | None,
+    backend_type: str | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> list[ConfigIssue]:
-    """Every problem of this machine with the given sections; None skips a section that did not validate."""
+    """Every problem of this machine with the given sections; None skips a section that did not validate.
+
+    `backend_type` picks the int8 variant that `model.precision: int8` needs.
+    """
     from posed.config.loader import line_of  # deferred: the loader imports this package's schema
 
     env = os.environ if environ is None else environ
@@ -81,7 +95,9 @@ def preflight(
             issues += _tls(mqtt.tls, issue)
     issues += _model_dirs(model_dir, cli_model_dir, issue)
     if model is not None:
-        issues += _model(model, model_dir, cli_model_dir, env, issue)
+        issues += _model(
+            model, model_dir, cli_model_dir=cli_model_dir, backend_type=backend_type, env=env, issue=issue
+        )
     return issues
 
 
@@ -158,7 +174,9 @@ def _model_dirs(
 def _model(
     model: ModelConfig,
     model_dir: Path | None,
+    *,
     cli_model_dir: Path | None,
+    backend_type: str | None,
     env: Mapping[str, str],
     issue: Callable[[str, str], ConfigIssue],
 ) -> list[ConfigIssue]:
@@ -167,7 +185,9 @@ def _model(
     key = "model.name" if model.name is not None else "model.path"
     dirs = model_search_path(cli_dir=cli_model_dir, config_dir=model_dir, env=env)
     try:
-        resolve_model(model, dirs)
+        resolve_model(model, dirs, backend=backend_type)
+    except ModelOptionError as exc:  # e.g. no int8 variant made: model.precision's line
+        return [issue(exc.key, str(exc))]
     except ModelNotFoundError as exc:
         hint = ""
         if model.name is not None and model.name not in known_models() and model.name != "blazepose":

@@ -130,6 +130,12 @@ class ModelConfig(StrictModel):
         default_factory=PoseNetOptions,
         description="Options used when the model is PoseNet.",
     )
+    precision: Literal["float", "int8"] = Field(
+        "float",
+        description="float: the shipped model files. int8: BlazePose's int8 variants for this "
+        "backend (openvino or tflite), made once by `posed models quantize NAME`; faster on some "
+        "CPUs, less faithful to MediaPipe (see README, int8). Needs `name`, not `path`.",
+    )
 
     @model_validator(mode="after")
     def _name_or_path(self) -> ModelConfig:
@@ -137,6 +143,8 @@ class ModelConfig(StrictModel):
             raise ValueError("give exactly one of `name` or `path`")
         if self.detector_path is not None and self.path is None:
             raise ValueError("`detector_path` goes with `path`, not with `name`")
+        if self.precision == "int8" and self.name is None:
+            raise ValueError("`precision: int8` goes with a model `name` (variants of packaged models)")
         return self
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from posed.config.schema import ModelConfig
-from posed.errors import ModelError, ModelNotFoundError
+from posed.errors import ModelError, ModelNotFoundError, ModelOptionError
 from posed.models.registry import imported_model, packaged_registry
 from posed.tflite_file import read_model_info
 
@@ -56,7 +56,13 @@ def model_search_path(
     return seen
 
 
-def resolve_model(model: ModelConfig, model_dirs: Sequence[Path]) -> ResolvedModel:
+def resolve_model(
+    model: ModelConfig, model_dirs: Sequence[Path], *, backend: str | None = None
+) -> ResolvedModel:
+    """The model's files; with `precision: int8`, those of its int8 variant for `backend`."""
+    if model.precision == "int8":
+        assert model.name is not None  # the schema ties int8 to a name
+        return resolve_int8(model.name, model_dirs, backend, model_type=model.blazepose.model_type)
     if model.name is not None:
         return resolve_named(model.name, model_dirs, model_type=model.blazepose.model_type)
     assert model.path is not None
@@ -95,6 +101,25 @@ def resolve_named(name: str, model_dirs: Sequence[Path], *, model_type: str = "f
                 f"import it again with `posed models import FILE --name {name} --model-dir {directory}`"
             )
     return ResolvedModel(name=name, family=spec.family, files=paths)
+
+
+def resolve_int8(
+    name: str, model_dirs: Sequence[Path], backend: str | None, *, model_type: str = "full"
+) -> ResolvedModel:
+    """A packaged BlazePose model's int8 variant made for `backend` by `posed models quantize`."""
+    from posed.models.variants import PRECISION_KEY, find_variant, quantized_backend
+
+    if name == "blazepose":
+        name = f"blazepose-{model_type}"
+    packaged = packaged_registry().models.get(name)
+    if packaged is None or packaged.family != "blazepose":
+        blazepose = [n for n, m in packaged_registry().models.items() if m.family == "blazepose"]
+        what = "a PoseNet model, already uint8" if packaged is not None else "not a packaged model"
+        raise ModelOptionError(
+            PRECISION_KEY, f"int8 variants exist for {', '.join(blazepose)}; {name!r} is {what}"
+        )
+    files = find_variant(name, dict(packaged.files), quantized_backend(backend, name), model_dirs)
+    return ResolvedModel(name=f"{name} int8", family="blazepose", files=files)
 
 
 def _missing_message(name: str, filename: str, model_dirs: Sequence[Path]) -> str:

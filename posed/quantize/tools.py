@@ -1,0 +1,170 @@
+"""The two quantizers, each writing one int8 variant into a staging directory.
+
+- OpenVINO: NNCF post-training quantization of the model OpenVINO reads from the
+  float .tflite file, saved as IR (`.xml` + `.bin`, weights int8, the rest f32).
+- LiteRT: ai-edge-quantizer's static int8 recipe (int8 weights and activations)
+  on the float32-folded file (posed.quantize.tflite_fold), with float inputs and
+  outputs, so posed's pre- and post-processing stay exactly as for float.
+
+Both are optional dependencies (`pip install 'posed[quantize]'`), imported here
+only when called. `keep_float` names parts left in float: NNCF ignored-scope
+patterns over OpenVINO node names, or regular expressions over the output tensor
+names ai-edge-quantizer matches.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from posed.errors import PosedError
+from posed.models.variants import QuantizedBackend, variant_filenames
+
+INSTALL_HINT = "pip install 'posed[quantize]'"
+OptionValue = str | int | float | bool | list[str] | None
+
+
+class QuantizerUnavailableError(PosedError):
+    """The quantization tool for a backend is not installed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Int8Options:
+    """What a user may tune; every field is written to the recipe."""
+
+    preset: Literal["performance", "mixed"] = "performance"  # NNCF: symmetric or asymmetric activations
+    fast_bias_correction: bool = True  # NNCF
+    keep_float: tuple[str, ...] = ()
+
+    def recorded(self, backend: QuantizedBackend) -> dict[str, OptionValue]:
+        if backend == "tflite":
+            return {"recipe": "static_wi8_ai8", "float_io": True, "keep_float": list(self.keep_float)}
+        return {
+            "preset": self.preset,
+            "fast_bias_correction": self.fast_bias_correction,
+            "ignored_patterns": list(self.keep_float),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ToolRun:
+    tool: str
+    tool_version: str
+    runtime_versions: dict[str, str]
+    outputs: tuple[Path, ...]  # staged files, the one a backend opens first
+    seconds: float
+    options: dict[str, OptionValue] = field(default_factory=dict)
+
+
+def _module(name: str, package: str) -> Any:
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        raise QuantizerUnavailableError(f"{package} is not installed ({exc}): {INSTALL_HINT}") from exc
+
+
+def _version(package: str) -> str:
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def quantize(
+    backend: QuantizedBackend,
+    source: Path,
+    samples: Sequence[npt.NDArray[np.float32]],
+    stage: Path,
+    options: Int8Options,
+) -> ToolRun:
+    if backend == "openvino":
+        return quantize_openvino(source, samples, stage, options)
+    return quantize_tflite(source, samples, stage, options)
+
+
+def quantize_openvino(
+    source: Path, samples: Sequence[npt.NDArray[np.float32]], stage: Path, options: Int8Options
+) -> ToolRun:
+    nncf = _module("nncf", "nncf")
+    ov = _module("openvino", "openvino")
+    from posed_openvino.core import shared_core
+
+    xml, _ = (stage / name for name in variant_filenames(source.name, "openvino"))
+    started = time.perf_counter()
+    model = shared_core().read_model(str(source))
+    ignored = (
+        nncf.IgnoredScope(patterns=list(options.keep_float), validate=True) if options.keep_float else None
+    )
+    preset = (
+        nncf.QuantizationPreset.MIXED if options.preset == "mixed" else nncf.QuantizationPreset.PERFORMANCE
+    )
+    quantized = nncf.quantize(
+        model,
+        nncf.Dataset(list(samples)),
+        preset=preset,
+        subset_size=len(samples),
+        fast_bias_correction=options.fast_bias_correction,
+        ignored_scope=ignored,
+    )
+    # f32 where not int8: f16 compression would move the landmarks by itself.
+    ov.save_model(quantized, str(xml), compress_to_fp16=False)
+    return ToolRun(
+        tool="nncf",
+        tool_version=_version("nncf"),
+        runtime_versions={"openvino": _version("openvino")},
+        outputs=tuple(stage / name for name in variant_filenames(source.name, "openvino")),
+        seconds=time.perf_counter() - started,
+        options=options.recorded("openvino"),
+    )
+
+
+def quantize_tflite(
+    source: Path, samples: Sequence[npt.NDArray[np.float32]], stage: Path, options: Int8Options
+) -> ToolRun:
+    quantizer = _module("ai_edge_quantizer.quantizer", "ai-edge-quantizer")
+    recipes = _module("ai_edge_quantizer.recipe", "ai-edge-quantizer")
+    qtyping = _module("ai_edge_quantizer.qtyping", "ai-edge-quantizer")
+    algorithms = _module("ai_edge_quantizer.algorithm_manager", "ai-edge-quantizer")
+    from posed.quantize.tflite_fold import SIGNATURE_KEY, fold_constants
+
+    (target,) = (stage / name for name in variant_filenames(source.name, "tflite"))
+    started = time.perf_counter()
+    folded = stage / f"{source.stem}.float32.tflite"
+    fold_constants(source, folded)
+    tool = quantizer.Quantizer(folded, recipes.static_wi8_ai8())
+    skip = algorithms.AlgorithmName.NO_QUANTIZE
+    # Float in, float out: posed feeds and reads these models exactly as the float files.
+    for boundary in (qtyping.TFLOperationName.INPUT, qtyping.TFLOperationName.OUTPUT):
+        tool.update_quantization_recipe(regex=".*", operation_name=boundary, algorithm_key=skip)
+    for pattern in options.keep_float:
+        tool.update_quantization_recipe(
+            regex=pattern, operation_name=qtyping.TFLOperationName.ALL_SUPPORTED, algorithm_key=skip
+        )
+    input_name = _input_name(folded)
+    calibration = {SIGNATURE_KEY: [{input_name: sample} for sample in samples]}
+    result = tool.quantize(tool.calibrate(calibration), enable_progress_report=False)
+    result.export_model(target, overwrite=True)
+    folded.unlink()
+    return ToolRun(
+        tool="ai-edge-quantizer",
+        tool_version=_version("ai-edge-quantizer"),
+        runtime_versions={"ai-edge-litert": _version("ai-edge-litert")},
+        outputs=(target,),
+        seconds=time.perf_counter() - started,
+        options=options.recorded("tflite"),
+    )
+
+
+def _input_name(path: Path) -> str:
+    from posed.tflite_file import read_model_info
+
+    (tensor,) = read_model_info(path).inputs
+    return tensor.name
