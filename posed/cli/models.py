@@ -44,8 +44,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         parents=[common],
         help="Show known models and where they are installed.",
         description="Every model posed knows (packaged and imported), its family, input size and keypoints, "
-        "whether it is installed and in which directory of the search path, and where `posed models fetch` "
-        "would get it. The first line names the store that fetch and import write to.",
+        "whether it is installed and in which directory of the search path, which int8 variants "
+        "`posed models quantize` made (INT8), and where `posed models fetch` would get it. The first line "
+        "names the store that fetch and import write to.",
     )
     listing.add_argument("--json", action="store_true", help="One JSON document instead of a table.")
 
@@ -162,7 +163,7 @@ def _list(args: argparse.Namespace) -> int:
         return EXIT_OK
     print(f"store: {dirs[0]}")
     print(f"search path: {', '.join(str(d) for d in dirs)}")
-    header = ("NAME", "FAMILY", "INPUT", "KEYPOINTS", "INSTALLED", "SOURCES")
+    header = ("NAME", "FAMILY", "INPUT", "KEYPOINTS", "INSTALLED", "INT8", "SOURCES")
     table = [header] + [
         (
             r["name"],
@@ -170,6 +171,7 @@ def _list(args: argparse.Namespace) -> int:
             "x".join(str(n) for n in r["input_size"]),
             r["keypoints"],
             r["status"],
+            ",".join(b for b, where in r.get("int8", {}).items() if where) or "-",
             r["sources"],
         )
         for r in rows

@@ -1,4 +1,5 @@
-"""`posed models list`: every known and imported model, and where its files are installed."""
+"""`posed models list`: every known and imported model, where its files are installed, and for
+BlazePose which int8 variants `posed models quantize` has made (and where)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,10 @@ def list_models(dirs: Sequence[Path]) -> list[dict[str, Any]]:
         sources = ",".join(k for k in ("url", "pypi", "npm") if k in kinds)
         if unpublished:
             sources += " (no published sha256: --allow-unverified)"
-        rows.append(_row(name, model, located, sources, imported=False))
+        row = _row(name, model, located, sources, imported=False)
+        if model.family == "blazepose":
+            row["int8"] = _int8_variants(name, dict(model.files), dirs)
+        rows.append(row)
     seen = set(registry.models)
     for directory in dirs:
         for name, model in read_store_registry(directory).models.items():
@@ -31,6 +35,22 @@ def list_models(dirs: Sequence[Path]) -> list[dict[str, Any]]:
             }
             rows.append(_row(name, model, located, f"imported from {model.imported_from}", imported=True))
     return rows
+
+
+def _int8_variants(name: str, files: dict[str, str], dirs: Sequence[Path]) -> dict[str, str | None]:
+    """Backend -> the directory holding the model's int8 variant (with its recipe), or None."""
+    from posed.errors import ModelError
+    from posed.models.variants import QUANTIZED_BACKENDS, find_variant
+
+    found: dict[str, str | None] = {}
+    for backend in QUANTIZED_BACKENDS:
+        try:
+            paths = find_variant(name, files, backend, dirs)
+        except ModelError:
+            found[backend] = None
+            continue
+        found[backend] = ", ".join(sorted({str(p.parent) for p in paths.values()}))
+    return found
 
 
 def _locate(filename: str, dirs: Sequence[Path]) -> Path | None:

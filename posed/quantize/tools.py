@@ -7,14 +7,16 @@
   outputs, so posed's pre- and post-processing stay exactly as for float.
 
 Both are optional dependencies (`pip install 'posed[quantize]'`), imported here
-only when called. `keep_float` names parts left in float: NNCF ignored-scope
-patterns over OpenVINO node names, or regular expressions over the output tensor
-names ai-edge-quantizer matches.
+only when called. `keep_float` leaves layers in float: regular expressions over
+the layer names of the .tflite file (e.g. `output_heatmap`, `convld_3d`), which
+ai-edge-quantizer matches against each op's output tensor and which OpenVINO keeps
+as tensor names (its own node names are generated, so they are mapped here).
 """
 
 from __future__ import annotations
 
 import importlib
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -124,6 +126,35 @@ def quantize_openvino(
         seconds=time.perf_counter() - started,
         options=options.recorded("openvino"),
     )
+
+
+# OpenVINO operations NNCF puts int8 weights on.
+_WEIGHTED = {"Convolution", "GroupConvolution", "MatMul"}
+
+
+def layers_named(model: Any, patterns: Sequence[str]) -> list[str]:
+    """OpenVINO node names of the weighted layers whose .tflite names match a pattern.
+
+    A layer's .tflite names survive as tensor names on its outputs and on its weights'
+    dequantize; every pattern must match some layer, so a typo is an error, not a no-op.
+    """
+    found: list[str] = []
+    unmatched = set(patterns)
+    for node in model.get_ordered_ops():
+        if node.get_type_name() not in _WEIGHTED:
+            continue
+        names: set[str] = set()
+        for output in node.outputs():
+            names |= set(output.get_names())
+        for port in node.inputs():
+            names |= set(port.get_source_output().get_names())
+        hits = {p for p in patterns if any(re.search(p, name) for name in names)}
+        if hits:
+            found.append(node.get_friendly_name())
+            unmatched -= hits
+    if unmatched:
+        raise PosedError(f"--keep-float: no layer matches {', '.join(sorted(unmatched))}")
+    return found
 
 
 def quantize_tflite(
