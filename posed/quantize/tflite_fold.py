@@ -112,3 +112,9 @@ def _signature(sch: Any, graph: Any) -> Any:
     signature.signatureKey = SIGNATURE_KEY
     signature.subgraphIndex = 0
     return signature
+
+
+def tensor_names(path: Path) -> list[str]:
+    """The names of every tensor of the file's graph (the names ai-edge-quantizer's regexes match)."""
+    graph = schema().Model.GetRootAs(check_header(path), 0).Subgraphs(0)
+    return [graph.Tensors(i).Name().decode() for i in range(graph.TensorsLength())]

@@ -102,9 +102,9 @@ def quantize_openvino(
     xml, _ = (stage / name for name in variant_filenames(source.name, "openvino"))
     started = time.perf_counter()
     model = shared_core().read_model(str(source))
-    ignored = (
-        nncf.IgnoredScope(patterns=list(options.keep_float), validate=True) if options.keep_float else None
-    )
+    ignored = None
+    if options.keep_float:
+        ignored = nncf.IgnoredScope(names=layers_named(model, options.keep_float), validate=True)
     preset = (
         nncf.QuantizationPreset.MIXED if options.preset == "mixed" else nncf.QuantizationPreset.PERFORMANCE
     )
@@ -164,7 +164,7 @@ def quantize_tflite(
     recipes = _module("ai_edge_quantizer.recipe", "ai-edge-quantizer")
     qtyping = _module("ai_edge_quantizer.qtyping", "ai-edge-quantizer")
     algorithms = _module("ai_edge_quantizer.algorithm_manager", "ai-edge-quantizer")
-    from posed.quantize.tflite_fold import SIGNATURE_KEY, fold_constants
+    from posed.quantize.tflite_fold import SIGNATURE_KEY, fold_constants, tensor_names
 
     (target,) = (stage / name for name in variant_filenames(source.name, "tflite"))
     started = time.perf_counter()
@@ -175,6 +175,10 @@ def quantize_tflite(
     # Float in, float out: posed feeds and reads these models exactly as the float files.
     for boundary in (qtyping.TFLOperationName.INPUT, qtyping.TFLOperationName.OUTPUT):
         tool.update_quantization_recipe(regex=".*", operation_name=boundary, algorithm_key=skip)
+    names = tensor_names(folded)
+    unmatched = [p for p in options.keep_float if not any(re.search(p, name) for name in names)]
+    if unmatched:
+        raise PosedError(f"--keep-float: no layer of {source.name} matches {', '.join(unmatched)}")
     for pattern in options.keep_float:
         tool.update_quantization_recipe(
             regex=pattern, operation_name=qtyping.TFLOperationName.ALL_SUPPORTED, algorithm_key=skip
