@@ -13,7 +13,7 @@ the files renamed into place, the recipe last, and pinned in the store's registr
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,6 +79,7 @@ def quantize_model(
         raise ModelError(f"posed quantizes BlazePose's models ({', '.join(blazepose)}), not {name!r}")
     store = prepare_store(store)
     sources = resolve_named(name, [store, *search_path]).files  # says how to fetch a missing one
+    _check_keep_float(options.keep_float, sources.values())
     recorded = options.recorded(backend_name)
     results: dict[str, MadeVariant] = {}
     for role in ROLES:
@@ -103,6 +104,18 @@ def quantize_model(
                 options=options,
             )
     return [results[role] for role in ROLES]
+
+
+def _check_keep_float(patterns: Sequence[str], sources: Iterable[Path]) -> None:
+    """Each --keep-float pattern names a layer of the detector or the landmark model: a typo is an error."""
+    import re
+
+    from posed.quantize.tflite_fold import tensor_names
+
+    names = [name for source in sources for name in tensor_names(source)]
+    unmatched = [p for p in patterns if not any(re.search(p, name) for name in names)]
+    if unmatched:
+        raise ModelError(f"--keep-float: no layer of the float files matches {', '.join(unmatched)}")
 
 
 def _kept(

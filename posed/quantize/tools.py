@@ -102,9 +102,8 @@ def quantize_openvino(
     xml, _ = (stage / name for name in variant_filenames(source.name, "openvino"))
     started = time.perf_counter()
     model = shared_core().read_model(str(source))
-    ignored = None
-    if options.keep_float:
-        ignored = nncf.IgnoredScope(names=layers_named(model, options.keep_float), validate=True)
+    kept = layers_named(model, options.keep_float)
+    ignored = nncf.IgnoredScope(names=kept, validate=True) if kept else None
     preset = (
         nncf.QuantizationPreset.MIXED if options.preset == "mixed" else nncf.QuantizationPreset.PERFORMANCE
     )
@@ -136,10 +135,10 @@ def layers_named(model: Any, patterns: Sequence[str]) -> list[str]:
     """OpenVINO node names of the weighted layers whose .tflite names match a pattern.
 
     A layer's .tflite names survive as tensor names on its outputs and on its weights'
-    dequantize; every pattern must match some layer, so a typo is an error, not a no-op.
+    dequantize. A pattern may match nothing here (it may name a layer of the other
+    BlazePose model); posed.quantize.make checks that each one matches some model.
     """
     found: list[str] = []
-    unmatched = set(patterns)
     for node in model.get_ordered_ops():
         if node.get_type_name() not in _WEIGHTED:
             continue
@@ -148,12 +147,8 @@ def layers_named(model: Any, patterns: Sequence[str]) -> list[str]:
             names |= set(output.get_names())
         for port in node.inputs():
             names |= set(port.get_source_output().get_names())
-        hits = {p for p in patterns if any(re.search(p, name) for name in names)}
-        if hits:
+        if any(re.search(p, name) for p in patterns for name in names):
             found.append(node.get_friendly_name())
-            unmatched -= hits
-    if unmatched:
-        raise PosedError(f"--keep-float: no layer matches {', '.join(sorted(unmatched))}")
     return found
 
 
@@ -164,7 +159,7 @@ def quantize_tflite(
     recipes = _module("ai_edge_quantizer.recipe", "ai-edge-quantizer")
     qtyping = _module("ai_edge_quantizer.qtyping", "ai-edge-quantizer")
     algorithms = _module("ai_edge_quantizer.algorithm_manager", "ai-edge-quantizer")
-    from posed.quantize.tflite_fold import SIGNATURE_KEY, fold_constants, tensor_names
+    from posed.quantize.tflite_fold import SIGNATURE_KEY, fold_constants
 
     (target,) = (stage / name for name in variant_filenames(source.name, "tflite"))
     started = time.perf_counter()
@@ -175,10 +170,6 @@ def quantize_tflite(
     # Float in, float out: posed feeds and reads these models exactly as the float files.
     for boundary in (qtyping.TFLOperationName.INPUT, qtyping.TFLOperationName.OUTPUT):
         tool.update_quantization_recipe(regex=".*", operation_name=boundary, algorithm_key=skip)
-    names = tensor_names(folded)
-    unmatched = [p for p in options.keep_float if not any(re.search(p, name) for name in names)]
-    if unmatched:
-        raise PosedError(f"--keep-float: no layer of {source.name} matches {', '.join(unmatched)}")
     for pattern in options.keep_float:
         tool.update_quantization_recipe(
             regex=pattern, operation_name=qtyping.TFLOperationName.ALL_SUPPORTED, algorithm_key=skip
