@@ -45,10 +45,17 @@ class Int8Options:
     preset: Literal["performance", "mixed"] = "performance"  # NNCF: symmetric or asymmetric activations
     fast_bias_correction: bool = True  # NNCF
     keep_float: tuple[str, ...] = ()
+    # LiteRT: static (int8 activations, calibrated) or dynamic (int8 weights; activations
+    # quantized per run by the kernel, no calibration).
+    activations: Literal["static", "dynamic"] = "static"
+
+    @property
+    def tflite_recipe(self) -> str:
+        return "static_wi8_ai8" if self.activations == "static" else "dynamic_wi8_afp32"
 
     def recorded(self, backend: QuantizedBackend) -> dict[str, OptionValue]:
         if backend == "tflite":
-            return {"recipe": "static_wi8_ai8", "float_io": True, "keep_float": list(self.keep_float)}
+            return {"recipe": self.tflite_recipe, "float_io": True, "keep_float": list(self.keep_float)}
         return {
             "preset": self.preset,
             "fast_bias_correction": self.fast_bias_correction,
@@ -165,7 +172,7 @@ def quantize_tflite(
     started = time.perf_counter()
     folded = stage / f"{source.stem}.float32.tflite"
     fold_constants(source, folded)
-    tool = quantizer.Quantizer(folded, recipes.static_wi8_ai8())
+    tool = quantizer.Quantizer(folded, getattr(recipes, options.tflite_recipe)())
     skip = algorithms.AlgorithmName.NO_QUANTIZE
     # Float in, float out: posed feeds and reads these models exactly as the float files.
     for boundary in (qtyping.TFLOperationName.INPUT, qtyping.TFLOperationName.OUTPUT):
@@ -176,7 +183,8 @@ def quantize_tflite(
         )
     input_name = _input_name(folded)
     calibration = {SIGNATURE_KEY: [{input_name: sample} for sample in samples]}
-    result = tool.quantize(tool.calibrate(calibration), enable_progress_report=False)
+    statistics = tool.calibrate(calibration) if tool.need_calibration else None
+    result = tool.quantize(statistics, enable_progress_report=False)
     result.export_model(target, overwrite=True)
     folded.unlink()
     return ToolRun(
