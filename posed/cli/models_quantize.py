@@ -48,9 +48,11 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         "(default: performance).",
     )  # fmt: skip
     quantize.add_argument(
-        "--keep-float", action="append", default=[], metavar="PATTERN",
-        help="Leave matching layers in float (repeatable): an NNCF ignored-scope regex over OpenVINO "
-        "node names, or a regex over the tensor names ai-edge-quantizer matches (default: none).",
+        "--keep-float", action="append", default=None, metavar="PATTERN",
+        help="Leave the layers whose .tflite tensor names match this regex in float (repeatable; "
+        "`none`: quantize every layer) (default: the landmark model's output layers, "
+        "^model_1/model/(convld_3d|convworld_3d|conv_poseflag|output_heatmap|output_segmentation)/ "
+        "and ^Identity).",
     )  # fmt: skip
     quantize.add_argument("--force", action="store_true", help="Make the variants again even if made.")
 
@@ -81,7 +83,9 @@ def execute(args: argparse.Namespace, config_dir: Path | None, config: Any) -> i
         )
     store = store_dir(cli_dir=args.model_dir, config_dir=config_dir)
     search_path = model_search_path(cli_dir=args.model_dir, config_dir=config_dir)
-    options = Int8Options(preset=args.preset, keep_float=tuple(args.keep_float))
+    options = Int8Options(preset=args.preset)
+    if args.keep_float is not None:
+        options = Int8Options(preset=args.preset, keep_float=tuple(p for p in args.keep_float if p != "none"))
     for backend_name in backends:
         backend = load_backend(backend_name)
         settings: dict[str, object] = {"type": backend_name}

@@ -32,6 +32,17 @@ from posed.models.variants import QuantizedBackend, variant_filenames
 
 INSTALL_HINT = "pip install 'posed[quantize]'"
 OptionValue = str | int | float | bool | list[str] | None
+# Static int8: weights and activations, activation ranges from calibration. (Dynamic
+# activations were 3-6x slower than float here: this LiteRT's XNNPACK runs them on
+# reference kernels; see README, int8.)
+TFLITE_RECIPE = "static_wi8_ai8"
+# The landmark model's output layers (landmarks, world landmarks, presence, heatmap,
+# segmentation) and the graph outputs stay float: int8 there moved the landmarks most
+# for least speed (README, int8). The names are the same in lite, full and heavy.
+HEADS_IN_FLOAT = (
+    "^model_1/model/(convld_3d|convworld_3d|conv_poseflag|output_heatmap|output_segmentation)/",
+    "^Identity",
+)
 
 
 class QuantizerUnavailableError(PosedError):
@@ -44,18 +55,11 @@ class Int8Options:
 
     preset: Literal["performance", "mixed"] = "performance"  # NNCF: symmetric or asymmetric activations
     fast_bias_correction: bool = True  # NNCF
-    keep_float: tuple[str, ...] = ()
-    # LiteRT: static (int8 activations, calibrated) or dynamic (int8 weights; activations
-    # quantized per run by the kernel, no calibration).
-    activations: Literal["static", "dynamic"] = "static"
-
-    @property
-    def tflite_recipe(self) -> str:
-        return "static_wi8_ai8" if self.activations == "static" else "dynamic_wi8_afp32"
+    keep_float: tuple[str, ...] = HEADS_IN_FLOAT
 
     def recorded(self, backend: QuantizedBackend) -> dict[str, OptionValue]:
         if backend == "tflite":
-            return {"recipe": self.tflite_recipe, "float_io": True, "keep_float": list(self.keep_float)}
+            return {"recipe": TFLITE_RECIPE, "float_io": True, "keep_float": list(self.keep_float)}
         return {
             "preset": self.preset,
             "fast_bias_correction": self.fast_bias_correction,
@@ -172,7 +176,7 @@ def quantize_tflite(
     started = time.perf_counter()
     folded = stage / f"{source.stem}.float32.tflite"
     fold_constants(source, folded)
-    tool = quantizer.Quantizer(folded, getattr(recipes, options.tflite_recipe)())
+    tool = quantizer.Quantizer(folded, getattr(recipes, TFLITE_RECIPE)())
     skip = algorithms.AlgorithmName.NO_QUANTIZE
     # Float in, float out: posed feeds and reads these models exactly as the float files.
     for boundary in (qtyping.TFLOperationName.INPUT, qtyping.TFLOperationName.OUTPUT):
