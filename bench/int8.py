@@ -103,7 +103,7 @@ def main() -> int:
         for backend_name in backends:
             _print_recipes(args.model_dir, model, backend_name)
             accuracy = {
-                precision: _accuracy(backend_name, model, precision, dirs, still, squats)
+                precision: _accuracy(backend_name, model, precision, dirs, still=still, squats=squats)
                 for precision in ("float", "int8")
             }
             speed = None if args.accuracy_only else _speed(backend_name, model, dirs, squats, args)
@@ -136,10 +136,10 @@ def _print_recipes(store: Path, model: str, backend: str) -> None:
             )
             continue
         recipe = read_recipe(path)
+        media = ", ".join(Path(s).name for s in recipe.calibration.sources)
         print(
             f"{backend} {source}: {recipe.tool} {recipe.tool_version}, {recipe.calibration.samples} inputs "
-            f"from {recipe.calibration.frames} frames of {', '.join(Path(s).name for s in recipe.calibration.sources)}, "
-            f"options {recipe.options}",
+            f"from {recipe.calibration.frames} frames of {media}, options {recipe.options}",
             flush=True,
         )
 
@@ -154,7 +154,7 @@ def _open(backend_name: str, model: str, precision: str, dirs: list[Path], **opt
 
 
 def _accuracy(
-    backend_name: str, model: str, precision: str, dirs: list[Path], still: Any, squats: list[Any]
+    backend_name: str, model: str, precision: str, dirs: list[Path], *, still: Any, squats: list[Any]
 ) -> Accuracy:
     still_ref = json.loads((REFERENCE / f"pose.{model}.json").read_text())
     with _open(backend_name, model, precision, dirs, static_image_mode=True) as estimator:
@@ -225,7 +225,8 @@ def _table(rows: list[dict[str, Any]]) -> None:
     for row in rows:
         line = (
             f"| {row['model']} | {row['backend']} | {row['precision']} "
-            f"| {row['still_max']:.2f} / {row['still_mean']:.2f} | {row['video_max']:.2f} / {row['video_mean']:.2f} "
+            f"| {row['still_max']:.2f} / {row['still_mean']:.2f} "
+            f"| {row['video_max']:.2f} / {row['video_mean']:.2f} "
             f"| {row['early_max']:.2f} | {'yes' if row['faithful'] else 'no'} |"
         )
         if speed:

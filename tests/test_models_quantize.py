@@ -22,8 +22,10 @@ import numpy as np
 import pytest
 
 from posed.config.schema import BlazePoseOptions, ModelConfig
+from posed.errors import ModelOptionError
 from posed.estimator import open_estimator
 from posed.models.resolve import resolve_model
+from posed.models.variants import VariantNotMadeError
 from posed.plugins import load_backend
 from tests.conftest import CONFORMANCE, MODELS, POSED
 
@@ -177,12 +179,14 @@ def test_a_variant_without_its_recipe_is_unrecorded_and_unused(made: Made, copy_
     assert code == 1
     assert statuses["pose_landmark_lite.int8-tflite.tflite"] == "unrecorded"
     model = ModelConfig(name="blazepose-lite", precision="int8")
-    with pytest.raises(Exception, match=r"recipe pose_landmark_lite\.int8-tflite\.recipe\.json"):
+    with pytest.raises(VariantNotMadeError, match=r"recipe pose_landmark_lite\.int8-tflite\.recipe\.json"):
         resolve_model(model, [copy_of_store], backend="tflite")
 
 
 def _rgb(path: Path) -> Any:
-    return np.ascontiguousarray(cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB))
+    bgr = cv2.imread(str(path))
+    assert bgr is not None, path
+    return np.ascontiguousarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
 
 
 @pytest.mark.parametrize("backend_name", list(SETTINGS))
@@ -269,7 +273,7 @@ def test_int8_with_a_path_or_a_posenet_model_is_refused() -> None:
     """Promise: int8 applies to packaged BlazePose models only, and says so."""
     with pytest.raises(ValueError, match="precision: int8` goes with a model `name`"):
         ModelConfig(path=MODELS / "pose_landmark_lite.tflite", precision="int8")
-    with pytest.raises(Exception, match="PoseNet model, already uint8"):
+    with pytest.raises(ModelOptionError, match="PoseNet model, already uint8"):
         resolve_model(ModelConfig(name="posenet-mobilenet-075", precision="int8"), [MODELS], backend="tflite")
-    with pytest.raises(Exception, match="made for the openvino and tflite backends, not kserve"):
+    with pytest.raises(ModelOptionError, match="made for the openvino and tflite backends, not kserve"):
         resolve_model(ModelConfig(name="blazepose-lite", precision="int8"), [MODELS], backend="kserve")

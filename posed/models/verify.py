@@ -146,6 +146,7 @@ def _variant(store: Path, recipe_path: Path) -> list[FileReport]:
 def _stale_source(store: Path, source: str, recorded: str, backend: QuantizedBackend) -> str | None:
     """Why the variant no longer matches its float source, or None when it does."""
     path = store / source
+    digest: str | None
     if path.is_file():
         digest = sha256_file(path)
         where = f"{source} in this store"
