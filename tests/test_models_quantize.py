@@ -27,7 +27,7 @@ from posed.estimator import open_estimator
 from posed.models.resolve import resolve_model
 from posed.models.variants import VariantNotMadeError
 from posed.plugins import load_backend
-from tests.conftest import CONFORMANCE, MODELS, POSED
+from tests.conftest import CONFORMANCE, MODELS, POSED, SHARED
 
 SQUATS = CONFORMANCE / "tfjs-pose-detection/pose_squats.mp4"
 POSE_JPG = CONFORMANCE / "tfjs-pose-detection/pose.jpg"
@@ -277,3 +277,16 @@ def test_int8_with_a_path_or_a_posenet_model_is_refused() -> None:
         resolve_model(ModelConfig(name="posenet-mobilenet-075", precision="int8"), [MODELS], backend="tflite")
     with pytest.raises(ModelOptionError, match="made for the openvino and tflite backends, not kserve"):
         resolve_model(ModelConfig(name="blazepose-lite", precision="int8"), [MODELS], backend="kserve")
+
+
+def test_bench_measures_the_int8_variant(made: Made) -> None:
+    """Promise: `posed bench --precision int8` times the int8 variants, named as such."""
+    command = [*POSED, "bench", "--json", "--seconds", "0.5", "--backend", "tflite", "--precision", "int8"]
+    command += ["--model", "blazepose-lite", "--model-dir", str(made.store)]
+    env = {**made.env, "POSED_SHARED_DIR": str(SHARED)}
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr
+    records = {record["model"]: record for record in map(json.loads, result.stdout.splitlines())}
+    assert set(records) == {"blazepose-lite int8", "blazepose-detector int8"}
+    assert records["blazepose-lite int8"]["pipeline_fps"] > 0
+    assert records["blazepose-detector int8"]["raw_inference_ms"]["p50"] > 0
