@@ -43,7 +43,7 @@ from posed.models.variants import (
     variant_filenames,
 )
 from posed.quantize.calibration import CalibrationSet, collect
-from posed.quantize.tools import Int8Options, quantize
+from posed.quantize.tools import Int8Options, quantize, require_tool
 
 log = logging.getLogger(__name__)
 ROLES = ("detector", "landmarks")
@@ -88,6 +88,7 @@ def quantize_model(
             results[role] = kept
     missing = [role for role in ROLES if role not in results]
     if missing:
+        require_tool(backend_name)
         progress(f"calibrating: posed's float {name} on {frames} frame(s) of {', '.join(map(str, media))}")
         calibration = collect(dict(sources), backend, backend_config, media, frames=frames)
         for role in missing:

@@ -91,6 +91,14 @@ def _version(package: str) -> str:
         return "unknown"
 
 
+def require_tool(backend: QuantizedBackend) -> None:
+    """Fail now, before minutes of calibration, when the backend's quantizer is not installed."""
+    if backend == "openvino":
+        _module("nncf", "nncf")
+    else:
+        _module("ai_edge_quantizer.quantizer", "ai-edge-quantizer")
+
+
 def quantize(
     backend: QuantizedBackend,
     source: Path,
