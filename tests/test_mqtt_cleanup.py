@@ -137,8 +137,13 @@ def test_what_counts_as_stale() -> None:
 
 def test_same_device_id_under_two_prefixes_never_deletes_the_other(tmp_path: Path) -> None:
     """Issue 15 item 9: the node id is unique per (topic_prefix, device_id), and the clean-up
-    clears only discovery configs whose availability topic is this device's."""
-    with Mosquitto(tmp_path) as broker:
+    clears only discovery configs whose availability topic is this device's.
+
+    No settle times: the test waits for each publisher's configs to reach a watcher, and for
+    the second to clear a stale config of its own, which proves it has handled the broker's
+    retained answers (and would have cleared anything else it wrongly took for its own).
+    """
+    with Mosquitto(tmp_path) as broker, Subscriber(broker, ["ha/#"]) as watcher:
         first = Publisher(
             config(broker, topic_prefix="site-a", **HA),
             "dev",
@@ -149,20 +154,28 @@ def test_same_device_id_under_two_prefixes_never_deletes_the_other(tmp_path: Pat
         with first:
             first.start()
             _wait_connected(first)
-            time.sleep(1.0)
+            watcher.wait_until(lambda ms: len(_configs(first.topics, ms)) >= 5 + 2 * 9, timeout=30)
         # The same device id under another prefix, with fewer cameras.
         second = Publisher(
             config(broker, topic_prefix="site-b", **HA), "dev", cameras=["front"], model="m", backend="b"
         )
+        stale = second.topics.discovery("sensor", "gone_person_count")
+        watcher.publish(stale, _config_of(second.topics), retain=True)
         with second:
             second.start()
             _wait_connected(second)
-            time.sleep(1.5)  # the broker's retained answers, and any clearing, go out
+            watcher.wait_until(lambda ms: len(_configs(second.topics, ms) - {stale}) >= 5 + 9, timeout=30)
+            watcher.wait_until(lambda ms: b"" in live(ms, stale), timeout=30)
         kept = retained(broker, ["ha/#"])
     a_back = [t for t in kept if first.topics.ha_node_id in t and "/back_" in t]
     assert len(a_back) == 9, sorted(kept)
     assert first.topics.ha_node_id != second.topics.ha_node_id
     assert sum(second.topics.ha_node_id in t for t in kept) == 5 + 9
+
+
+def _configs(topics: Topics, messages: list[Received]) -> set[str]:
+    """The discovery configs under `topics`' node id that went out while the watcher listened."""
+    return {m.topic for m in messages if topics.ha_node_id in m.topic and m.payload and not m.retain}
 
 
 def test_configs_left_under_the_legacy_node_id_are_cleared_if_ours(tmp_path: Path) -> None:
