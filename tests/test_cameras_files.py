@@ -242,8 +242,12 @@ def test_emptied_images_folder_reconnects(tmp_path: Path, vtest_jpgs: Path) -> N
         assert cam.latest(10.0) is not None
         for path in folder.iterdir():
             path.unlink()
-        statuses.wait_for("reconnecting")
-        wait_until(lambda: cam.latest(0.05) is None, what="no more frames")
+        # A folder is lossless: the capture thread reads the next image only once the last one
+        # was taken, so keep taking the images it decoded before the purge until it notices.
+        wait_until(
+            lambda: cam.latest(0.05) is None and statuses.statuses[-1] == "reconnecting",
+            what="the purge to be noticed and the frames to stop",
+        )
         cv2.imwrite(str(folder / "back.png"), np.full((48, 64, 3), (0, 0, 255), np.uint8))  # BGR red
         statuses.wait_for("online", count=2)
         frame = cam.latest(5.0)
