@@ -33,7 +33,14 @@ two cores each engine uses for its speed.
     then Pose.to_dict and json.dumps as the MQTT publisher does) with the tflite
     backend (XNNPACK) and the openvino backend (CPU), defaults otherwise.
 --openvino-setting KEY=VALUE adds a key to posed's openvino backend config
-(e.g. inference_precision=bf16 on CPUs with AVX512-BF16 or AMX).
+(e.g. inference_precision=bf16 on CPUs with AVX512-BF16 or AMX); --tflite-setting
+does the same for the tflite backend (e.g. num_threads=1).
+--floor adds the CPU floor: each backend's landmark model alone (posed bench's
+raw timer, synthetic input, no crop, no decoding) at the default thread count
+and at num_threads=1, CPU ms per run. Every posed frame in tracking mode runs
+that model once, so posed's CPU per frame cannot go below it; when the floor is
+above 0.8x Tasks' CPU per frame, the CPU target is out of reach for the float
+model whatever posed's own code does.
 Workers run round-robin (both MediaPipe APIs, posed TFLite, posed OpenVINO for each model),
 --rounds times; each figure is the median over rounds, so load that comes and goes
 on a shared machine hits every engine alike. The load average is printed.
@@ -60,11 +67,17 @@ TASKS_BUNDLES = SHARED / "peers/mediapipe-tasks"
 COMPLEXITY = {"lite": 0, "full": 1, "heavy": 2}
 PEERS = ("mediapipe", "tasks")
 ENGINES = (*PEERS, "tflite", "openvino")
+# The landmark model alone, at the default thread count and at one thread (--floor).
+FLOORS = ("tflite:model", "tflite:model-1t", "openvino:model", "openvino:model-1t")
 LABELS = {
     "mediapipe": "MP 0.10.14",
     "tasks": "MP Tasks",
     "tflite": "posed TFLite",
     "openvino": "posed OpenVINO",
+    "tflite:model": "TFLite model alone",
+    "tflite:model-1t": "1 thread",
+    "openvino:model": "OpenVINO model alone",
+    "openvino:model-1t": "1 thread",
 }
 # (engine, model, minimum ratio to the faster MediaPipe API's fps on the same model)
 TARGETS = (("tflite", "full", 1.5), ("openvino", "full", 2.0))
@@ -174,6 +187,29 @@ def posed_worker(
     return result
 
 
+def model_worker(engine: str, model: str, seconds: float, model_dir: Path) -> dict[str, Any]:
+    """The landmark model's session alone: CPU ms and wall ms per run (the floor of a tracked frame)."""
+    from posed.backend import ROLE_LANDMARKS
+    from posed.benchmark.inference import RawTimer
+    from posed.cli.estimate import backend_settings
+    from posed.plugins import load_backend
+
+    backend_name, variant = engine.split(":")
+    backend = load_backend(backend_name)
+    settings = backend_settings(backend_name, None) | ({"num_threads": 1} if variant == "model-1t" else {})
+    config = backend.config_model.model_validate(settings)
+    path = model_dir / f"pose_landmark_{model}.tflite"
+    with backend.open_session(path, config, role=ROLE_LANDMARKS) as session:
+        timer = RawTimer(session)
+        cpu_start = time.process_time()
+        start = time.perf_counter()
+        timer.run_for(seconds)
+        elapsed = time.perf_counter() - start
+        runs = len(timer.samples_ms)
+        cpu_ms = (time.process_time() - cpu_start) * 1000.0 / runs
+    return {"fps": runs / elapsed, "cpu_ms_per_frame": cpu_ms, "frames": runs, "found": runs, "of": runs}
+
+
 def run_worker(engine: str, model: str, args: argparse.Namespace) -> dict[str, Any]:
     pythons = {"mediapipe": args.mediapipe_python, "tasks": args.tasks_python}
     python = str(pythons.get(engine, sys.executable))
@@ -182,6 +218,8 @@ def run_worker(engine: str, model: str, args: argparse.Namespace) -> dict[str, A
     command += ["--tasks-bundles", str(args.tasks_bundles)]
     if engine == "openvino":
         command += [f"--openvino-setting={setting}" for setting in args.openvino_setting]
+    if engine == "tflite":
+        command += [f"--tflite-setting={setting}" for setting in args.tflite_setting]
     result = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=REPO)
     if result.returncode != 0:
         raise SystemExit(f"{engine} {model} worker failed:\n{result.stderr[-3000:]}")
@@ -198,9 +236,10 @@ def compare(args: argparse.Namespace) -> int:
             return 2
     print(f"start: {load_note()}", flush=True)
     runs: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    engines = (*ENGINES, *FLOORS) if args.floor else ENGINES
     for round_number in range(args.rounds):
         for model in args.models:
-            for engine in ENGINES:
+            for engine in engines:
                 measured = run_worker(engine, model, args)
                 runs.setdefault((engine, model), []).append(measured)
                 print(
@@ -234,6 +273,8 @@ def compare(args: argparse.Namespace) -> int:
         for engine in ENGINES[len(PEERS) :]:
             ratio = cpu[(engine, model)] / cpu[("tasks", model)]
             verdicts.append(_verdict("cpu", engine, model, ratio, target=CPU_TARGET, met=ratio <= CPU_TARGET))
+    if args.floor:
+        _print_floors(args.models, cpu)
     for verdict in verdicts:
         what = "fps / faster MediaPipe's" if verdict["kind"] == "fps" else "CPU ms / MediaPipe Tasks'"
         bound = ">=" if verdict["kind"] == "fps" else "<="
@@ -247,6 +288,17 @@ def compare(args: argparse.Namespace) -> int:
         cpu_table = {f"{engine}/{model}": round(value, 3) for (engine, model), value in cpu.items()}
         print(json.dumps({"fps": fps_table, "cpu_ms_per_frame": cpu_table, "targets": verdicts}))
     return 0
+
+
+def _print_floors(models: list[str], cpu: dict[tuple[str, str], float]) -> None:
+    """The model-alone CPU per run, and its share of Tasks' CPU per frame (the target is <= 0.8)."""
+    print("CPU floor: the landmark model alone, CPU ms per run (its ratio to Tasks' CPU ms per frame)")
+    print(f"{'model':6}" + "".join(f"{LABELS[e]:>24}" for e in FLOORS))
+    for model in models:
+        tasks = cpu[("tasks", model)]
+        cells = [f"{cpu[(e, model)]:.1f} ({cpu[(e, model)] / tasks:.2f}x)" for e in FLOORS]
+        print(f"{model:6}" + "".join(f"{cell:>24}" for cell in cells))
+    print()
 
 
 def _verdict(kind: str, engine: str, model: str, ratio: float, *, target: float, met: bool) -> dict[str, Any]:
@@ -273,7 +325,17 @@ def main() -> int:
         metavar="KEY=VALUE",
         help="Extra openvino backend setting, e.g. inference_precision=bf16 (repeatable).",
     )
-    parser.add_argument("--worker", choices=ENGINES, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--tflite-setting",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="Extra tflite backend setting, e.g. num_threads=1 (repeatable).",
+    )
+    parser.add_argument(
+        "--floor", action="store_true", help="Also time each landmark model alone (the CPU floor)."
+    )
+    parser.add_argument("--worker", choices=(*ENGINES, *FLOORS), help=argparse.SUPPRESS)
     parser.add_argument("--model", choices=list(COMPLEXITY), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker is None:
@@ -282,8 +344,11 @@ def main() -> int:
         result = mediapipe_worker(args.model, args.video, args.seconds)
     elif args.worker == "tasks":
         result = tasks_worker(args.model, args.video, args.seconds, args.tasks_bundles)
+    elif args.worker in FLOORS:
+        result = model_worker(args.worker, args.model, args.seconds, args.model_dir)
     else:
-        extra = dict(setting.split("=", 1) for setting in args.openvino_setting)
+        settings = args.openvino_setting if args.worker == "openvino" else args.tflite_setting
+        extra = dict(setting.split("=", 1) for setting in settings)
         result = posed_worker(args.worker, args.model, args.video, args.seconds, args.model_dir, extra=extra)
     print(json.dumps(result))
     return 0
