@@ -290,3 +290,21 @@ def test_bench_measures_the_int8_variant(made: Made) -> None:
     assert set(records) == {"blazepose-lite int8", "blazepose-detector int8"}
     assert records["blazepose-lite int8"]["pipeline_fps"] > 0
     assert records["blazepose-detector int8"]["raw_inference_ms"]["p50"] > 0
+
+
+def test_estimate_precision_int8_runs_the_variant(made: Made) -> None:
+    """Promise: `posed estimate --precision int8` runs this backend's int8 variant, as the config's
+    model.precision does: its landmarks are the int8 network's (off MediaPipe's by more than float's
+    0.5 px, within the int8 bounds), and the default stays float."""
+    command = [*POSED, "estimate", str(POSE_JPG), "--model", "blazepose-lite", "--model-dir", str(made.store)]
+    expected = np.array(json.loads(REFERENCE.read_text())["landmarks_px"])[:, :2]
+    errors = {}
+    for flags in ([], ["--precision", "int8"]):
+        result = subprocess.run([*command, *flags], capture_output=True, text=True, env=made.env, timeout=300)
+        assert result.returncode == 0, result.stderr
+        [image] = json.loads(result.stdout)
+        [pose] = image["poses"]
+        found = np.array([[point["x"], point["y"]] for point in pose["keypoints"]])
+        errors[bool(flags)] = np.linalg.norm(found - expected, axis=1)
+    assert errors[False].max() < 0.5  # the default: the float files
+    assert 0.5 < errors[True].max() <= STILL_MAX_PX and errors[True].mean() <= STILL_MEAN_PX

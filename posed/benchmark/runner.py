@@ -94,12 +94,7 @@ def run_bench(
     """
     dirs = model_search_path(cli_dir=options.model_dir)
     models = [model_config(m) for m in options.models] or found_models(dirs)
-    if options.input_resolution is not None:
-        models = [with_input_resolution(m, options.input_resolution) for m in models]
-    if options.num_poses is not None:
-        models = [with_num_poses(m, options.num_poses) for m in models]
-    if options.precision != "float":
-        models = [with_precision(m, options.precision) for m in models]
+    models = [with_options(m, options) for m in models]
     if not models:
         raise ModelNotFoundError(
             f"no known model found in {', '.join(map(str, dirs))}; pass --model-dir or --model"
@@ -223,6 +218,17 @@ def model_config(model: str) -> ModelConfig:
         # Absolute, because the startup child reads it from a config in another directory.
         return ModelConfig(path=Path(model).resolve())
     return ModelConfig(name=model)
+
+
+def with_options(model: ModelConfig, options: BenchOptions) -> ModelConfig:
+    """`model` with the model options given to the bench (input resolution, num_poses, precision)."""
+    if options.input_resolution is not None:
+        model = with_input_resolution(model, options.input_resolution)
+    if options.num_poses is not None:
+        model = with_num_poses(model, options.num_poses)
+    if options.precision != "float":
+        model = with_precision(model, options.precision)
+    return model
 
 
 def with_input_resolution(model: ModelConfig, resolution: Resolution) -> ModelConfig:

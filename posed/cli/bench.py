@@ -58,15 +58,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="BlazePose: most people at once (model.blazepose.num_poses); give a clip with that many.",
     )
-    parser.add_argument(
-        "--precision",
-        choices=("float", "int8"),
-        default="float",
-        help="BlazePose: the shipped float files, or their int8 variants for each backend, made by "
-        "`posed models quantize` (model.precision) (default: float).",
-    )
-    from posed.cli.estimate import add_input_resolution
+    from posed.cli.estimate import add_input_resolution, add_precision
 
+    add_precision(parser)
     add_input_resolution(parser)
 
 
@@ -96,6 +90,7 @@ def execute(args: argparse.Namespace) -> int:
         num_poses=args.num_poses,
         precision=args.precision,
     )
+    check_model_options(options)
     records: list[BenchRecord] = []
     failures: list[Failure] = []
 
@@ -122,6 +117,16 @@ def execute(args: argparse.Namespace) -> int:
         print(format_table(records))
         print("ratio = pipeline_fps x raw p50 / 1000 (1.0: no overhead beyond inference)")
     return EXIT_FAILURE if failures else EXIT_OK
+
+
+def check_model_options(options: BenchOptions) -> None:
+    """Refuse model flags the config would refuse (a FlagError) before anything is measured."""
+    from posed.benchmark.runner import model_config, with_options
+    from posed.cli.flags import MODEL_FLAGS, checked
+    from posed.config.schema import ModelConfig
+
+    names = options.models or ("blazepose-full",)  # the options do not depend on the model found
+    checked(lambda: [with_options(model_config(name), options) for name in names], ModelConfig, MODEL_FLAGS)
 
 
 def fallback_input(shared: Path) -> Path | None:

@@ -20,11 +20,11 @@ from typing import Any
 
 import numpy as np
 
-from posed.backend import BackendConfig
+from posed.backend import Backend, BackendConfig
 from posed.cli.annotate import VIDEO_SUFFIXES, VideoOut, write_image
 from posed.cli.names import add_model_dir_argument, check_inputs_exist, check_model_name
 from posed.cli.progress import ProgressBar
-from posed.config.schema import BlazePoseOptions, ModelConfig, PoseNetOptions
+from posed.config.schema import ModelConfig, PoseNetOptions
 from posed.draw import draw_poses
 from posed.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CameraError, PosedError
 from posed.estimator import PoseEstimator, open_estimator
@@ -87,6 +87,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="BlazePose with --num-poses > 1: the person detector (model.blazepose.detector).",
     )
+    add_precision(parser)
     parser.add_argument(
         "--fps",
         type=float,
@@ -114,6 +115,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="With --events: a YAML file with an `events:` section and zones under "
         "`cameras.estimate.zones` (default: the built-in defaults, falls and gestures on, no zones).",
+    )
+
+
+def add_precision(parser: argparse.ArgumentParser) -> None:
+    """`--precision`, shared by `estimate` and `bench`."""
+    parser.add_argument(
+        "--precision",
+        choices=("float", "int8"),
+        default="float",
+        help="BlazePose: the shipped float files, or their int8 variants for the backend, made by "
+        "`posed models quantize` (model.precision) (default: float).",
     )
 
 
@@ -154,6 +166,9 @@ def backend_settings(backend: str, device: str | None) -> dict[str, Any]:
 
 
 def model_config(args: argparse.Namespace, *, static: bool) -> ModelConfig:
+    """The model section the flags describe; a value the config would refuse is a FlagError."""
+    from posed.cli.flags import MODEL_FLAGS, checked
+
     posenet: dict[str, Any] = {
         key: value
         for key, value in {
@@ -170,11 +185,20 @@ def model_config(args: argparse.Namespace, *, static: bool) -> ModelConfig:
         for key, value in {"num_poses": args.num_poses, "detector": args.person_detector}.items()
         if value is not None
     }
-    blazepose = BlazePoseOptions(static_image_mode=static, enable_smoothing=not args.no_smoothing, **several)
+    blazepose = {"static_image_mode": static, "enable_smoothing": not args.no_smoothing, **several}
     source: dict[str, Any] = (
         {"path": Path(args.model)} if args.model.endswith(".tflite") else {"name": args.model}
     )
-    return ModelConfig(**source, blazepose=blazepose, posenet=PoseNetOptions(**posenet))
+    document = {**source, "precision": args.precision, "blazepose": blazepose, "posenet": posenet}
+    return checked(lambda: ModelConfig.model_validate(document), ModelConfig, MODEL_FLAGS)
+
+
+def backend_config(backend: Backend, device: str | None) -> BackendConfig:
+    """The backend section `--backend`/`--device` describe; a device it refuses is a FlagError."""
+    from posed.cli.flags import BACKEND_FLAGS, checked
+
+    settings = backend_settings(backend.name, device)
+    return checked(lambda: backend.config_model.model_validate(settings), backend.config_model, BACKEND_FLAGS)
 
 
 def execute(args: argparse.Namespace) -> int:
@@ -193,12 +217,10 @@ def execute(args: argparse.Namespace) -> int:
     dirs = model_search_path(cli_dir=args.model_dir)
     check_model_name(args.model, dirs)
     backend = load_backend(args.backend)
-    backend_config: BackendConfig = backend.config_model.model_validate(
-        backend_settings(args.backend, args.device)
-    )
     model = model_config(args, static=not videos)
+    config = backend_config(backend, args.device)
     # Each run numbers its people from 1, also when called twice in one process (tests, scripts).
-    with open_estimator(model, backend, backend_config, model_dirs=dirs, ids=IdSource()) as estimator:
+    with open_estimator(model, backend, config, model_dirs=dirs, ids=IdSource()) as estimator:
         if videos:
             return _estimate_video(estimator, videos[0], args.fps, args.draw)
         return _estimate_images(estimator, inputs, args.draw)

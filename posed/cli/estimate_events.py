@@ -14,10 +14,9 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from posed.backend import BackendConfig
 from posed.cli.estimate import (
     IMAGE_SUFFIXES,
-    backend_settings,
+    backend_config,
     model_config,
     read_image,
     stopped_code,
@@ -54,14 +53,12 @@ def execute_events(args: argparse.Namespace) -> int:
         image_sequence(source, args.fps or IMAGES_FPS) if source.is_dir() else video_frames(source, args.fps)
     )
     backend = load_backend(args.backend)
-    backend_config: BackendConfig = backend.config_model.model_validate(
-        backend_settings(args.backend, args.device)
-    )
+    config = backend_config(backend, args.device)
     from posed.daemon.signals import SignalEvents
 
     model = model_config(args, static=False)  # a sequence: tracked and smoothed, as in the daemon
     with (
-        open_estimator(model, backend, backend_config, model_dirs=dirs) as estimator,
+        open_estimator(model, backend, config, model_dirs=dirs) as estimator,
         SignalEvents() as signals,
     ):
         for number, stamp, image in frames:
