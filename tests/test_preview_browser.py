@@ -253,7 +253,7 @@ def test_events_and_zone_occupancy_show_on_the_page(browser: Any) -> None:
                 "person": 3,
                 "timestamp": 1.0,
                 "zone": "mat",
-                "action": "enter",
+                "state": "enter",
             },
             {
                 "schema_version": 1,
@@ -262,6 +262,9 @@ def test_events_and_zone_occupancy_show_on_the_page(browser: Any) -> None:
                 "timestamp": 2.0,
                 "exercise": "squat",
                 "count": 1,
+                "total": 1,
+                "duration": 1.52,
+                "set_reps": 1,
             },
         ],
         occupancy={"mat": 1},
@@ -283,7 +286,7 @@ def test_events_and_zone_occupancy_show_on_the_page(browser: Any) -> None:
     finally:
         feeder.stop()
     assert len(items) == 2
-    assert items[0].endswith("rep person=3 exercise=squat count=1")
-    assert items[1].endswith("zone person=3 zone=mat action=enter")
-    assert "schema_version" not in items[0]
+    # Worded as `posed demo` says them (posed.events.wording), after the time.
+    assert items[0].endswith(" squat 1 (person 3, 1.5 s)"), items
+    assert items[1].endswith(" zone mat: enter (person 3)"), items
     assert shown["zones"]["mat"]["occupancy"] == 1

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from posed.events.config import EventsConfig, RepsConfig
+from posed.events.wording import describe
 
 if TYPE_CHECKING:
     from posed.events.engine import EventState
@@ -35,21 +36,6 @@ def demo_events_config(exercises: Sequence[str]) -> EventsConfig:
         raise PosedError(f"--exercise: {reason}") from exc
 
 
-def event_line(event: Mapping[str, Any]) -> str:
-    """One event as a person would say it, e.g. `squat 2 (person 1, 2.1 s)`."""
-    kind, person = event["type"], event["person"]
-    if kind == "rep":
-        return f"{event['exercise']} {event['count']} (person {person}, {event['duration']:.1f} s)"
-    if kind == "set":
-        return f"set of {event['reps']} {event['exercise']} done (person {person}, {event['duration']:.1f} s)"
-    if kind == "fall":
-        where = f" in {event['zone']}" if event.get("zone") else ""
-        return f"fall {event['state']}{where} (person {person})"
-    if kind == "gesture":
-        return f"gesture {event['gesture']} (person {person})"
-    return f"{kind} {event.get('zone', '')} {event.get('state', '')} (person {person})".replace("  ", " ")
-
-
 class DemoEvents:
     """The event stage's sink: says each event, and hands events and state to the publisher.
 
@@ -66,7 +52,7 @@ class DemoEvents:
         if self._publisher is not None:
             self._publisher.publish_events(camera, events, state)
         for event in events:
-            self._say(f"         event: {event_line(event)}")
+            self._say(f"         event: {describe(event)}")
             with self._lock:
                 self._counts[_tally_key(event)] += 1
 

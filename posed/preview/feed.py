@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from posed.draw import SCORE_COLORS, edges_for
+from posed.events import wording
 from posed.keypoints import BLAZEPOSE_33, COCO_17
 from posed.preview.tap import PreviewTap, Processed
 from posed.types import ImageArray
@@ -71,7 +72,8 @@ def describe(camera: str, item: Processed, tap: PreviewTap) -> str:
                 name: {"points": [list(p) for p in points], "occupancy": occupancy.get(name)}
                 for name, points in zones.items()
             },
-            "events": list(tap.events(camera))[-20:],
+            # Each with its wording, so the page says it as `posed demo` does.
+            "events": [{**event, "text": wording.describe(event)} for event in tap.events(camera)[-20:]],
         }
     )
 

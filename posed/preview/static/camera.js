@@ -126,11 +126,8 @@ function showEvents(events) {
   for (const event of [...events].reverse()) {
     const item = document.createElement("li");
     const when = event.timestamp ? new Date(event.timestamp * 1000).toLocaleTimeString() + " " : "";
-    const details = Object.entries(event)
-      .filter(([key]) => !["timestamp", "type", "schema_version"].includes(key))
-      .map(([key, value]) => key + "=" + (typeof value === "object" ? JSON.stringify(value) : value))
-      .join(" ");
-    item.textContent = when + (event.type || "event") + " " + details;
+    // The server words each event (posed.events.wording), as `posed demo` prints it.
+    item.textContent = when + event.text;
     list.append(item);
   }
   if (!events.length) {
