@@ -90,7 +90,7 @@ def execute(args: argparse.Namespace) -> int:
         num_poses=args.num_poses,
         precision=args.precision,
     )
-    check_model_options(options)
+    check_flags(options)
     records: list[BenchRecord] = []
     failures: list[Failure] = []
 
@@ -119,14 +119,18 @@ def execute(args: argparse.Namespace) -> int:
     return EXIT_FAILURE if failures else EXIT_OK
 
 
-def check_model_options(options: BenchOptions) -> None:
-    """Refuse model flags the config would refuse (a FlagError) before anything is measured."""
+def check_flags(options: BenchOptions) -> None:
+    """Refuse flags the config would refuse (a FlagError) before anything is measured."""
     from posed.benchmark.runner import model_config, with_options
+    from posed.cli.estimate import backend_config
     from posed.cli.flags import MODEL_FLAGS, checked
     from posed.config.schema import ModelConfig
+    from posed.plugins import load_backend
 
     names = options.models or ("blazepose-full",)  # the options do not depend on the model found
     checked(lambda: [with_options(model_config(name), options) for name in names], ModelConfig, MODEL_FLAGS)
+    if options.device is not None:  # with exactly one --backend (checked before)
+        backend_config(load_backend(options.backends[0]), options.device)
 
 
 def fallback_input(shared: Path) -> Path | None:
