@@ -102,9 +102,7 @@ def test_still_image_matches_mediapipe(
     assert len(poses) == 1
     pose = poses[0]
     error = np.linalg.norm(pose.keypoints[:, :2] - np.array(expected_image["landmarks"]), axis=1)
-    assert error.max() <= IMAGE_TOLERANCE_PX, (
-        f"max {error.max():.2f} px at {BLAZEPOSE_33[error.argmax()]}"
-    )
+    assert error.max() <= IMAGE_TOLERANCE_PX, f"max {error.max():.2f} px at {BLAZEPOSE_33[error.argmax()]}"
     assert pose.keypoints3d is not None
     world_error = np.abs(pose.keypoints3d - np.array(expected_image["world_landmarks_m"]))
     assert world_error.max() <= WORLD_TOLERANCE_M, f"world max {world_error.max():.3f} m"
