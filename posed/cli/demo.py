@@ -107,7 +107,7 @@ def execute(args: argparse.Namespace) -> int:
     from posed.cli.demo_events import DEFAULT_EXERCISES, DemoEvents, demo_events_config
     from posed.cli.demo_preview import DemoPreview, start_preview
     from posed.cli.demo_session import DemoSink, run_session
-    from posed.daemon.parts import events_published
+    from posed.daemon.publishing import events_published
     from posed.daemon.signals import SignalEvents
     from posed.daemon.worker import Worker
     from posed.events.stage import EventStage

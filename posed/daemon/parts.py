@@ -9,31 +9,25 @@ when all of them could be built, so a failed reload leaves the old ones running.
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from posed.backend import Backend
 from posed.config.loader import LoadedConfig
 from posed.daemon.preview import PreviewPart
+from posed.daemon.publishing import PublisherSlot, camera_events
 from posed.daemon.reload import ReloadPlan, configuration_url
 from posed.daemon.worker import Worker
 from posed.errors import BackendUnavailableError
 from posed.estimator import PoseEstimator, open_estimator
-from posed.events.engine import EventState
 from posed.events.stage import EventStage
 from posed.models.resolve import model_search_path
-from posed.stats import StatsSnapshot
-from posed.types import Frame, Pose
 
 if TYPE_CHECKING:
     from posed.cameras import Camera
-    from posed.events.config import EventsConfig
-    from posed.mqtt.events_discovery import CameraEvents
-    from posed.mqtt.events_topics import ResetHandler
     from posed.mqtt.publisher import Publisher
 
 log = logging.getLogger(__name__)
@@ -41,116 +35,6 @@ log = logging.getLogger(__name__)
 StatusCallback = Callable[[str, str], None]
 CAMERA_OPEN_WAIT = 15.0  # seconds; a stream's open_timeout is 10 s by default
 CAMERA_CLOSE_SHARE = 1.0  # seconds a camera may take to close after the workers' deadline
-
-
-def camera_events(loaded: LoadedConfig) -> dict[str, CameraEvents]:
-    """What each camera's analyzers publish: its zones, falls, exercises and gestures."""
-    cfg = loaded.config
-    return {name: events_published(cfg.events, camera.zones) for name, camera in cfg.cameras.items()}
-
-
-def events_published(events: EventsConfig, zones: Iterable[str]) -> CameraEvents:
-    """What one camera's analyzers publish with these settings and zones (also `posed demo`'s)."""
-    from posed.mqtt.events_discovery import CameraEvents
-
-    return CameraEvents(
-        zones=tuple(zones),
-        falls=events.falls.enabled,
-        exercises=tuple(events.reps.exercises),
-        gestures=tuple(events.gestures.definitions()),
-    )
-
-
-class PublisherSlot:
-    """The current publisher, swapped on reload while the workers keep publishing.
-
-    The lock makes a swap atomic for the workers: none of them can publish to a
-    publisher that is being closed.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._publisher: Publisher | None = None
-        self._cameras: frozenset[str] = frozenset()
-        self._statuses: dict[str, str] = {}
-
-    @property
-    def current(self) -> Publisher | None:
-        return self._publisher
-
-    def publish_poses(
-        self,
-        camera: str,
-        frame: Frame,
-        poses: Sequence[Pose],
-        *,
-        inference_ms: float,
-        width: int,
-        height: int,
-    ) -> None:
-        with self._lock:
-            # A camera the new publisher does not know is being removed by the same reload.
-            if self._publisher is not None and camera in self._cameras:
-                self._publisher.publish_poses(
-                    camera, frame, poses, inference_ms=inference_ms, width=width, height=height
-                )
-
-    def publish_camera_status(self, camera: str, status: str) -> None:
-        with self._lock:
-            if camera in self._cameras:
-                self._statuses[camera] = status
-                if self._publisher is not None:
-                    self._publisher.publish_camera_status(camera, status)
-
-    def publish_events(self, camera: str, events: Sequence[Mapping[str, Any]], state: EventState) -> None:
-        with self._lock:
-            if self._publisher is not None and camera in self._cameras:
-                self._publisher.publish_events(camera, events, state)
-
-    def publish_stats(self, stats: StatsSnapshot) -> None:
-        with self._lock:
-            if self._publisher is not None:
-                self._publisher.publish_stats(stats)
-
-    def reconfigure(
-        self, loaded: LoadedConfig, *, model: str, backend: str, on_reset: ResetHandler | None = None
-    ) -> None:
-        """Apply a reload on the running publisher's connection: no `offline` blink."""
-        cfg = loaded.config
-        cameras = list(cfg.cameras)
-        with self._lock:
-            if self._publisher is None:
-                return
-            self._publisher.reconfigure(
-                cfg.mqtt,
-                cameras=cameras,
-                model=model,
-                backend=backend,
-                configuration_url=configuration_url(loaded),
-                events=camera_events(loaded),
-                on_reset=on_reset,
-            )
-            self._cameras = frozenset(cameras)
-            self._statuses = {name: s for name, s in self._statuses.items() if name in cameras}
-
-    def replace(self, new: Publisher | None, cameras: Sequence[str] = ()) -> None:
-        """Close the old publisher (it publishes `offline`), then start the new one.
-
-        In this order, so that the old client's `offline` cannot land after the new
-        one's `online` on the same availability topic.
-        """
-        with self._lock:
-            old, self._publisher = self._publisher, None
-            if old is not None:
-                old.close()
-            if new is None:
-                return
-            new.start()
-            self._publisher = new
-            self._cameras = frozenset(cameras)
-            self._statuses = {name: s for name, s in self._statuses.items() if name in cameras}
-            for name, status in self._statuses.items():
-                new.publish_camera_status(name, status)
 
 
 @dataclass

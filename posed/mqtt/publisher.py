@@ -211,7 +211,7 @@ class Publisher:
     ) -> None:
         """Apply a reload on the live connection (see the module's docstring).
 
-        The caller serialises this with the publish calls (posed.daemon.parts.PublisherSlot).
+        The caller serialises this with the publish calls (posed.daemon.publishing.PublisherSlot).
         """
         self._check_open()
         if not self.can_reconfigure(config, self._device_id):
