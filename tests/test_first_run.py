@@ -49,18 +49,23 @@ def test_a_duplicate_client_id_is_named_once(caplog: pytest.LogCaptureFixture) -
     shared with another client, once; a connection that lasted resets the count."""
     report = ConnectionReport(MqttConfig(), "posed-demo")
     now = 100.0
+
+    def connection(lasting: float) -> None:
+        nonlocal now
+        now += 2
+        report.connected(first=False, dropped_meanwhile=0, now=now)
+        now += lasting
+        report.lost("Unspecified error", now=now)
+
     with caplog.at_level(logging.WARNING, logger="posed.mqtt"):
-        report.connected(first=True, dropped_meanwhile=0, now=now)
-        report.lost("Unspecified error", now=now + 60)  # lasted a minute: a broker restart
         for _ in range(SHORT_LIVED_IN_A_ROW - 1):
-            now += 61
-            report.connected(first=False, dropped_meanwhile=0, now=now)
-            report.lost("Unspecified error", now=now + 1)
+            connection(1)
+        connection(60)  # lasted a minute (a broker restart): the count starts again
+        for _ in range(SHORT_LIVED_IN_A_ROW - 1):
+            connection(1)
         assert "same client id" not in caplog.text
         for _ in range(3):
-            now += 2
-            report.connected(first=False, dropped_meanwhile=0, now=now)
-            report.lost("Unspecified error", now=now + 1)
+            connection(1)
     said = [r for r in caplog.records if "same client id 'posed-demo'" in r.getMessage()]
     assert len(said) == 1 and said[0].levelno == logging.ERROR
     assert "device_id" in said[0].getMessage()
