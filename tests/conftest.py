@@ -77,7 +77,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     skip = pytest.mark.skip(reason=SHARED_MISSING)
     for item in items:
         if needs_shared(item):
-            item.add_marker(skip)
+            item.add_marker(skip, append=False)  # before any other skip, e.g. an empty parameter set
 
 
 @pytest.fixture(scope="session")

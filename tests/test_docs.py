@@ -28,6 +28,22 @@ def test_the_generated_reference_pages_are_current() -> None:
     assert not stale, f"stale: {[str(p.relative_to(REPO)) for p in stale]}; run {gen_reference.REGENERATE}"
 
 
+def test_a_hand_edited_or_outdated_page_is_found_stale(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Guards: the staleness check compares contents, not only that the files exist."""
+    for page in (REPO / "docs" / "reference").iterdir():
+        (tmp_path / page.name).write_bytes(page.read_bytes())
+    monkeypatch.setattr(gen_reference, "REFERENCE", tmp_path)
+    assert gen_reference.stale() == []
+    edited = tmp_path / "configuration.md"
+    edited.write_text(
+        edited.read_text().replace("Seconds one inference may take", "Seconds one run may take")
+    )
+    assert gen_reference.stale() == [edited]
+    assert gen_reference.main(["--check"]) == 1
+
+
 def test_the_configuration_reference_has_every_key_with_type_default_and_range() -> None:
     text = (REPO / "docs" / "reference" / "configuration.md").read_text()
     for heading in (

@@ -113,6 +113,24 @@ def test_the_demo_offline_says_every_way_to_go_on(tmp_path: Path) -> None:
     assert "posed demo --video PATH" in err
 
 
+def test_an_unknown_host_reads_as_one_question_not_offline_question_dot(tmp_path: Path) -> None:
+    """Guards: the download's own "offline?" ends its sentence; no "?." follows it."""
+    env = _closed_network(tmp_path)
+    mirror = "http://posed-no-such-host.invalid"
+    result = subprocess.run(
+        [*POSED, "demo", "--seconds", "1", "--no-preview", "--mirror", mirror],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={k: v for k, v in env.items() if k not in ("https_proxy", "http_proxy")},
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 1, result.stderr
+    assert "cannot resolve the host" in result.stderr
+    assert "offline? Get it" in result.stderr and "?." not in result.stderr
+
+
 def test_models_fetch_offline_says_how_to_fetch_without_the_network(tmp_path: Path) -> None:
     """Guards: a fetch that fails for want of a network names --from and --mirror."""
     env = _closed_network(tmp_path)

@@ -164,7 +164,9 @@ class ConfigPage:
             return " | ".join(json.dumps(v) for v in cast(list[JsonValue], node["enum"]))
         members = node.get("anyOf") or node.get("oneOf")
         if isinstance(members, list):
-            return " or ".join(dict.fromkeys(self.type_of(_obj(m)) for m in members))
+            # null only means "unset", which the default column says
+            kinds = [self.type_of(_obj(m)) for m in members if _obj(m).get("type") != "null"]
+            return " or ".join(dict.fromkeys(kinds)) or "null"
         kind = node.get("type")
         if kind == "array":
             if "prefixItems" in node:
@@ -377,6 +379,10 @@ def stale() -> list[Path]:
     ]
 
 
+def _shown(path: Path) -> str:
+    return str(path.relative_to(REPO)) if path.is_relative_to(REPO) else str(path)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -386,12 +392,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.check:
         old = stale()
         for path in old:
-            print(f"stale: {path.relative_to(REPO)} (regenerate: {REGENERATE})", file=sys.stderr)
+            print(f"stale: {_shown(path)} (regenerate: {REGENERATE})", file=sys.stderr)
         return 1 if old else 0
     REFERENCE.mkdir(parents=True, exist_ok=True)
     for path, text in generated().items():
         path.write_text(text, encoding="utf-8")
-        print(f"wrote {path.relative_to(REPO)}")
+        print(f"wrote {_shown(path)}")
     return 0
 
 
