@@ -12,7 +12,8 @@ import argparse
 import json
 import sys
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from posed.cli.estimate import (
@@ -26,13 +27,14 @@ from posed.cli.estimate import (
 from posed.cli.names import check_inputs_exist, check_model_name
 from posed.config.loader import load_model
 from posed.errors import EXIT_OK, EXIT_USAGE, CameraError
-from posed.estimator import open_estimator
+from posed.estimator import PoseEstimator, open_estimator
 from posed.events.config import EventsFile
 from posed.events.engine import EventEngine
+from posed.events.event import Event
 from posed.events.wording import plural, tally_key, tally_summary
 from posed.models.resolve import model_search_path
 from posed.plugins import load_backend
-from posed.types import ImageArray
+from posed.types import ImageArray, Pose
 
 IMAGES_FPS = 1.0  # a folder of images without --fps: one a second
 
@@ -60,23 +62,22 @@ def execute_events(args: argparse.Namespace) -> int:
 
     model = model_config(args, static=False)  # a sequence: tracked and smoothed, as in the daemon
     tally: Counter[str] = Counter()
-    seen = 0
+    count = 0
     with (
         open_estimator(model, backend, config, model_dirs=dirs) as estimator,
         SignalEvents() as signals,
     ):
-        for number, stamp, image in frames:
-            poses = estimator.estimate(image, stamp)
-            seen += 1
-            for event in engine.update(stamp, poses, int(image.shape[1]), int(image.shape[0])):
+        for seen in frame_poses(frames, estimator):
+            count += 1
+            for event in frame_events(seen, engine):
                 payload = event.to_dict()
                 tally[tally_key(payload)] += 1
-                sys.stdout.write(json.dumps({**payload, "frame": number}) + "\n")
+                sys.stdout.write(json.dumps({**payload, "frame": seen.number}) + "\n")
             if signals.stop_requested:
-                print(f"posed estimate: interrupted after frame {number}", file=sys.stderr)
-                print(summary_line(seen, tally), file=sys.stderr)
+                print(f"posed estimate: interrupted after frame {seen.number}", file=sys.stderr)
+                print(summary_line(count, tally), file=sys.stderr)
                 return stopped_code(signals.last_stop_signal)
-    print(summary_line(seen, tally), file=sys.stderr)
+    print(summary_line(count, tally), file=sys.stderr)
     return EXIT_OK
 
 
@@ -86,6 +87,31 @@ def summary_line(frames: int, tally: Mapping[str, int]) -> str:
     events = sum(tally.values())
     found = f"{plural(events, 'event')}: {tally_summary(tally)}" if events else "no events"
     return f"posed estimate --events: {plural(frames, 'frame')}, {found}"
+
+
+@dataclass(frozen=True, slots=True)
+class FramePoses:
+    """One frame's poses, on the frame's media time, with the image size the analyzers need."""
+
+    number: int
+    timestamp: float
+    width: int
+    height: int
+    poses: list[Pose]
+
+
+def frame_poses(
+    frames: Iterable[tuple[int, float, ImageArray]], estimator: PoseEstimator
+) -> Iterator[FramePoses]:
+    """The estimator (tracked and smoothed, as in the daemon) on each frame, in order."""
+    for number, stamp, image in frames:
+        poses = estimator.estimate(image, stamp)
+        yield FramePoses(number, stamp, int(image.shape[1]), int(image.shape[0]), poses)
+
+
+def frame_events(seen: FramePoses, engine: EventEngine) -> list[Event]:
+    """The analyzers on one frame's poses: what `posed estimate --events` prints for it."""
+    return engine.update(seen.timestamp, seen.poses, seen.width, seen.height)
 
 
 def image_sequence(folder: Path, fps: float) -> Iterator[tuple[int, float, ImageArray]]:

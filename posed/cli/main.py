@@ -21,6 +21,7 @@ SUBCOMMANDS = {
     "estimate": ("posed.cli.estimate", "Estimate poses in images or a video; JSON on stdout."),
     "models": ("posed.cli.models", "List, fetch, verify and import models."),
     "bench": ("posed.cli.bench", "Measure inference and pipeline speed."),
+    "evaluate": ("posed.cli.evaluate", "Score the event analyzers on labelled clips."),
     "config": ("posed.cli.config_schema", "Config file tools: `posed config schema` prints its JSON Schema."),
 }
 LOG_LEVELS = ["debug", "info", "warning", "error"]
