@@ -145,6 +145,8 @@ class ConfigPage:
 
     def row(self, key: str, node: Json, required: bool, note: str = "") -> tuple[str, str, str, str, str]:
         default = "required" if required else _default(node)
+        if not required and isinstance(node.get("default"), dict) and self.object_variants(node):
+            default = "its keys' defaults"  # the whole section's default is the table below
         description = _cell(node.get("description", ""))
         if note:
             description = f"{description} ({note})" if description else note

@@ -8,9 +8,11 @@ configuration reference in the docs is generated from it.
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Mapping
 
-from pydantic import JsonValue
+from pydantic import BaseModel, JsonValue
+from pydantic_core import to_jsonable_python
 
 from posed.backend import BackendConfig
 from posed.config.schema import PosedConfig
@@ -46,7 +48,45 @@ def config_schema(backends: Mapping[str, type[BackendConfig]]) -> dict[str, Json
         "required": ["type"],
         "oneOf": variants,
     }
+    _factory_defaults(schema, PosedConfig)
+    for model in backends.values():
+        _factory_defaults(_object(defs.get(model.__name__)), model)
     return {"$schema": DIALECT, "$id": SCHEMA_ID, **schema}
+
+
+def _factory_defaults(schema: dict[str, JsonValue], model: type[BaseModel]) -> None:
+    """pydantic leaves out the defaults its `default_factory` fields make (an empty zone map, the
+    built-in gestures); an editor and the reference should show them, so they are filled in here,
+    in the models below too."""
+    defs = _object(schema.get("$defs"))
+    todo: list[tuple[dict[str, JsonValue], type[BaseModel]]] = [(schema, model)]
+    seen: set[str] = set()
+    while todo:
+        node, cls = todo.pop()
+        properties = _object(node.get("properties"))
+        for name, field in cls.model_fields.items():
+            entry = _object(properties.get(field.alias or name))
+            if field.default_factory is not None and "default" not in entry and entry:
+                value = field.get_default(call_default_factory=True, validated_data={})
+                entry["default"] = to_jsonable_python(value)
+            for inner in _models_in(field.annotation):
+                if inner.__name__ not in seen and inner.__name__ in defs:
+                    seen.add(inner.__name__)
+                    todo.append((_object(defs[inner.__name__]), inner))
+
+
+def _models_in(annotation: object) -> list[type[BaseModel]]:
+    """The pydantic models an annotation holds: the type itself, or inside a union, list or map."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    found: list[type[BaseModel]] = []
+    for arg in typing.get_args(annotation):
+        found += _models_in(arg)
+    return found
+
+
+def _object(value: JsonValue | None) -> dict[str, JsonValue]:
+    return value if isinstance(value, dict) else {}
 
 
 def installed_schema() -> dict[str, JsonValue]:
