@@ -17,6 +17,7 @@ MODULES = [
     "tests/test_mqtt_payloads.py",
     "tests/test_events_estimate.py",
     "tests/test_models_fetch.py",
+    "tests/test_evaluation_cli.py",  # its own skipif for the footage folder must not win
     "tests/test_mqtt_outbox.py",
 ]
 
