@@ -120,10 +120,10 @@ class FallAnalyzer:
             return _Person(last_seen=now, box=box, frame=(body.width, body.height))
         _, _, pid = min(candidates)
         person = self._people.pop(pid)
-        recent = now - person.last_seen <= config.handover_seconds
-        if person.phase is Phase.UPRIGHT and recent and not self._ignored(body):
-            # Upright when lost, lying when found moments later: the disappearance was the fast
-            # change the tracker could not follow.
+        if person.phase is Phase.UPRIGHT and not self._ignored(body):
+            # Upright when lost, lying when found moments later (within handover_seconds, as
+            # every person who is not fallen): the disappearance was the fast change the
+            # tracker could not follow.
             reference = self._fresh_reference(person, person.last_seen)
             if is_lying(body, config, reference):
                 person.phase, person.since, person.reference = Phase.FALLING, person.last_seen, reference
