@@ -1,5 +1,6 @@
 """`posed estimate --events`: the daemon's analyzers on a video or a folder of images.
 
+Poses pass the people stage first (phantoms dropped, `people:` of --events-config).
 Prints one JSON line per event (posed/schemas/events.json, plus the frame number)
 instead of poses. The analyzers run on each frame's media time, in seconds from
 the start of the file (or number / --fps for images), which is also the event's
@@ -29,6 +30,7 @@ from posed.estimator import open_estimator
 from posed.events.config import EventsFile
 from posed.events.engine import EventEngine
 from posed.models.resolve import model_search_path
+from posed.people.phantoms import PhantomFilter
 from posed.plugins import load_backend
 from posed.types import ImageArray
 
@@ -49,6 +51,8 @@ def execute_events(args: argparse.Namespace) -> int:
     dirs = model_search_path(cli_dir=args.model_dir)
     check_model_name(args.model, dirs)
     engine = EventEngine(settings.events, settings.cameras.estimate.zones)
+    phantoms = settings.people.phantoms
+    people = PhantomFilter(phantoms.model_copy(update={"enabled": False}) if args.keep_phantoms else phantoms)
     frames = (
         image_sequence(source, args.fps or IMAGES_FPS) if source.is_dir() else video_frames(source, args.fps)
     )
@@ -62,7 +66,7 @@ def execute_events(args: argparse.Namespace) -> int:
         SignalEvents() as signals,
     ):
         for number, stamp, image in frames:
-            poses = estimator.estimate(image, stamp)
+            poses = people.update(stamp, image, estimator.estimate(image, stamp))
             for event in engine.update(stamp, poses, int(image.shape[1]), int(image.shape[0])):
                 sys.stdout.write(json.dumps({**event.to_dict(), "frame": number}) + "\n")
             if signals.stop_requested:

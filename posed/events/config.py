@@ -13,6 +13,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from posed.events.geometry import AnchorName, MeasureKind
 from posed.keypoints import BLAZEPOSE_33, COCO_17
+from posed.people.config import PeopleConfig
 from posed.strict import StrictModel
 
 NAME_PATTERN = r"^[A-Za-z0-9_-]+$"
@@ -369,10 +370,11 @@ class EstimateCameras(StrictModel):
 
 
 class EventsFile(StrictModel):
-    """The file `posed estimate --events-config` reads: the `events:` section of a posed
-    config, and zones under `cameras.estimate.zones` (the same place as in a daemon config)."""
+    """The file `posed estimate --events-config` reads: the `events:` and `people:` sections of a
+    posed config, and zones under `cameras.estimate.zones` (the same place as in a daemon config)."""
 
     events: EventsConfig = Field(default_factory=EventsConfig, description="As in the daemon config.")
+    people: PeopleConfig = Field(default_factory=PeopleConfig, description="As in the daemon config.")
     cameras: EstimateCameras = Field(
         default_factory=EstimateCameras, description="Only `estimate`, for its `zones`."
     )
