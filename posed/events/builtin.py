@@ -56,9 +56,14 @@ _EXERCISES: dict[str, dict[str, Any]] = {
 _UPRIGHT = {"inclination": ["shoulder", "hip"], "side": "either", "below": 35}
 
 _GESTURES: dict[str, dict[str, Any]] = {
-    # A wrist well above the nose (about the top of the head), the other hand not.
-    "hand_raised": {"all": [_UPRIGHT, {"height": ["wrist", "nose"], "side": "one", "above": 0.4}]},
-    "both_hands_up": {"all": [_UPRIGHT, {"height": ["wrist", "nose"], "side": "both", "above": 0.4}]},
+    # A wrist at head height or higher (above the nose), the other hand not.
+    "hand_raised": {"all": [_UPRIGHT, {"height": ["wrist", "nose"], "side": "one", "above": 0.0}]},
+    "both_hands_up": {"all": [_UPRIGHT, {"height": ["wrist", "nose"], "side": "both", "above": 0.0}]},
+    # A hand raised above the shoulder moving side to side: two swings of 0.3 torso lengths.
+    "wave": {
+        "all": [_UPRIGHT, {"height": ["wrist", "shoulder"], "side": "either", "above": 0.0}],
+        "swing": {"keypoint": "wrist", "distance": 0.3, "swings": 2},
+    },
     # Straight arms held level, out to the sides (wrists far apart, not reaching forward).
     "t_pose": {
         "all": [
