@@ -253,14 +253,30 @@ def test_jumping_jacks() -> None:
     one = [jack(t) for t in [*np.linspace(0, 1, 5), *np.linspace(1, 0, 5)]]
     events = run(clip(one * 4), W, H, {"reps": {"exercises": ["jumping_jack"]}})[0]
     assert reps(events, "jumping_jack") == [1, 2, 3, 4]
-    arms_only = [
-        figure(arms=((20 + 150 * t,) * 2, (-(20 + 150 * t),) * 2))
+    to_shoulders = [
+        figure(arms=((20 + 75 * t,) * 2, (-(20 + 75 * t),) * 2))
         for t in [*np.linspace(0, 1, 5), *np.linspace(1, 0, 5)]
     ]
-    assert (
-        reps(run(clip(arms_only * 2), W, H, {"reps": {"exercises": ["jumping_jack"]}})[0], "jumping_jack")
-        == []
-    )
+    counted = run(clip(to_shoulders * 2), W, H, {"reps": {"exercises": ["jumping_jack"]}})[0]
+    assert reps(counted, "jumping_jack") == []  # arms only to shoulder height: no jack
+
+
+def hidden(pose: Pose, prefix: str) -> Pose:
+    """The pose with the keypoints whose names start with `prefix` not seen (turned away)."""
+    keypoints = pose.keypoints.copy()
+    for i, name in enumerate(pose.names):
+        if name.startswith(prefix):
+            keypoints[i, 2] = 0.0
+    return Pose(pose.score, keypoints, pose.names, pose.box, id=pose.id)
+
+
+def test_jumping_jacks_from_the_side_with_one_arm_seen_and_the_feet_together() -> None:
+    side_on = [
+        hidden(figure(arms=((20 + 150 * t,) * 2, (-(20 + 150 * t),) * 2), width_factor=0.05), "right")
+        for t in [*np.linspace(0, 1, 5), *np.linspace(1, 0, 5)]
+    ]
+    events = run(clip(side_on * 3), W, H, {"reps": {"exercises": ["jumping_jack"]}})[0]
+    assert reps(events, "jumping_jack") == [1, 2, 3]
 
 
 def test_bicep_curls_alternating_arms() -> None:
@@ -271,6 +287,27 @@ def test_bicep_curls_alternating_arms() -> None:
     frames = clip([curl(a, 175) for a in sweep] + [curl(175, a) for a in sweep])
     events = run(frames, W, H, {"reps": {"exercises": ["bicep_curl"]}})[0]
     assert reps(events, "bicep_curl") == [1, 2]
+
+
+def test_curls_seen_from_the_side_with_the_elbow_drifting_forward() -> None:
+    # the far arm hidden, the torso seen; the upper arm swings 35 degrees forward as the
+    # forearm comes up to 55 degrees at the elbow
+    def curl(t: float) -> Pose:
+        upper = 35.0 * t
+        pose = figure(arms=((upper, upper + 180 - (175 - 120 * t)), (0.0, 5.0)), width_factor=0.05)
+        return hidden(hidden(pose, "right_elbow"), "right_wrist")
+
+    one = [curl(t) for t in [*np.linspace(0, 1, 6), *np.linspace(1, 0, 6)]]
+    events = run(clip(one * 4), W, H, {"reps": {"exercises": ["bicep_curl"]}})[0]
+    assert reps(events, "bicep_curl") == [1, 2, 3, 4]
+
+
+def test_arms_bending_while_leaning_into_a_squat_are_no_curl() -> None:
+    def lean(t: float) -> Pose:
+        return figure(torso=180 - 25 * t, arms=((60.0 * t, 60 * t + 120 * t), (-60.0 * t, -60 * t - 120 * t)))
+
+    one = [lean(t) for t in [*np.linspace(0, 1, 6), *np.linspace(1, 0, 6)]]
+    assert reps(run(clip(one * 2), W, H, {"reps": {"exercises": ["bicep_curl"]}})[0], "bicep_curl") == []
 
 
 def test_lunges() -> None:
