@@ -50,6 +50,7 @@ class LogRateLimit:
         self.window = window
         self.max_kinds = max_kinds
         self._kinds: OrderedDict[Key, _Kind] = OrderedDict()
+        self._next_due = float("inf")  # the earliest end of a window: no scan before it
         self._lock = threading.Lock()
 
     def admit(self, record: logging.LogRecord) -> tuple[bool, list[logging.LogRecord]]:
@@ -60,6 +61,7 @@ class LogRateLimit:
             kind = self._kinds.get(key)
             if kind is None:
                 kind = self._kinds[key] = _Kind(record.created)
+                self._next_due = min(self._next_due, record.created + self.window)
                 while len(self._kinds) > self.max_kinds:
                     _, oldest = self._kinds.popitem(last=False)
                     summaries.extend(self._summary(oldest))
@@ -81,13 +83,18 @@ class LogRateLimit:
         with self._lock:
             summaries = [s for kind in self._kinds.values() for s in self._summary(kind)]
             self._kinds.clear()
+            self._next_due = float("inf")
             return summaries
 
     def _due(self, now: float) -> list[logging.LogRecord]:
+        if now < self._next_due:
+            return []
         summaries: list[logging.LogRecord] = []
         for key in [k for k, kind in self._kinds.items() if now - kind.start >= self.window]:
             kind = self._kinds.pop(key)
             summaries.extend(self._summary(kind))
+        starts = [kind.start for kind in self._kinds.values()]
+        self._next_due = min(starts) + self.window if starts else float("inf")
         return summaries
 
     def _summary(self, kind: _Kind) -> list[logging.LogRecord]:
