@@ -86,8 +86,8 @@ class FallAnalyzer:
             self._step(timestamp, body, person, events)
         for pid in [p for p in self._people if p not in seen]:
             self._unseen(timestamp, pid, self._people[pid], events)
-        while len(self._people) > MAX_PEOPLE:
-            pid = min((p for p in self._people if p not in seen), key=lambda p: self._people[p].last_seen)
+        unseen = sorted((p for p in self._people if p not in seen), key=lambda p: self._people[p].last_seen)
+        for pid in unseen[: max(0, len(self._people) - MAX_PEOPLE)]:  # the longest unseen go first
             self._forget(timestamp, pid, events)
         return events
 
