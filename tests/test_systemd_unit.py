@@ -117,6 +117,11 @@ def test_memory_and_task_limits_and_a_writable_cache() -> None:
     assert "systemctl edit posed" in UNIT.read_text()  # how to raise the limits
 
 
+def test_the_descriptor_limit_is_raised_above_the_default() -> None:
+    # systemd's default soft limit of 1024 is what a flood of connections once exhausted.
+    assert int(_settings()["LimitNOFILE"][0]) >= 4096
+
+
 def test_memory_deny_write_execute_is_not_set() -> None:
     # OpenVINO's CPU plugin generates code at run time; W^X would kill it.
     assert "MemoryDenyWriteExecute" not in _settings()

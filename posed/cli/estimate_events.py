@@ -33,6 +33,7 @@ from posed.events.engine import EventEngine
 from posed.events.event import Event
 from posed.events.wording import plural, tally_key, tally_summary
 from posed.models.resolve import model_search_path
+from posed.people.phantoms import PhantomFilter
 from posed.plugins import load_backend
 from posed.types import ImageArray, Pose
 
@@ -53,6 +54,8 @@ def execute_events(args: argparse.Namespace) -> int:
     dirs = model_search_path(cli_dir=args.model_dir)
     check_model_name(args.model, dirs)
     engine = EventEngine(settings.events, settings.cameras.estimate.zones)
+    phantoms = settings.people.phantoms
+    people = PhantomFilter(phantoms.model_copy(update={"enabled": False}) if args.keep_phantoms else phantoms)
     frames = (
         image_sequence(source, args.fps or IMAGES_FPS) if source.is_dir() else video_frames(source, args.fps)
     )
@@ -67,7 +70,7 @@ def execute_events(args: argparse.Namespace) -> int:
         open_estimator(model, backend, config, model_dirs=dirs) as estimator,
         SignalEvents() as signals,
     ):
-        for seen in frame_poses(frames, estimator):
+        for seen in frame_poses(frames, estimator, people):
             count += 1
             for event in frame_events(seen, engine):
                 payload = event.to_dict()
@@ -101,11 +104,12 @@ class FramePoses:
 
 
 def frame_poses(
-    frames: Iterable[tuple[int, float, ImageArray]], estimator: PoseEstimator
+    frames: Iterable[tuple[int, float, ImageArray]], estimator: PoseEstimator, people: PhantomFilter
 ) -> Iterator[FramePoses]:
-    """The estimator (tracked and smoothed, as in the daemon) on each frame, in order."""
+    """The estimator (tracked and smoothed, as in the daemon), then the people stage (phantoms
+    dropped), on each frame, in order."""
     for number, stamp, image in frames:
-        poses = estimator.estimate(image, stamp)
+        poses = people.update(stamp, image, estimator.estimate(image, stamp))
         yield FramePoses(number, stamp, int(image.shape[1]), int(image.shape[0]), poses)
 
 
