@@ -501,3 +501,9 @@ def test_a_short_dip_of_the_hand_does_not_rearm_the_gesture() -> None:
     assert gestures(run(frames, W, H)[0]) == [("hand_raised", 1.0)]
     frames = clip(hold(LEFT_UP, 2), hold(standing(), 1.5), hold(LEFT_UP, 5))
     assert [g for g, _ in gestures(run(frames, W, H)[0])] == ["hand_raised", "hand_raised"]
+
+
+def test_a_raised_hand_that_trembles_after_one_swing_is_no_wave() -> None:
+    trembling = [figure(arms=((100.0, 210.0 + (4.0 if i % 2 else -4.0)), (-10.0, -10.0))) for i in range(20)]
+    events = run(clip(waving(1), trembling), W, H, WAVE_ON)[0]
+    assert "wave" not in [g for g, _ in gestures(events)]
