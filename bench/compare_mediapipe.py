@@ -161,8 +161,8 @@ def tasks_worker(model: str, video: Path, seconds: float, bundles: Path) -> dict
 def posed_worker(
     backend_name: str, model: str, video: Path, seconds: float, model_dir: Path, *, extra: dict[str, str]
 ) -> dict[str, Any]:
+    from posed.backend import backend_settings
     from posed.benchmark.pipeline import FrameStep
-    from posed.cli.estimate import backend_settings
     from posed.config.schema import ModelConfig
     from posed.estimator import open_estimator
     from posed.plugins import load_backend
@@ -170,7 +170,7 @@ def posed_worker(
 
     frames = _frames(video)
     backend = load_backend(backend_name)
-    config = backend.config_model.model_validate({**backend_settings(backend_name, None), **extra})
+    config = backend.config_model.model_validate({**backend_settings(backend, None), **extra})
     model_config = ModelConfig(name=f"blazepose-{model}")
     with open_estimator(model_config, backend, config, model_dirs=[model_dir]) as estimator:
         step = FrameStep(estimator, backend_name)
@@ -189,14 +189,13 @@ def posed_worker(
 
 def model_worker(engine: str, model: str, seconds: float, model_dir: Path) -> dict[str, Any]:
     """The landmark model's session alone: CPU ms and wall ms per run (the floor of a tracked frame)."""
-    from posed.backend import ROLE_LANDMARKS
+    from posed.backend import ROLE_LANDMARKS, backend_settings
     from posed.benchmark.inference import RawTimer
-    from posed.cli.estimate import backend_settings
     from posed.plugins import load_backend
 
     backend_name, variant = engine.split(":")
     backend = load_backend(backend_name)
-    settings = backend_settings(backend_name, None) | ({"num_threads": 1} if variant == "model-1t" else {})
+    settings = backend_settings(backend, None) | ({"num_threads": 1} if variant == "model-1t" else {})
     config = backend.config_model.model_validate(settings)
     path = model_dir / f"pose_landmark_{model}.tflite"
     with backend.open_session(path, config, role=ROLE_LANDMARKS) as session:

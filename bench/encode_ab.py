@@ -22,12 +22,11 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from posed.backend import ROLE_LANDMARKS, ROLE_MAIN
+from posed.backend import ROLE_LANDMARKS, ROLE_MAIN, backend_settings
 from posed.benchmark.frames import default_media, load_frames
 from posed.benchmark.inference import RawTimer
 from posed.benchmark.pipeline import FrameStep, PipelineTimer
 from posed.benchmark.records import load_note
-from posed.cli.estimate import backend_settings
 from posed.config.schema import ModelConfig
 from posed.estimator import open_estimator
 from posed.models.resolve import resolve_model
@@ -49,7 +48,7 @@ ENCODERS: dict[str, Callable[[Mapping[str, Any]], bytes]] = {"json": json_encode
 
 def measure(backend_name: str, model_name: str, rounds: int, block: float, model_dir: Path) -> None:
     backend = load_backend(backend_name)
-    config = backend.config_model.model_validate(backend_settings(backend_name, None))
+    config = backend.config_model.model_validate(backend_settings(backend, None))
     model = ModelConfig(name=model_name)
     resolved = resolve_model(model, [model_dir])
     role = ROLE_LANDMARKS if resolved.family == "blazepose" else ROLE_MAIN

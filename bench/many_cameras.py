@@ -31,11 +31,11 @@ from pathlib import Path
 
 import numpy as np
 
+from posed.backend import backend_settings
 from posed.benchmark.frames import default_media, load_frames, replay_order
 from posed.benchmark.pipeline import process_cpu_seconds
 from posed.benchmark.records import load_note
 from posed.cameras.slot import FrameSlot
-from posed.cli.estimate import backend_settings
 from posed.config.schema import ModelConfig
 from posed.daemon.worker import Worker
 from posed.estimator import PoseEstimator, open_estimator
@@ -156,7 +156,7 @@ class Serialized:
 
 def run(args: argparse.Namespace) -> None:
     backend = load_backend(args.backend)
-    settings = backend_settings(args.backend, None)
+    settings = backend_settings(backend, None)
     settings.update(dict(item.split("=", 1) for item in args.setting))
     config = backend.config_model.model_validate(settings)
     model = ModelConfig(name=args.model)

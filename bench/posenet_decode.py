@@ -29,13 +29,13 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from posed.cli.estimate import read_image  # noqa: E402
-from posed.config.schema import PoseNetOptions  # noqa: E402
+from posed.cameras.media_files import read_image  # noqa: E402
 from posed.models.resolve import resolve_named  # noqa: E402
 from posed.plugins import load_backend  # noqa: E402
 from posed.posenet.decode_multi import DecodedPoses, decode_multiple  # noqa: E402
 from posed.posenet.estimator import PoseNetEstimator  # noqa: E402
 from posed.posenet.layout import detect_layout  # noqa: E402
+from posed.posenet.options import PoseNetOptions  # noqa: E402
 from posed.posenet.preprocess import InputBuilder  # noqa: E402
 from posed.posenet.quantfix import corrected_model  # noqa: E402
 from posed.tflite_file import read_model_info  # noqa: E402

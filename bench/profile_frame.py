@@ -17,9 +17,9 @@ from pathlib import Path
 
 from pyinstrument import Profiler
 
+from posed.backend import backend_settings
 from posed.benchmark.frames import default_media, load_frames
 from posed.benchmark.pipeline import FrameStep, PipelineTimer
-from posed.cli.estimate import backend_settings
 from posed.config.schema import ModelConfig
 from posed.estimator import open_estimator
 from posed.plugins import load_backend
@@ -37,7 +37,7 @@ def main() -> int:
     parser.add_argument("--interval", type=float, default=0.0002, help="Sampling interval in seconds.")
     args = parser.parse_args()
     backend = load_backend(args.backend)
-    config = backend.config_model.model_validate(backend_settings(args.backend, None))
+    config = backend.config_model.model_validate(backend_settings(backend, None))
     model = ModelConfig(name=args.model)
     family = "blazepose" if args.model.startswith("blazepose") else "posenet"
     images = load_frames(default_media(family, SHARED))

@@ -29,7 +29,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from posed.cli.estimate import video_frames  # noqa: E402
+from posed.cameras.media_files import video_frames  # noqa: E402
 from posed.config.schema import BlazePoseOptions, ModelConfig  # noqa: E402
 from posed.estimator import open_estimator  # noqa: E402
 from posed.plugins import load_backend  # noqa: E402

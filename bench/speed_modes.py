@@ -30,13 +30,12 @@ def blocks(
     backend_name: str, model: str, count: int, seconds: float, model_dir: Path
 ) -> list[dict[str, float]]:
     """In this process: `count` blocks of the landmark model alone, median ms and CPU ms per run."""
-    from posed.backend import ROLE_LANDMARKS
+    from posed.backend import ROLE_LANDMARKS, backend_settings
     from posed.benchmark.inference import RawTimer
-    from posed.cli.estimate import backend_settings
     from posed.plugins import load_backend
 
     backend = load_backend(backend_name)
-    config = backend.config_model.model_validate(backend_settings(backend_name, None))
+    config = backend.config_model.model_validate(backend_settings(backend, None))
     measured = []
     path = model_dir / f"pose_landmark_{model}.tflite"
     with backend.open_session(path, config, role=ROLE_LANDMARKS) as session:

@@ -166,6 +166,41 @@ class ResizableBackend(Backend, Protocol):
     ) -> InferenceSession: ...
 
 
+class DeviceFlagBackend(Backend, Protocol):
+    """Optional: a backend that says how its `--device` flag maps onto its config.
+
+    `device_settings("usb:0")` returns the config keys that device means, e.g.
+    {"delegate": "edgetpu", "edgetpu_device": "usb:0"}; a backend without it takes
+    the value as its `device` key. The result is validated by `config_model` as usual.
+    """
+
+    def device_settings(self, device: str) -> dict[str, object]: ...
+
+
+def backend_settings(backend: Backend, device: str | None) -> dict[str, object]:
+    """The backend config document `--backend NAME [--device DEVICE]` describe (unvalidated)."""
+    settings: dict[str, object] = {"type": backend.name}
+    if device is None:
+        return settings
+    mapper = getattr(backend, "device_settings", None)
+    if mapper is None:
+        return {**settings, "device": device}
+    return {**settings, **cast(DeviceFlagBackend, backend).device_settings(device)}
+
+
+@runtime_checkable
+class GraphReadingBackend(Protocol):
+    """Optional: a backend whose runtime hands a model file's graph to a quantizer.
+
+    `posed models quantize` gives OpenVINO's backend's graph (an openvino.Model, read by
+    the backend's own Core) to NNCF; the object is the runtime's own type.
+    """
+
+    name: str
+
+    def read_graph(self, model_path: Path) -> object: ...
+
+
 def can_resize(backend: Backend) -> bool:
     """True when the backend's open_session() takes `input_shape` (ResizableBackend)."""
     import inspect

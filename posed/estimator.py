@@ -15,12 +15,13 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Protocol, Self, runtime_checkable
 
 from posed.backend import Backend, BackendConfig
-from posed.config.schema import ModelConfig, PoseNetOptions
+from posed.config.schema import ModelConfig
+from posed.posenet.options import PoseNetOptions
 from posed.tracking.ids import RUN_IDS, IdSource
 from posed.types import ImageArray, Pose
 
 if TYPE_CHECKING:
-    from posed.models.resolve import ResolvedModel
+    from posed.model_files import ResolvedModel
 
 
 class PoseEstimator(Protocol):

@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pytest
 
-from posed.cli.estimate import read_image
+from posed.cameras.media_files import read_image
 from posed.config.schema import ModelConfig
 from posed.errors import EXIT_CONFIG, BackendUnreachableError
 from posed.estimator import open_estimator

@@ -21,7 +21,7 @@ import pytest
 
 from posed.backend import Backend, BackendConfig
 from posed.blazepose.multi import MultiBlazePoseEstimator, _overlaps
-from posed.cli.estimate import read_image
+from posed.cameras.media_files import read_image
 from posed.config.schema import BlazePoseOptions, ModelConfig
 from posed.estimator import open_estimator
 from posed.keypoints import BLAZEPOSE_33, COCO_17

@@ -100,7 +100,7 @@ def test_video_loop_restarts_at_the_end(shared: Path) -> None:
 def test_lossless_video_frames_carry_the_recordings_clock(shared: Path) -> None:
     """Read faster than real time, frames keep the file's own timestamps for tracking,
     the same `posed estimate` uses, and the clock keeps rising across a loop."""
-    from posed.cli.estimate import video_frames
+    from posed.cameras.media_files import video_frames
 
     file_stamps = [stamp for _, stamp, _ in video_frames(SQUATS, None)]
     assert len(file_stamps) == SQUATS_FRAMES

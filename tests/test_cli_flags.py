@@ -70,7 +70,8 @@ def test_good_flags_pass_through_to_the_model_section() -> None:
     """The same flags, valid, reach the config's own fields (and the defaults stay the config's)."""
     import argparse
 
-    from posed.cli.estimate import add_arguments, model_config
+    from posed.cli.estimate import add_arguments
+    from posed.cli.flags import model_config
 
     parser = argparse.ArgumentParser()
     add_arguments(parser)

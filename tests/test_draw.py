@@ -13,8 +13,8 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from posed.cli.estimate import read_image
-from posed.config.schema import BlazePoseOptions, ModelConfig, PoseNetOptions
+from posed.cameras.media_files import read_image
+from posed.config.schema import BlazePoseOptions, ModelConfig
 from posed.draw import (
     HIDDEN_EDGE_COLOR,
     SCORE_COLORS,
@@ -28,6 +28,7 @@ from posed.draw import (
 )
 from posed.estimator import PoseEstimator, open_estimator
 from posed.plugins import load_backend
+from posed.posenet.options import PoseNetOptions
 from posed.types import Pose
 from tests.conftest import CONFORMANCE
 

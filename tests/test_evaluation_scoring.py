@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from posed.cli.estimate_events import FramePoses
 from posed.config.loader import load_model
 from posed.errors import ConfigError
 from posed.evaluation.cache import PoseCache, cache_key
+from posed.evaluation.frames import FramePoses
 from posed.evaluation.labels import ClipLabels, LabelsFile
 from posed.evaluation.runner import clip_events_config, held_frames
 from posed.evaluation.scoring import clip_line, score_clip, summarize, summary_line

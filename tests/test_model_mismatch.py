@@ -7,11 +7,12 @@ from pathlib import Path
 import pytest
 
 from posed.blazepose.estimator import BlazePoseEstimator
-from posed.config.schema import BlazePoseOptions, PoseNetOptions
+from posed.config.schema import BlazePoseOptions
 from posed.errors import ModelError
-from posed.models.resolve import ResolvedModel
+from posed.model_files import ResolvedModel
 from posed.plugins import load_backend
 from posed.posenet.estimator import PoseNetEstimator
+from posed.posenet.options import PoseNetOptions
 
 BACKENDS = ["tflite", "openvino"]
 

@@ -17,13 +17,14 @@ import pytest
 from posed.backend import Backend, BackendConfig
 from posed.benchmark.frames import load_frames
 from posed.cameras import EndOfStream
-from posed.config.schema import ModelConfig, PoseNetOptions
+from posed.config.schema import ModelConfig
 from posed.daemon.worker import Worker
 from posed.errors import BackendError, ClosedError
 from posed.estimator import OverlappingEstimator
 from posed.overlap import EstimationLoop
 from posed.plugins import load_backend
 from posed.posenet.estimator import PoseNetEstimator
+from posed.posenet.options import PoseNetOptions
 from posed.types import Frame, ImageArray, Pose
 from tests.conftest import MEDIA, MODELS
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 import pytest
 
 from posed.cameras import EndOfStream
-from posed.cli.estimate import video_frames
+from posed.cameras.media_files import video_frames
 from posed.config.schema import ModelConfig
 from posed.daemon.worker import Worker
 from posed.estimator import open_estimator

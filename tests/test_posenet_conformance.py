@@ -15,12 +15,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from posed.cli.estimate import read_image
-from posed.config.schema import PoseNetOptions
+from posed.cameras.media_files import read_image
 from posed.keypoints import COCO_17
-from posed.models.resolve import ResolvedModel
+from posed.model_files import ResolvedModel
 from posed.plugins import load_backend
 from posed.posenet.estimator import PoseNetEstimator
+from posed.posenet.options import PoseNetOptions
 from tests.conftest import CONFORMANCE, MODELS
 
 SIZES = ("353_481", "481_641", "721_1281")

@@ -17,14 +17,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from posed.cli.estimate import read_image, video_frames
-from posed.config.schema import PoseNetOptions
-from posed.models.resolve import ResolvedModel
+from posed.cameras.media_files import read_image, video_frames
+from posed.model_files import ResolvedModel
 from posed.plugins import load_backend
 from posed.posenet.decode_multi import EDGES, _pop_order, decode_multiple
 from posed.posenet.decode_single import decode_single
 from posed.posenet.estimator import PoseNetEstimator
 from posed.posenet.maps import PoseNetMaps
+from posed.posenet.options import PoseNetOptions
 from tests.conftest import CONFORMANCE, MEDIA, MODELS
 
 K = 17

@@ -12,13 +12,14 @@ import numpy as np
 import pytest
 
 from posed.backend import Backend, BackendConfig
-from posed.cli.estimate import read_image
-from posed.config.schema import ModelConfig, PoseNetOptions
+from posed.cameras.media_files import read_image
+from posed.config.schema import ModelConfig
 from posed.errors import ClosedError
 from posed.estimator import open_estimator
 from posed.keypoints import COCO_17
 from posed.plugins import load_backend
 from posed.posenet.estimator import PoseNetEstimator
+from posed.posenet.options import PoseNetOptions
 from tests.conftest import CONFORMANCE, MODELS, POSED, REPO
 
 MODEL = "posenet-mobilenet-075-353x481"

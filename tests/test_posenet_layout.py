@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 
 from posed.backend import Quantization, TensorSpec
-from posed.config.schema import PoseNetOptions
 from posed.errors import ModelError
-from posed.models.resolve import ResolvedModel
+from posed.model_files import ResolvedModel
 from posed.plugins import load_backend
 from posed.posenet.estimator import PoseNetEstimator
 from posed.posenet.layout import detect_layout
+from posed.posenet.options import PoseNetOptions
 from posed.posenet.preprocess import RESNET_MEAN, InputBuilder
 from posed.tflite_file import read_model_info
 from tests.conftest import MODELS

@@ -66,7 +66,7 @@ def test_corrected_outputs_are_no_longer_clipped(shared: Path, tmp_path: Path) -
     """Short offsets saturate at +-10 px in the original; the corrected file has the range."""
     from ai_edge_litert.interpreter import Interpreter
 
-    from posed.cli.estimate import read_image
+    from posed.cameras.media_files import read_image
     from posed.posenet.layout import detect_layout
     from posed.posenet.preprocess import InputBuilder
     from tests.conftest import CONFORMANCE

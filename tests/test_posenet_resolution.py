@@ -11,11 +11,12 @@ import numpy as np
 import pytest
 
 from posed.backend import open_resized_session
-from posed.config.schema import ModelConfig, PoseNetOptions
+from posed.config.schema import ModelConfig
 from posed.errors import ModelError, ModelOptionError
-from posed.models.resolve import ResolvedModel
+from posed.model_files import ResolvedModel
 from posed.plugins import load_backend
 from posed.posenet.estimator import PoseNetEstimator
+from posed.posenet.options import PoseNetOptions
 from posed.posenet.preprocess import InputBuilder
 from posed.posenet.quantfix import corrected_model
 from posed.posenet.resolution import auto_resolution, nearest_valid, parse_resolution
@@ -32,7 +33,7 @@ def coral_file(size: str) -> Path:
 
 @pytest.fixture(scope="module")
 def couple() -> np.ndarray:
-    from posed.cli.estimate import read_image
+    from posed.cameras.media_files import read_image
 
     return read_image(CONFORMANCE / "coral-posenet" / "test_couple.jpg")
 

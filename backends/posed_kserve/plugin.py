@@ -49,6 +49,10 @@ class KServeBackend:
     name = "kserve"
     config_model: type[BackendConfig] = KServeConfig
 
+    def device_settings(self, device: str) -> dict[str, object]:
+        """A remote backend's "device" is its server: `--device host:port`."""
+        return {"url": device}
+
     def __init__(self) -> None:
         # (server, model, version) found ready by this process. Such a model missing later was
         # unloaded on the server (an operator reloading it): an outage to wait out, while a

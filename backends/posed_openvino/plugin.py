@@ -23,6 +23,14 @@ class OpenVINOBackend:
     name = "openvino"
     config_model: type[BackendConfig] = OpenVINOConfig
 
+    def read_graph(self, model_path: Path) -> object:
+        """The model as an openvino.Model, read by the process's Core (for NNCF)."""
+        return shared_core().read_model(str(model_path))
+
+    def device_settings(self, device: str) -> dict[str, object]:
+        """`--device` is an OpenVINO device name (CPU, GPU, AUTO ...)."""
+        return {"device": device}
+
     def probe(self) -> BackendStatus:
         try:
             ov = openvino_module()

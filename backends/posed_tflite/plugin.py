@@ -16,6 +16,14 @@ class TFLiteBackend:
     name = "tflite"
     config_model: type[BackendConfig] = TFLiteConfig
 
+    def device_settings(self, device: str) -> dict[str, object]:
+        """`--device cpu` runs XNNPACK; `usb:0`, `pci:0` or `edgetpu` a Coral; any other name
+        is taken as a delegate."""
+        if device.startswith(("usb", "pci", "edgetpu")):
+            coral: dict[str, object] = {"delegate": "edgetpu"}
+            return coral if device == "edgetpu" else {**coral, "edgetpu_device": device}
+        return {"delegate": {"cpu": "xnnpack"}.get(device, device)}
+
     def probe(self) -> BackendStatus:
         try:
             runtime = find_runtime()

@@ -23,6 +23,7 @@ from posed.backend import (
     ROLE_MAIN,
     Backend,
     BackendConfig,
+    backend_settings,
     open_resized_session,
 )
 from posed.benchmark.frames import default_media, load_frames
@@ -31,12 +32,13 @@ from posed.benchmark.latency import measure_latency
 from posed.benchmark.pipeline import FrameStep, PipelineTimer
 from posed.benchmark.process import measure_process, write_config
 from posed.benchmark.records import BenchRecord, spread
-from posed.cli.estimate import backend_settings
-from posed.config.schema import BlazePoseOptions, ModelConfig, PoseNetOptions
+from posed.config.schema import BlazePoseOptions, ModelConfig
 from posed.errors import ModelNotFoundError, PosedError
 from posed.estimator import open_estimator
-from posed.models.resolve import ResolvedModel, known_models, model_search_path, resolve_model
+from posed.model_files import ResolvedModel
+from posed.models.resolve import known_models, model_search_path, resolve_model
 from posed.plugins import discover, load_backend
+from posed.posenet.options import PoseNetOptions
 from posed.posenet.resolution import Resolution, as_height_width, auto_resolution, check_resolution
 from posed.types import ImageArray
 
@@ -101,7 +103,7 @@ def run_bench(
         )
     targets: list[Target] = []
     for name, backend, device in combinations(options):
-        settings = backend_settings(name, device)
+        settings = backend_settings(backend, device)
         try:
             config = backend.config_model.model_validate(settings)
         except ValueError as exc:

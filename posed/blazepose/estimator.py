@@ -26,7 +26,7 @@ from posed.blazepose.tracker import Floats, Tracker
 from posed.config.schema import BlazePoseOptions
 from posed.errors import ClosedError, ModelError
 from posed.keypoints import BLAZEPOSE_33
-from posed.models.resolve import ResolvedModel
+from posed.model_files import ResolvedModel
 from posed.tracking.ids import RUN_IDS, IdSource
 from posed.types import FloatArray, ImageArray, Pose, box_of
 

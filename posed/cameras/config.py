@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from posed.events.config import ZoneConfig
+from posed.cameras.zone_config import ZoneConfig
 from posed.strict import MAX_PATH_CHARS, CheckedByValidator, ConfigPath, Name, StrictModel
 
 MAX_SIDE = 16384  # pixels; more than any camera or sensible image on a device posed runs on

@@ -122,8 +122,7 @@ def execute(args: argparse.Namespace) -> int:
 def check_flags(options: BenchOptions) -> None:
     """Refuse flags the config would refuse (a FlagError) before anything is measured."""
     from posed.benchmark.runner import model_config, with_options
-    from posed.cli.estimate import backend_config
-    from posed.cli.flags import MODEL_FLAGS, checked
+    from posed.cli.flags import MODEL_FLAGS, backend_config, checked
     from posed.config.schema import ModelConfig
     from posed.plugins import load_backend
 

@@ -218,7 +218,7 @@ def parse_broker(text: str) -> tuple[str, int]:
 def choose_source(args: argparse.Namespace, mirror: str | None) -> tuple[CameraConfig, str, float]:
     """(camera config, what to call it, frame rate of the drawn video)."""
     from posed.cameras.config import V4L2Camera, VideoCamera
-    from posed.cli.estimate import video_info
+    from posed.cameras.media_files import video_info
 
     if args.camera:
         device = first_v4l2_camera()

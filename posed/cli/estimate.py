@@ -13,30 +13,25 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterator
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Any
 
-import numpy as np
-
-from posed.backend import Backend, BackendConfig
+from posed.cameras.media_files import IMAGE_SUFFIXES, read_image, video_frames, video_info
 from posed.cli.annotate import VIDEO_SUFFIXES, VideoOut, write_image
+from posed.cli.flags import backend_config, model_config
 from posed.cli.names import add_model_dir_argument, check_inputs_exist, check_model_name
 from posed.cli.progress import ProgressBar
-from posed.config.schema import ModelConfig, PoseNetOptions
+from posed.daemon.signals import SignalEvents, stopped_code
 from posed.draw import draw_poses
-from posed.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CameraError, PosedError
+from posed.errors import EXIT_OK, EXIT_USAGE, PosedError
 from posed.estimator import PoseEstimator, open_estimator
 from posed.models.resolve import model_search_path
 from posed.people.config import PhantomConfig
 from posed.people.phantoms import PhantomFilter
 from posed.plugins import load_backend
+from posed.posenet.options import PoseNetOptions
 from posed.posenet.resolution import Resolution, parse_resolution
 from posed.tracking.ids import IdSource
-from posed.types import ImageArray
-
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -155,60 +150,6 @@ def _resolution(text: str) -> Resolution:
         raise argparse.ArgumentTypeError(f"{text!r} is not N, HxW or auto (e.g. 353x481)") from None
 
 
-def backend_settings(backend: str, device: str | None) -> dict[str, Any]:
-    settings: dict[str, Any] = {"type": backend}
-    if device is None:
-        return settings
-    if backend == "tflite":
-        if device.startswith(("usb", "pci", "edgetpu")):
-            settings["delegate"] = "edgetpu"
-            if device != "edgetpu":
-                settings["edgetpu_device"] = device
-        else:
-            settings["delegate"] = {"cpu": "xnnpack"}.get(device, device)
-    elif backend == "kserve":
-        settings["url"] = device  # the remote backend's "device" is its server, host:port
-    else:
-        settings["device"] = device
-    return settings
-
-
-def model_config(args: argparse.Namespace, *, static: bool) -> ModelConfig:
-    """The model section the flags describe; a value the config would refuse is a FlagError."""
-    from posed.cli.flags import MODEL_FLAGS, checked
-
-    posenet: dict[str, Any] = {
-        key: value
-        for key, value in {
-            "max_pose_detections": args.max_poses,
-            "score_threshold": args.score_threshold,
-            "nms_radius": args.nms_radius,
-            "decoding": args.decoding,
-            "input_resolution": args.input_resolution,
-        }.items()
-        if value is not None
-    }
-    several: dict[str, Any] = {
-        key: value
-        for key, value in {"num_poses": args.num_poses, "detector": args.person_detector}.items()
-        if value is not None
-    }
-    blazepose = {"static_image_mode": static, "enable_smoothing": not args.no_smoothing, **several}
-    source: dict[str, Any] = (
-        {"path": Path(args.model)} if args.model.endswith(".tflite") else {"name": args.model}
-    )
-    document = {**source, "precision": args.precision, "blazepose": blazepose, "posenet": posenet}
-    return checked(lambda: ModelConfig.model_validate(document), ModelConfig, MODEL_FLAGS)
-
-
-def backend_config(backend: Backend, device: str | None) -> BackendConfig:
-    """The backend section `--backend`/`--device` describe; a device it refuses is a FlagError."""
-    from posed.cli.flags import BACKEND_FLAGS, checked
-
-    settings = backend_settings(backend.name, device)
-    return checked(lambda: backend.config_model.model_validate(settings), backend.config_model, BACKEND_FLAGS)
-
-
 def execute(args: argparse.Namespace) -> int:
     inputs: list[Path] = args.inputs
     if args.events or args.events_config is not None:
@@ -251,18 +192,7 @@ def check_draw_target(out: Path | None, inputs: list[Path], *, video: bool) -> N
         raise PosedError(f"--draw {out}: the folder {folder} does not exist")
 
 
-def read_image(path: Path) -> ImageArray:
-    import cv2
-
-    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if bgr is None:
-        raise CameraError(f"cannot read image {path}: missing, unreadable or not an image")
-    return np.asarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), dtype=np.uint8)
-
-
 def _estimate_images(estimator: PoseEstimator, paths: list[Path], draw: Path | None) -> int:
-    from posed.daemon.signals import SignalEvents
-
     results = []
     code = EXIT_OK
     with SignalEvents() as signals:  # Ctrl-C ends the loop between two images
@@ -291,44 +221,9 @@ def _estimate_images(estimator: PoseEstimator, paths: list[Path], draw: Path | N
     return code
 
 
-def video_frames(path: Path, fps: float | None) -> Iterator[tuple[int, float, ImageArray]]:
-    """(frame number, timestamp in seconds, RGB image) for every frame of a video file."""
-    import cv2
-
-    if not path.is_file():
-        raise CameraError(f"video file not found: {path}")
-    capture = cv2.VideoCapture(str(path))
-    if not capture.isOpened():
-        raise CameraError(f"cannot open video {path}: unsupported format or corrupt file")
-    try:
-        number = 0
-        while True:
-            ok, bgr = capture.read()
-            if not ok:
-                break
-            stamp = number / fps if fps else capture.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
-            yield number, stamp, np.asarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
-            number += 1
-    finally:
-        capture.release()
-
-
-def video_info(path: Path) -> tuple[float, int]:
-    """(frames per second, frame count) as the container declares them; 0 when it does not."""
-    import cv2
-
-    capture = cv2.VideoCapture(str(path))
-    try:
-        return float(capture.get(cv2.CAP_PROP_FPS) or 0.0), max(int(capture.get(cv2.CAP_PROP_FRAME_COUNT)), 0)
-    finally:
-        capture.release()
-
-
 def _estimate_video(
     estimator: PoseEstimator, path: Path, fps: float | None, draw: Path | None, people: PhantomFilter
 ) -> int:
-    from posed.daemon.signals import SignalEvents
-
     file_fps, count = video_info(path)
     done = 0
     with (
@@ -350,8 +245,3 @@ def _estimate_video(
                 )
                 return stopped_code(signals.last_stop_signal)
     return EXIT_OK
-
-
-def stopped_code(signum: int | None) -> int:
-    """128 + the signal, as a shell reports a command a signal stopped: 130 for Ctrl-C, 143 for SIGTERM."""
-    return EXIT_INTERRUPTED if signum is None else 128 + signum

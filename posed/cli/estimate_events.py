@@ -12,30 +12,23 @@ import argparse
 import json
 import sys
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
 
-from posed.cli.estimate import (
-    IMAGE_SUFFIXES,
-    backend_config,
-    model_config,
-    read_image,
-    stopped_code,
-    video_frames,
-)
+from posed.cameras.media_files import image_sequence, video_frames
+from posed.cli.flags import backend_config, model_config
 from posed.cli.names import check_inputs_exist, check_model_name
 from posed.config.loader import load_model
-from posed.errors import EXIT_OK, EXIT_USAGE, CameraError
-from posed.estimator import PoseEstimator, open_estimator
+from posed.daemon.signals import SignalEvents, stopped_code
+from posed.errors import EXIT_OK, EXIT_USAGE
+from posed.estimator import open_estimator
+from posed.evaluation.frames import frame_events, frame_poses
 from posed.events.config import EventsFile
 from posed.events.engine import EventEngine
-from posed.events.event import Event
 from posed.events.wording import plural, tally_key, tally_summary
 from posed.models.resolve import model_search_path
 from posed.people.phantoms import PhantomFilter
 from posed.plugins import load_backend
-from posed.types import ImageArray, Pose
 
 IMAGES_FPS = 1.0  # a folder of images without --fps: one a second
 
@@ -61,8 +54,6 @@ def execute_events(args: argparse.Namespace) -> int:
     )
     backend = load_backend(args.backend)
     config = backend_config(backend, args.device)
-    from posed.daemon.signals import SignalEvents
-
     model = model_config(args, static=False)  # a sequence: tracked and smoothed, as in the daemon
     tally: Counter[str] = Counter()
     count = 0
@@ -90,38 +81,3 @@ def summary_line(frames: int, tally: Mapping[str, int]) -> str:
     events = sum(tally.values())
     found = f"{plural(events, 'event')}: {tally_summary(tally)}" if events else "no events"
     return f"posed estimate --events: {plural(frames, 'frame')}, {found}"
-
-
-@dataclass(frozen=True, slots=True)
-class FramePoses:
-    """One frame's poses, on the frame's media time, with the image size the analyzers need."""
-
-    number: int
-    timestamp: float
-    width: int
-    height: int
-    poses: list[Pose]
-
-
-def frame_poses(
-    frames: Iterable[tuple[int, float, ImageArray]], estimator: PoseEstimator, people: PhantomFilter
-) -> Iterator[FramePoses]:
-    """The estimator (tracked and smoothed, as in the daemon), then the people stage (phantoms
-    dropped), on each frame, in order."""
-    for number, stamp, image in frames:
-        poses = people.update(stamp, image, estimator.estimate(image, stamp))
-        yield FramePoses(number, stamp, int(image.shape[1]), int(image.shape[0]), poses)
-
-
-def frame_events(seen: FramePoses, engine: EventEngine) -> list[Event]:
-    """The analyzers on one frame's poses: what `posed estimate --events` prints for it."""
-    return engine.update(seen.timestamp, seen.poses, seen.width, seen.height)
-
-
-def image_sequence(folder: Path, fps: float) -> Iterator[tuple[int, float, ImageArray]]:
-    """The images of a folder in name order, as frames `1/fps` seconds apart."""
-    paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-    if not paths:
-        raise CameraError(f"no images in {folder} (looked for {', '.join(sorted(IMAGE_SUFFIXES))})")
-    for number, path in enumerate(paths):
-        yield number, number / fps, read_image(path)

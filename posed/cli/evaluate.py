@@ -15,9 +15,13 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from posed.cli.estimate import add_precision, model_config, stopped_code
+from posed.backend import Backend, BackendConfig
+from posed.cli.estimate import add_precision
+from posed.cli.flags import backend_config, model_config
 from posed.cli.names import add_model_dir_argument, check_inputs_exist, check_model_name
+from posed.daemon.signals import SignalEvents, stopped_code
 from posed.errors import EXIT_OK, EXIT_USAGE, PosedError
+from posed.plugins import load_backend
 
 DEFAULT_HOLD = 10.0
 MAX_HOLD = 3600.0
@@ -108,7 +112,6 @@ def execute(args: argparse.Namespace) -> int:
     settings = EventsFile() if args.events_config is None else load_model(args.events_config, EventsFile)
     if args.json is not None and not args.json.parent.is_dir():
         raise PosedError(f"--json {args.json}: the folder {args.json.parent} does not exist")
-    from posed.daemon.signals import SignalEvents
     from posed.evaluation.runner import ClipRunner, RunnerSettings
     from posed.evaluation.scoring import clip_line, score_clip, summarize, summary_line
 
@@ -124,7 +127,11 @@ def execute(args: argparse.Namespace) -> int:
     scores = []
     started = time.monotonic()
     with (
-        ClipRunner(runner_settings, lambda: model_config(args, static=False)) as runner,
+        ClipRunner(
+            runner_settings,
+            lambda: model_config(args, static=False),
+            lambda: _backend(args.backend, args.device),
+        ) as runner,
         SignalEvents() as signals,
     ):
         for name in names:
@@ -159,3 +166,9 @@ def execute(args: argparse.Namespace) -> int:
         }
         args.json.write_text(json.dumps(document, indent=1) + "\n")
     return EXIT_OK
+
+
+def _backend(name: str, device: str | None) -> tuple[Backend, BackendConfig]:
+    """The backend `--backend`/`--device` name; a device it refuses is a FlagError."""
+    backend = load_backend(name)
+    return backend, backend_config(backend, device)

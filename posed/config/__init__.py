@@ -8,8 +8,8 @@ from posed.config.schema import (
     DaemonConfig,
     ModelConfig,
     PosedConfig,
-    PoseNetOptions,
 )
+from posed.posenet.options import PoseNetOptions
 
 __all__ = [
     "BlazePoseOptions",

@@ -14,6 +14,8 @@ import signal
 from types import FrameType, TracebackType
 from typing import Any, Self
 
+from posed.errors import EXIT_INTERRUPTED
+
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 RELOAD_SIGNAL = signal.SIGHUP
 
@@ -84,3 +86,8 @@ class SignalEvents:
         os.close(self._read_fd)
         os.close(self._write_fd)
         self._read_fd = self._write_fd = -1
+
+
+def stopped_code(signum: int | None) -> int:
+    """128 + the signal, as a shell reports a command a signal stopped: 130 for Ctrl-C, 143 for SIGTERM."""
+    return EXIT_INTERRUPTED if signum is None else 128 + signum

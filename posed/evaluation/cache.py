@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 import posed
-from posed.cli.estimate_events import FramePoses
+from posed.evaluation.frames import FramePoses
 from posed.types import Pose
 
 FORMAT = 1

@@ -10,15 +10,19 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-from posed.cli.estimate_events import FramePoses, frame_events, frame_poses
+from posed.backend import Backend, BackendConfig
+from posed.cameras.media_files import video_frames, video_info
 from posed.config.schema import ModelConfig
-from posed.estimator import PoseEstimator
+from posed.estimator import PoseEstimator, open_estimator
 from posed.evaluation.cache import PoseCache, cache_key
+from posed.evaluation.frames import FramePoses, frame_events, frame_poses
 from posed.evaluation.labels import ClipLabels
 from posed.events.config import EventsConfig, EventsFile
 from posed.events.engine import EventEngine
 from posed.events.event import Event
+from posed.models.resolve import model_search_path
 from posed.people.phantoms import PhantomFilter
+from posed.tracking.ids import IdSource
 from posed.types import ImageArray
 
 
@@ -55,9 +59,16 @@ class ClipRunner:
     """Owns the estimator, opened on the first clip that is not cached, and reused for the rest
     (its tracker reset between clips)."""
 
-    def __init__(self, settings: RunnerSettings, model: Callable[[], ModelConfig]) -> None:
+    def __init__(
+        self,
+        settings: RunnerSettings,
+        model: Callable[[], ModelConfig],
+        backend: Callable[[], tuple[Backend, BackendConfig]],
+    ) -> None:
+        """`model` and `backend` are called when the estimator is first needed (no clip cached)."""
         self.settings = settings
         self._model = model
+        self._backend = backend
         self._stack = ExitStack()
         self._estimator: PoseEstimator | None = None
         self._cache = None if settings.cache is None else PoseCache(settings.cache)
@@ -72,14 +83,7 @@ class ClipRunner:
 
     def _opened(self) -> PoseEstimator:
         if self._estimator is None:
-            from posed.cli.estimate import backend_config
-            from posed.estimator import open_estimator
-            from posed.models.resolve import model_search_path
-            from posed.plugins import load_backend
-            from posed.tracking.ids import IdSource
-
-            backend = load_backend(self.settings.backend)
-            config = backend_config(backend, self.settings.device)
+            backend, config = self._backend()
             dirs = model_search_path(cli_dir=self.settings.model_dir)
             self._estimator = self._stack.enter_context(
                 open_estimator(self._model(), backend, config, model_dirs=dirs, ids=IdSource())
@@ -89,8 +93,6 @@ class ClipRunner:
         return self._estimator
 
     def run(self, clip: Path, labels: ClipLabels, settings: EventsFile) -> ClipRun:
-        from posed.cli.estimate import video_frames, video_info
-
         engine = EventEngine(clip_events_config(settings.events, labels), settings.cameras.estimate.zones)
         stream: Iterable[FramePoses] | None = None
         key = ""

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from posed.events.config import ExerciseConfig, GestureConfig
+from posed.events.exercise_definition import ExerciseConfig
+from posed.events.gesture_definition import GestureConfig
 
 _EXERCISES: dict[str, dict[str, Any]] = {
     # Knee angle, both legs averaged (the far leg is often hidden in a side view).

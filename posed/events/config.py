@@ -1,4 +1,5 @@
-"""Config of the event analyzers: the top-level `events:` section and each camera's `zones`.
+"""Config of the event analyzers: the top-level `events:` section (a camera's `zones` are
+posed/cameras/zone_config.py's, importable from here too).
 
 Validators are pure. Built-in exercises and gestures are data (posed/events/builtin.py),
 defined with the same models a user's own definitions use (posed/events/rep_config.py,
@@ -11,9 +12,9 @@ from collections.abc import Iterable
 
 from pydantic import Field, model_validator
 
+from posed.cameras.zone_config import ZoneConfig
 from posed.events.conditions import KEYPOINTS, NAME_PATTERN, Condition, Measure, Name, SideRule
 from posed.events.falls_config import FallsConfig
-from posed.events.geometry import AnchorName
 from posed.events.gesture_config import DEFAULT_GESTURES, GestureConfig, GesturesConfig
 from posed.events.rep_config import ExerciseConfig, RepsConfig
 from posed.people.config import PeopleConfig
@@ -40,40 +41,6 @@ __all__ = [
     "ZoneConfig",
     "unknown_ignore_zones",
 ]
-
-
-class ZoneConfig(StrictModel):
-    """A named polygon in normalized image coordinates; follows Frigate's zone options."""
-
-    points: list[tuple[float, float]] = Field(
-        min_length=3,
-        description="Corners as [x, y], normalized to 0..1 of the image width and height "
-        "(so a zone survives a resolution change); at least 3.",
-    )
-    anchor: AnchorName = Field(
-        "feet",
-        description="The point of a person that must lie inside: `feet` (the ankles' midpoint, "
-        "else the hips when the feet are not seen), `hips`, or `box_bottom` (the pose box's bottom centre).",
-    )
-    inertia: int = Field(
-        3,
-        ge=1,
-        le=100,
-        description="Consecutive frames with the anchor inside before an entry counts. From 1 to 100.",
-    )
-    loitering_time: float = Field(
-        0.0,
-        ge=0,
-        le=86400,
-        description="Seconds in the zone before a `loitering` event; 0 turns loitering off. From 0 to 86400.",
-    )
-
-    @model_validator(mode="after")
-    def _normalized(self) -> ZoneConfig:
-        bad = [p for p in self.points if not (0 <= p[0] <= 1 and 0 <= p[1] <= 1)]
-        if bad:
-            raise ValueError(f"zone points are normalized: x and y must be within 0..1, not {list(bad[0])}")
-        return self
 
 
 class EventsConfig(StrictModel):

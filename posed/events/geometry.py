@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from posed.cameras.zone_config import AnchorName
 from posed.types import Pose
 
 Point = tuple[float, float]
@@ -156,9 +157,6 @@ class Polygon:
     def contains(self, point: Point) -> bool:
         """True inside or on the edge; OpenCV's test handles any simple or self-touching outline."""
         return cv2.pointPolygonTest(self._contour, (float(point[0]), float(point[1])), False) >= 0
-
-
-AnchorName = Literal["feet", "hips", "box_bottom"]
 
 
 def anchor(body: Body, kind: AnchorName) -> Point | None:

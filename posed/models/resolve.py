@@ -9,33 +9,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Protocol
 
-from posed.config.schema import ModelConfig
 from posed.errors import ModelError, ModelNotFoundError, ModelOptionError
+from posed.model_files import ResolvedModel, user_cache_dir
 from posed.models.registry import imported_model, packaged_registry
 from posed.tflite_file import read_model_info
-
-Family = Literal["blazepose", "posenet"]
-
-
-@dataclass(frozen=True, slots=True)
-class ResolvedModel:
-    name: str
-    family: Family
-    files: Mapping[str, Path]  # role -> file: {"detector", "landmarks"} or {"main"}
 
 
 def known_models() -> Mapping[str, Mapping[str, Any]]:
     """The packaged models by name, each with at least `family` and `files` (role -> file name)."""
     return {name: spec.model_dump() for name, spec in packaged_registry().models.items()}
-
-
-def user_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "posed" / "models"
 
 
 def model_search_path(
@@ -56,8 +41,28 @@ def model_search_path(
     return seen
 
 
+class _BlazePoseChoice(Protocol):
+    @property
+    def model_type(self) -> str: ...
+
+
+class ModelRequest(Protocol):
+    """What resolution reads of the config's `model` section (posed.config.schema.ModelConfig)."""
+
+    @property
+    def name(self) -> str | None: ...
+    @property
+    def path(self) -> Path | None: ...
+    @property
+    def detector_path(self) -> Path | None: ...
+    @property
+    def precision(self) -> str: ...
+    @property
+    def blazepose(self) -> _BlazePoseChoice: ...
+
+
 def resolve_model(
-    model: ModelConfig, model_dirs: Sequence[Path], *, backend: str | None = None
+    model: ModelRequest, model_dirs: Sequence[Path], *, backend: str | None = None
 ) -> ResolvedModel:
     """The model's files; with `precision: int8`, those of its int8 variant for `backend`."""
     if model.precision == "int8":

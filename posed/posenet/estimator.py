@@ -26,14 +26,14 @@ from posed.backend import (
     check_outputs,
     open_resized_session,
 )
-from posed.config.schema import PoseNetOptions
 from posed.errors import ClosedError, ModelError
 from posed.keypoints import COCO_17
-from posed.models.resolve import ResolvedModel
+from posed.model_files import ResolvedModel
 from posed.posenet.decode_multi import DecodedPoses, decode_multiple
 from posed.posenet.decode_single import decode_single
 from posed.posenet.layout import PoseNetLayout, detect_layout
 from posed.posenet.maps import PoseNetMaps
+from posed.posenet.options import PoseNetOptions
 from posed.posenet.preprocess import InputBuilder
 from posed.posenet.quantfix import corrected_model
 from posed.posenet.resolution import as_height_width, auto_resolution, check_resolution

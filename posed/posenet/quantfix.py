@@ -23,6 +23,7 @@ from typing import Any
 
 from posed.backend import TensorSpec
 from posed.errors import ModelError
+from posed.model_files import user_cache_dir
 from posed.tflite_file import check_header, pack_model, read_model_info, unpack_model
 
 log = logging.getLogger(__name__)
@@ -37,8 +38,6 @@ _CHANNELS = {HEATMAPS: 17, SHORT_OFFSETS: 34}
 
 def default_corrected_dir() -> Path:
     """Per-user cache of corrected copies (follows $XDG_CACHE_HOME)."""
-    from posed.models.resolve import user_cache_dir
-
     return user_cache_dir().parent / "corrected"
 
 

@@ -157,7 +157,7 @@ def _make(
     samples = calibration.samples[role]
     source_digest = sha256_file(source)
     with staging_dir(store) as stage:
-        run = quantize(backend_name, source, samples, stage, options)
+        run = quantize(backend_name, source, samples, stage, options, backend=backend)
         _check(run.outputs[0], source, backend, backend_config, role=role, samples=samples[:CHECK_SAMPLES])
         outputs = {path.name: sha256_file(path) for path in run.outputs}
         recipe = Recipe(

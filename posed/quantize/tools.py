@@ -27,6 +27,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from posed.backend import Backend, GraphReadingBackend
 from posed.errors import PosedError
 from posed.models.variants import QuantizedBackend, variant_filenames
 
@@ -100,27 +101,35 @@ def require_tool(backend: QuantizedBackend) -> None:
 
 
 def quantize(
-    backend: QuantizedBackend,
+    backend_name: QuantizedBackend,
     source: Path,
     samples: Sequence[npt.NDArray[np.float32]],
     stage: Path,
     options: Int8Options,
+    *,
+    backend: Backend,
 ) -> ToolRun:
-    if backend == "openvino":
-        return quantize_openvino(source, samples, stage, options)
+    """Quantize `source` for `backend_name`; `backend` is that backend's plugin (it reads the
+    model for NNCF in its own runtime, see posed.backend.GraphReadingBackend)."""
+    if backend_name == "openvino":
+        if not isinstance(backend, GraphReadingBackend):
+            raise QuantizerUnavailableError(f"the {backend.name} backend cannot read a model for NNCF")
+        return quantize_openvino(source, samples, stage, options, backend)
     return quantize_tflite(source, samples, stage, options)
 
 
 def quantize_openvino(
-    source: Path, samples: Sequence[npt.NDArray[np.float32]], stage: Path, options: Int8Options
+    source: Path,
+    samples: Sequence[npt.NDArray[np.float32]],
+    stage: Path,
+    options: Int8Options,
+    reader: GraphReadingBackend,
 ) -> ToolRun:
     nncf = _module("nncf", "nncf")
     ov = _module("openvino", "openvino")
-    from posed_openvino.core import shared_core
-
     xml, _ = (stage / name for name in variant_filenames(source.name, "openvino"))
     started = time.perf_counter()
-    model = shared_core().read_model(str(source))
+    model = reader.read_graph(source)
     kept = layers_named(model, options.keep_float)
     ignored = nncf.IgnoredScope(names=kept, validate=True) if kept else None
     preset = (

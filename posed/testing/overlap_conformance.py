@@ -13,7 +13,7 @@ import numpy.typing as npt
 
 from posed.backend import MAX_IN_FLIGHT, OverlappingSession
 from posed.errors import BackendError
-from posed.testing.backend_conformance import Arrays, ConformanceError, check_run
+from posed.testing.conformance_checks import Arrays, ConformanceError, check_run
 
 
 def check_overlap(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from posed.backend import Backend, BackendConfig, can_resize, open_resized_session
 from posed.errors import ModelError
-from posed.testing.backend_conformance import (
+from posed.testing.conformance_checks import (
     REFERENCE_BACKEND,
     ConformanceError,
     ModelCase,

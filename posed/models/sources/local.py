@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from posed.models.registry import FileSpec
-from posed.models.sources import SourceMiss
+from posed.models.sources.base import SourceMiss
 
 
 class LocalDirSource:

@@ -6,7 +6,7 @@ import shutil
 import tarfile
 from pathlib import Path
 
-from posed.models.sources import SourceMiss
+from posed.models.sources.base import SourceMiss
 from posed.models.sources.package import PackageArchiveSource
 
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from posed.models.registry import FileSpec, PackageSource
-from posed.models.sources import SourceMiss
+from posed.models.sources.base import SourceMiss
 
 
 class PackageArchiveSource(ABC):

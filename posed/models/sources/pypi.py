@@ -8,7 +8,7 @@ import zipfile
 from pathlib import Path
 
 from posed.models.download import DownloadPolicy
-from posed.models.sources import SourceMiss
+from posed.models.sources.base import SourceMiss
 from posed.models.sources.package import PackageArchiveSource
 
 

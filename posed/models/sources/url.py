@@ -11,7 +11,7 @@ from pathlib import Path
 from posed.models import registry
 from posed.models.download import DownloadError, DownloadPolicy, download
 from posed.models.registry import FileSpec
-from posed.models.sources import SourceMiss
+from posed.models.sources.base import SourceMiss
 
 
 class UrlSource:
