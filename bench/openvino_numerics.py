@@ -84,7 +84,7 @@ def _run(
 ) -> list[dict[str, np.ndarray]]:
     if properties is not None:
         # Not a posed config key: compile the model directly with the extra property.
-        import openvino as ov
+        import openvino as ov  # noqa: PLC0415 (optional runtime)
 
         core = ov.Core()
         compiled = core.compile_model(

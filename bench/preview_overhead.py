@@ -96,7 +96,7 @@ class KeepOpen:
 @contextmanager
 def viewer(url: str) -> Iterator[list[int]]:
     """A WebSocket client that takes every frame sent, until the block ends."""
-    import aiohttp
+    import aiohttp  # noqa: PLC0415 (optional extra)
 
     received = [0]
     stop = threading.Event()

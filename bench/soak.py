@@ -38,6 +38,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+import paho.mqtt.client as mqtt
+import psutil
+
 from posed.benchmark.records import load_note
 
 REPO = Path(__file__).resolve().parent.parent
@@ -72,8 +75,6 @@ class PoseCounter:
     """Counts pose messages of the soak device on the broker."""
 
     def __init__(self, host: str, port: int, prefix: str) -> None:
-        import paho.mqtt.client as mqtt
-
         self.count = 0
         self._lock = threading.Lock()
         self._client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"posed-soak-{os.getpid()}")
@@ -147,8 +148,6 @@ def slope_mb_per_min(times: list[float], values: list[float]) -> float:
 
 
 def soak(args: argparse.Namespace) -> dict[str, Any]:
-    import psutil
-
     with tempfile.TemporaryDirectory(prefix="posed-soak-") as scratch:
         config = write_config(Path(scratch), args)
         notify = NotifyListener(str(Path(scratch) / "notify"))

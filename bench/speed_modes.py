@@ -22,6 +22,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from posed.backend import ROLE_LANDMARKS, backend_settings
+from posed.benchmark.inference import RawTimer
+from posed.benchmark.records import load_note
+from posed.plugins import load_backend
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("POSED_SHARED_DIR", REPO.parent / "shared"))
 
@@ -30,10 +35,6 @@ def blocks(
     backend_name: str, model: str, count: int, seconds: float, model_dir: Path
 ) -> list[dict[str, float]]:
     """In this process: `count` blocks of the landmark model alone, median ms and CPU ms per run."""
-    from posed.backend import ROLE_LANDMARKS, backend_settings
-    from posed.benchmark.inference import RawTimer
-    from posed.plugins import load_backend
-
     backend = load_backend(backend_name)
     config = backend.config_model.model_validate(backend_settings(backend, None))
     measured = []
@@ -63,7 +64,6 @@ def main() -> int:
     if args.worker:
         print(json.dumps(blocks(args.worker, args.model, args.blocks, args.block_seconds, args.model_dir)))
         return 0
-    from posed.benchmark.records import load_note
 
     print(f"start: {load_note()}")
     for number in range(args.processes):

@@ -25,6 +25,7 @@ decode one frame while the next is inferred.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -203,8 +204,6 @@ class GraphReadingBackend(Protocol):
 
 def can_resize(backend: Backend) -> bool:
     """True when the backend's open_session() takes `input_shape` (ResizableBackend)."""
-    import inspect
-
     try:
         parameters = inspect.signature(backend.open_session).parameters
     except (TypeError, ValueError):

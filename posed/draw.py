@@ -90,7 +90,7 @@ def draw_poses(image: ImageArray, poses: Sequence[Pose], style: DrawStyle | None
 
 def draw_pose(canvas: ImageArray, pose: Pose, color: Color, style: DrawStyle, width: int) -> None:
     """Draw one pose into `canvas` in place."""
-    import cv2
+    import cv2  # noqa: PLC0415 (OpenCV loads on first frame)
 
     points = np.asarray(pose.keypoints[:, :2], dtype=np.float64)
     finite: npt.NDArray[np.bool_] = np.asarray(np.isfinite(points).all(axis=1))
@@ -144,7 +144,7 @@ class LabelTab:
 
 
 def label_tab(shape: tuple[int, ...], pose: Pose, width: int) -> LabelTab:
-    import cv2
+    import cv2  # noqa: PLC0415 (OpenCV loads on first frame)
 
     scale = max(shape[0], shape[1]) / 1400
     stroke = max(width // 2, 1)
@@ -158,7 +158,7 @@ def label_tab(shape: tuple[int, ...], pose: Pose, width: int) -> LabelTab:
 
 def draw_box(canvas: ImageArray, pose: Pose, color: Color, width: int) -> None:
     """The person's box, with `#id score` on a filled tab in the person's colour."""
-    import cv2
+    import cv2  # noqa: PLC0415 (OpenCV loads on first frame)
 
     x, y, w, h = pose.box
     if not all(np.isfinite((x, y, w, h))):

@@ -14,8 +14,15 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol, Self, runtime_checkable
 
-from posed.backend import Backend, BackendConfig
+from posed.backend import ROLE_DETECTOR, ROLE_LANDMARKS, Backend, BackendConfig
+from posed.blazepose.estimator import BlazePoseEstimator
+from posed.blazepose.multi import MultiBlazePoseEstimator
+from posed.blazepose.multi_detect import BlazePoseSeeds, PoseNetSeeds, SeedDetector
 from posed.config.schema import ModelConfig
+from posed.errors import ModelError
+from posed.keypoints import COCO_17
+from posed.models.resolve import resolve_model
+from posed.posenet.estimator import PoseNetEstimator
 from posed.posenet.options import PoseNetOptions
 from posed.tracking.ids import RUN_IDS, IdSource
 from posed.types import ImageArray, Pose
@@ -87,8 +94,6 @@ def open_estimator(
 
     `ids` hands out the person ids; the default is shared by the whole process.
     """
-    from posed.models.resolve import resolve_model
-
     resolved = resolve_model(model, model_dirs, backend=backend.name)
     if resolved.family == "blazepose":
         options = model.blazepose
@@ -96,10 +101,7 @@ def open_estimator(
             return _open_multi_blazepose(
                 resolved, model, backend, backend_config, model_dirs=model_dirs, ids=ids
             )
-        from posed.blazepose.estimator import BlazePoseEstimator
-
         return BlazePoseEstimator.open(resolved, options, backend, backend_config, ids=ids)
-    from posed.posenet.estimator import PoseNetEstimator
 
     return PoseNetEstimator.open(resolved, model.posenet, backend, backend_config, ids=ids)
 
@@ -114,12 +116,6 @@ def _open_multi_blazepose(
     ids: IdSource,
 ) -> PoseEstimator:
     """BlazePose for several people, with its person detector (posed.blazepose.multi)."""
-    from posed.backend import ROLE_DETECTOR, ROLE_LANDMARKS
-    from posed.blazepose.multi import MultiBlazePoseEstimator
-    from posed.blazepose.multi_detect import BlazePoseSeeds, PoseNetSeeds, SeedDetector
-    from posed.errors import ModelError
-    from posed.keypoints import COCO_17
-
     options = model.blazepose
     with ExitStack() as stack:
         detector = stack.enter_context(

@@ -19,6 +19,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from posed.backend import MAX_IN_FLIGHT
+from posed.errors import BackendError
 from posed.estimator import OverlappingEstimator, PoseEstimator
 from posed.types import Frame, Pose
 
@@ -78,8 +79,6 @@ class EstimationLoop:
         a collect that fails too (the backend is away) has dequeued its run all the same.
         Returns the number of frames dropped.
         """
-        from posed.errors import BackendError
-
         dropped = len(self._in_flight)
         estimator = self._overlapped
         while self._in_flight:

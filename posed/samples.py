@@ -16,6 +16,7 @@ from pathlib import Path
 
 from posed.errors import PosedError
 from posed.models.download import DownloadError, DownloadPolicy, download
+from posed.models.store import install, sha256_file, staging_dir
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,8 +53,6 @@ def samples_dir() -> Path:
 
 def cached_sample(clip: SampleClip = SQUATS) -> Path | None:
     """The cached clip if it is there and intact (size and sha256), else None."""
-    from posed.models.store import sha256_file
-
     path = samples_dir() / clip.filename
     if path.is_file() and path.stat().st_size == clip.size and sha256_file(path) == clip.sha256:
         return path
@@ -67,8 +66,6 @@ def ensure_sample(
 
     `mirror` is a web directory holding the file under its own name, as for models.
     """
-    from posed.models.store import install, sha256_file, staging_dir
-
     found = cached_sample(clip)
     if found is not None:
         return found
@@ -108,7 +105,7 @@ def _looks_offline(exc: DownloadError) -> bool:
 
 def sample_frame(clip_path: Path, frame: int = 20) -> Path:
     """One frame of the clip as a PNG beside it, for trying `posed estimate` on an image."""
-    import cv2
+    import cv2  # noqa: PLC0415 (OpenCV loads on first frame)
 
     target = clip_path.with_name(f"{clip_path.stem}-frame{frame}.png")
     if target.is_file():

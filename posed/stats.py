@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from posed.cameras.status import CameraStatus
+
 
 @dataclass(frozen=True, slots=True)
 class Percentiles:
@@ -23,7 +25,7 @@ class Percentiles:
 @dataclass(frozen=True, slots=True)
 class CameraStats:
     camera: str
-    status: str  # online | offline | reconnecting | degraded (the backend does not answer)
+    status: CameraStatus
     camera_fps: float | None  # frames the camera delivered per second
     processed_fps: float | None  # frames estimated per second
     skipped_fps: float | None  # frames dropped by latest-frame-wins per second

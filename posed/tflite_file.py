@@ -13,6 +13,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import flatbuffers
+
 from posed.backend import Quantization, TensorSpec
 from posed.errors import ModelError
 
@@ -31,7 +33,7 @@ class ModelInfo:
 def schema() -> ModuleType:
     """LiteRT's generated TFLite schema (object API)."""
     try:
-        from ai_edge_litert import schema_py_generated
+        from ai_edge_litert import schema_py_generated  # noqa: PLC0415 (optional runtime)
     except ImportError as exc:
         raise ModelError(
             "reading .tflite files needs LiteRT's schema: pip install 'posed[tflite]' (ai-edge-litert)"
@@ -100,8 +102,6 @@ def unpack_model(data: bytes, source: Path | str) -> Any:
 
 def pack_model(model: Any, size_hint: int) -> bytes:
     """Serialise schema objects back into a .tflite flatbuffer."""
-    import flatbuffers  # type: ignore[import-untyped]
-
     builder = flatbuffers.Builder(size_hint + 4096)
     builder.Finish(model.Pack(builder), file_identifier=TFLITE_IDENTIFIER)
     return bytes(builder.Output())

@@ -163,7 +163,7 @@ def write_fall_clip(source: Path, path: Path, *, fps: float = 10.0) -> list[tupl
     the ankles with OpenCV: upright for 2 s, over by 90 degrees in 0.5 s, lying for 6 s,
     back up in 1 s, upright for 4 s. Returns the phases with their start times.
     """
-    import cv2
+    import cv2  # noqa: PLC0415 (OpenCV loads on first frame)
 
     capture = cv2.VideoCapture(str(source))
     ok, first = capture.read()

@@ -10,6 +10,7 @@ are padded to a stride. Tests install it with monkeypatch.setitem(sys.modules).
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 import types
@@ -209,8 +210,6 @@ class Picamera2:
 
 def install(monkeypatch: Any) -> Rig:
     """Put a fresh stand-in at sys.modules['picamera2'] and return its rig."""
-    import sys
-
     module = types.ModuleType("picamera2")
     rig = Rig()
     Picamera2.rig = rig

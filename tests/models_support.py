@@ -6,6 +6,7 @@ file here covers."""
 from __future__ import annotations
 
 import re
+import ssl
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -83,8 +84,6 @@ def http_server(served: ServedFiles) -> Iterator[str]:
 @contextmanager
 def https_server(served: ServedFiles, certfile: Path, keyfile: Path) -> Iterator[str]:
     """`http_server` over TLS with the given certificate; yields https://127.0.0.1:PORT."""
-    import ssl
-
     handler = type("Handler", (_Handler,), {"served": served})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

@@ -37,6 +37,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
 BARRIER_PREFIX = "posed-test/barrier/"  # Subscriber.barrier's markers; never recorded as messages
 
 
@@ -275,9 +278,6 @@ class Subscriber:
         password: str | None = None,
         tls: TlsFiles | None = None,
     ) -> None:
-        import paho.mqtt.client as mqtt
-        from paho.mqtt.enums import CallbackAPIVersion
-
         self.broker = broker
         self.topics = list(topics)
         self.messages: list[Received] = []

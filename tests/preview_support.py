@@ -60,8 +60,8 @@ def chromium() -> Iterator[Any]:
     """Debian's chromium through chromium-driver (from .ci/setup): never a downloaded browser."""
     if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
         pytest.fail("chromium and chromium-driver are missing: run .ci/setup (apt)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
+    from selenium import webdriver  # noqa: PLC0415 (test-only)
+    from selenium.webdriver.chrome.service import Service  # noqa: PLC0415 (test-only)
 
     profile = tempfile.mkdtemp(prefix="posed-chromium-")
     options = webdriver.ChromeOptions()

@@ -6,6 +6,7 @@ import json
 import subprocess
 
 import pytest
+from posed_openvino.core import shared_core
 
 from tests.conftest import POSED, REPO
 
@@ -28,8 +29,6 @@ def listing() -> list[dict[str, object]]:
 
 
 def test_table_shows_both_backends_the_interpreter_and_openvino_devices() -> None:
-    from posed_openvino.core import shared_core
-
     out = run_backends()
     lines = out.splitlines()
     tflite = next(line for line in lines if line.startswith("tflite "))
@@ -42,8 +41,7 @@ def test_table_shows_both_backends_the_interpreter_and_openvino_devices() -> Non
 
 
 def test_json_is_what_a_third_party_tool_can_rely_on(listing: list[dict[str, object]]) -> None:
-    import openvino
-    from posed_openvino.core import shared_core
+    import openvino  # noqa: PLC0415 (optional runtime)
 
     by_name = {entry["name"]: entry for entry in listing}
     assert {"tflite", "openvino"} <= set(by_name)

@@ -10,8 +10,9 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 import pytest
+from posed_tflite.plugin import TFLiteBackend
 
-from posed.backend import MAX_IN_FLIGHT, BackendConfig, BackendStatus, TensorSpec
+from posed.backend import MAX_IN_FLIGHT, BackendConfig, BackendStatus, TensorSpec, check_inputs
 from posed.errors import BackendError, ClosedError
 from posed.plugins import load_backend
 from posed.testing.backend_conformance import (
@@ -31,6 +32,8 @@ from posed.testing.compare import Tolerance
 from posed.testing.cpu_features import has_int8_dot_product
 from posed.testing.inputs import DETECTOR_RANGE, model_inputs
 from posed.testing.overlap_conformance import check_overlap, exactly_equal
+from posed.testing.resize_conformance import check_resize
+from posed.tflite_file import read_model_info
 from tests.conftest import CONFORMANCE, MODELS
 
 DETECTOR = MODELS / "pose_detection.tflite"
@@ -92,7 +95,7 @@ class _MiniSession:
     def __init__(
         self, path: Path, *, stale: bool = False, leaky_views: bool = False, lax: bool = False
     ) -> None:
-        from ai_edge_litert.interpreter import Interpreter
+        from ai_edge_litert.interpreter import Interpreter  # noqa: PLC0415 (optional runtime)
 
         self._it: Any = Interpreter(model_path=str(path), num_threads=1)
         self._it.allocate_tensors()
@@ -110,8 +113,6 @@ class _MiniSession:
         self._first: tuple[np.ndarray, ...] | None = None
 
     def run(self, *arrays: np.ndarray) -> tuple[np.ndarray, ...]:
-        from posed.backend import check_inputs
-
         if self._it is None and not self._lax:
             raise ClosedError("closed")
         if self._stale and self._first is not None:
@@ -148,8 +149,6 @@ class _MiniBackend:
         return BackendStatus("mini", True, "mini over LiteRT", devices=("mini",))
 
     def open_session(self, model_path: Path, config: BackendConfig, *, role: str = "main") -> _MiniSession:
-        from posed.tflite_file import read_model_info
-
         read_model_info(model_path)  # posed's clear ModelError for missing, truncated or damaged files
         return _MiniSession(model_path, **self._flaws)
 
@@ -234,9 +233,6 @@ def test_suite_catches_a_backend_that_accepts_damaged_files(tmp_path: Path) -> N
 
 def test_suite_catches_a_backend_that_ignores_input_shape() -> None:
     """A backend that takes `input_shape=` but loads the file at its own size fails check_resize."""
-    from posed_tflite.plugin import TFLiteBackend
-
-    from posed.testing.resize_conformance import check_resize
 
     class Ignoring(TFLiteBackend):
         def open_session(

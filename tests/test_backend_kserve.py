@@ -17,17 +17,19 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pytest
+from posed_kserve.plugin import ServedModelMismatchError
 
 from posed.cameras.media_files import read_image
 from posed.config.schema import ModelConfig
 from posed.errors import EXIT_CONFIG, BackendUnreachableError
 from posed.estimator import open_estimator
 from posed.plugins import load_backend
+from posed.posenet.quantfix import write_corrected_copy
 from posed.testing.backend_conformance import BackendConformance, ModelCase
 from tests.conftest import CONFORMANCE, MODELS, POSED
 from tests.daemon_harness import Daemon, write_config
 from tests.kserve_support import InferenceServer, server_available
-from tests.mosquitto import Mosquitto, Subscriber
+from tests.mosquitto import Mosquitto, Subscriber, free_port
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -51,8 +53,6 @@ WRONG = {"posenet_mobilenet_v1_075_353_481_quant": DETECTOR}
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, _server_installed: None) -> Iterator[InferenceServer]:
-    from posed.posenet.quantfix import write_corrected_copy
-
     write_corrected_copy(RAW_POSENET, POSENET)
     served = {path.stem: path for path in (DETECTOR, LANDMARKS, LITE, POSENET)}
     try:
@@ -118,8 +118,6 @@ def test_blazepose_landmarks_agree_with_local_tflite_within_half_a_pixel(server:
 
 
 def test_a_wrong_served_model_is_named_with_its_tensors(server: InferenceServer) -> None:
-    from posed_kserve.plugin import ServedModelMismatchError
-
     remote, config = kserve_config(server, models={"main": {"name": "pose_detection"}})
     with pytest.raises(ServedModelMismatchError) as caught:
         remote.open_session(POSENET, config)
@@ -133,8 +131,6 @@ def test_a_wrong_served_model_is_named_with_its_tensors(server: InferenceServer)
 
 
 def test_an_unreachable_server_is_a_retryable_error(tmp_path: Path) -> None:
-    from tests.mosquitto import free_port
-
     backend = load_backend("kserve")
     config = backend.config_model.model_validate(
         {"type": "kserve", "url": f"127.0.0.1:{free_port()}", "connect_timeout": 1.0}

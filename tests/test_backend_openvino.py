@@ -12,11 +12,12 @@ from typing import Any
 import numpy as np
 import pytest
 from posed_openvino.config import OpenVINOConfig
+from posed_openvino.core import shared_core
 from posed_openvino.devices import check_device
 from posed_openvino.plugin import OpenVINOBackend
 from pydantic import ValidationError
 
-from posed.backend import ROLE_DETECTOR, ROLE_LANDMARKS
+from posed.backend import ROLE_DETECTOR, ROLE_LANDMARKS, TensorSpec
 from posed.errors import BackendError, BackendUnavailableError, ModelError
 from posed.testing.inputs import DETECTOR_RANGE, load_rgb, model_inputs
 from tests.backend_support import write_edgetpu_compiled_copy
@@ -29,8 +30,6 @@ POSE_JPG = CONFORMANCE / "tfjs-pose-detection" / "pose.jpg"
 
 
 def machine_devices() -> list[str]:
-    from posed_openvino.core import shared_core
-
     return list(shared_core().available_devices)
 
 
@@ -41,8 +40,6 @@ def backend() -> OpenVINOBackend:
 
 @pytest.fixture(scope="module")
 def detector_input() -> tuple[np.ndarray, ...]:
-    from posed.backend import TensorSpec
-
     return model_inputs(
         (TensorSpec("input_1", (1, 224, 224, 3), "float32"),), load_rgb(POSE_JPG), DETECTOR_RANGE
     )

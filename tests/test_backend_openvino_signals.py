@@ -12,6 +12,8 @@ import sys
 import threading
 from pathlib import Path
 
+from posed_openvino.core import shared_core
+
 SCRIPT = """
 import gc, os, select, signal, sys, threading
 from pathlib import Path
@@ -56,8 +58,6 @@ def test_a_signal_after_releasing_a_session_on_another_thread_is_handled(models_
 
 
 def test_one_core_serves_every_thread_and_session() -> None:
-    from posed_openvino.core import shared_core
-
     seen = []
     worker = threading.Thread(target=lambda: seen.append(shared_core()))
     worker.start()

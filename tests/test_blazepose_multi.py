@@ -20,9 +20,11 @@ import numpy as np
 import pytest
 
 from posed.backend import Backend, BackendConfig
+from posed.blazepose.estimator import BlazePoseEstimator
 from posed.blazepose.multi import MultiBlazePoseEstimator, _overlaps
 from posed.cameras.media_files import read_image
 from posed.config.schema import BlazePoseOptions, ModelConfig
+from posed.errors import ModelError
 from posed.estimator import open_estimator
 from posed.keypoints import BLAZEPOSE_33, COCO_17
 from posed.mqtt import payloads
@@ -206,8 +208,6 @@ def test_mqtt_payloads_carry_several_blazepose_people(shared: Path) -> None:
 
 
 def test_one_pose_config_keeps_the_single_person_estimator(shared: Path) -> None:
-    from posed.blazepose.estimator import BlazePoseEstimator
-
     model = ModelConfig(name="blazepose-full")
     with open_estimator(model, *backend_pair(), model_dirs=[MODELS]) as estimator:
         assert isinstance(estimator, BlazePoseEstimator)
@@ -216,7 +216,5 @@ def test_one_pose_config_keeps_the_single_person_estimator(shared: Path) -> None
 
 
 def test_detector_model_must_be_posenet(shared: Path) -> None:
-    from posed.errors import ModelError
-
     with pytest.raises(ModelError, match="not a PoseNet model"):
         multi(num_poses=2, detector="posenet", detector_model="blazepose-lite")

@@ -12,7 +12,9 @@ import numpy as np
 import pytest
 
 from posed.cameras import Camera, EndOfStream, open_camera
+from posed.cameras.media_files import video_frames
 from posed.cameras.probe import probe_camera
+from posed.cameras.status import CameraStatus
 from posed.errors import CameraError, ClosedError
 from posed.types import Frame
 from tests.camera_helpers import StatusLog, camera_config, wait_until
@@ -100,8 +102,6 @@ def test_video_loop_restarts_at_the_end(shared: Path) -> None:
 def test_lossless_video_frames_carry_the_recordings_clock(shared: Path) -> None:
     """Read faster than real time, frames keep the file's own timestamps for tracking,
     the same `posed estimate` uses, and the clock keeps rising across a loop."""
-    from posed.cameras.media_files import video_frames
-
     file_stamps = [stamp for _, stamp, _ in video_frames(SQUATS, None)]
     assert len(file_stamps) == SQUATS_FRAMES
     config = camera_config(type="video", path=str(SQUATS), loop=True)
@@ -222,7 +222,7 @@ def test_replaced_video_file_reconnects_with_backoff(tmp_path: Path, shared: Pat
         wait_until(lambda: cam.counters().reconnects >= 3, what="repeated reopen attempts")
         assert cam.latest(0.3) is None
         shutil.copy(VTEST, path)  # a different video takes its place
-        statuses.wait_for("online", count=2)
+        statuses.wait_for(CameraStatus.ONLINE, count=2)
         frame = cam.latest(10.0)
         assert frame is not None and frame.image.shape == (576, 768, 3)
         counters = cam.counters()
@@ -249,7 +249,7 @@ def test_emptied_images_folder_reconnects(tmp_path: Path, vtest_jpgs: Path) -> N
             what="the purge to be noticed and the frames to stop",
         )
         cv2.imwrite(str(folder / "back.png"), np.full((48, 64, 3), (0, 0, 255), np.uint8))  # BGR red
-        statuses.wait_for("online", count=2)
+        statuses.wait_for(CameraStatus.ONLINE, count=2)
         frame = cam.latest(5.0)
         while frame is not None and frame.image.shape != (48, 64, 3):  # frames from before the purge
             frame = cam.latest(5.0)
@@ -265,10 +265,10 @@ def test_missing_file_at_start_keeps_retrying_without_raising(tmp_path: Path) ->
     )
     cam = open_camera("later", config, on_status=statuses)
     cam.start()
-    statuses.wait_for("reconnecting")
+    statuses.wait_for(CameraStatus.RECONNECTING)
     assert cam.latest(0.2) is None
     shutil.copy(VTEST, tmp_path / "later.avi")
-    statuses.wait_for("online")
+    statuses.wait_for(CameraStatus.ONLINE)
     assert cam.latest(10.0) is not None
     cam.close()
     cam.close()  # idempotent

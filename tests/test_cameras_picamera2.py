@@ -18,6 +18,7 @@ from posed.cameras import open_camera
 from posed.cameras.config import CameraConfig
 from posed.cameras.probe import probe_camera
 from posed.cameras.sources import picamera2 as picamera2_source
+from posed.cameras.status import CameraStatus
 from posed.errors import CameraError
 from tests import fake_picamera2
 from tests.camera_helpers import StatusLog, camera_config, wait_until
@@ -111,10 +112,10 @@ def test_busy_camera_retries_until_it_is_free(rig: fake_picamera2.Rig) -> None:
     statuses = StatusLog()
     with open_camera("pi", pi_camera(), on_status=statuses) as cam:
         cam.start()
-        statuses.wait_for("reconnecting")
+        statuses.wait_for(CameraStatus.RECONNECTING)
         wait_until(lambda: cam.counters().reconnects >= 2, what="reopen attempts")
         rig.busy = False
-        statuses.wait_for("online")
+        statuses.wait_for(CameraStatus.ONLINE)
         assert cam.latest(5.0) is not None
     assert statuses.statuses == ["reconnecting", "online", "offline"]
     assert rig.open_cameras == 0
@@ -134,10 +135,10 @@ def test_capture_timeout_reopens_the_camera(rig: fake_picamera2.Rig) -> None:
         cam.start()
         assert cam.latest(5.0) is not None
         rig.hang = True
-        statuses.wait_for("reconnecting")
+        statuses.wait_for(CameraStatus.RECONNECTING)
         assert len(rig.opened) >= 1
         rig.hang = False
-        statuses.wait_for("online", count=2)
+        statuses.wait_for(CameraStatus.ONLINE, count=2)
         assert cam.latest(5.0) is not None
         counters = cam.counters()
     assert counters.stalls == 1 and counters.reconnects >= 1
@@ -151,10 +152,10 @@ def test_buffer_failure_releases_the_request(rig: fake_picamera2.Rig) -> None:
         cam.start()
         assert cam.latest(5.0) is not None
         rig.broken_buffer = True
-        statuses.wait_for("reconnecting")
+        statuses.wait_for(CameraStatus.RECONNECTING)
         assert rig.requests_out == 0
         rig.broken_buffer = False
-        statuses.wait_for("online", count=2)
+        statuses.wait_for(CameraStatus.ONLINE, count=2)
     assert rig.requests_out == 0 and rig.open_cameras == 0
 
 

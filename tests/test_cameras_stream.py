@@ -22,6 +22,7 @@ from posed.cameras import open_camera
 from posed.cameras.config import CameraConfig
 from posed.cameras.probe import probe_camera
 from posed.cameras.sources.stream import ffmpeg_transport, redact
+from posed.cameras.status import CameraStatus
 from posed.errors import CameraError
 from tests.camera_helpers import StatusLog, camera_config, wait_until
 
@@ -118,21 +119,21 @@ def test_rtsp_stream_survives_a_server_crash(server: RtspServer) -> None:
     statuses = StatusLog()
     with open_camera("door", stream_config(server.url), on_status=statuses) as cam:
         cam.start()
-        statuses.wait_for("online")
+        statuses.wait_for(CameraStatus.ONLINE)
         frame = cam.latest(10.0)
         assert frame is not None and frame.image.shape == (240, 320, 3)
         red, green, blue = frame.image.reshape(-1, 3).mean(axis=0)
         assert red > 200 and green < 60 and blue < 60, "the server sends red; RGB order is wrong"
 
         server.kill()
-        statuses.wait_for("reconnecting")
+        statuses.wait_for(CameraStatus.RECONNECTING)
         wait_until(lambda: cam.latest(0.05) is None, what="the frames to stop")
         wait_until(lambda: cam.counters().reconnects >= 2, what="reopen attempts while down")
         before = cam.counters()
 
         server.start()
         back = time.monotonic()
-        online_at = statuses.wait_for("online", count=2)
+        online_at = statuses.wait_for(CameraStatus.ONLINE, count=2)
         # Back-off is capped at 1 s; opening RTSP takes about 1 s more.
         assert online_at - back < 10.0
         frames = [cam.latest(10.0) for _ in range(5)]
@@ -155,10 +156,10 @@ def test_silent_server_is_a_stall(server: RtspServer) -> None:
         assert server.proc is not None
         server.proc.send_signal(signal.SIGSTOP)
         try:
-            statuses.wait_for("reconnecting", timeout=30)
+            statuses.wait_for(CameraStatus.RECONNECTING, timeout=30)
         finally:
             server.proc.send_signal(signal.SIGCONT)
-        statuses.wait_for("online", count=2, timeout=30)
+        statuses.wait_for(CameraStatus.ONLINE, count=2, timeout=30)
         assert cam.latest(10.0) is not None
         assert cam.counters().stalls == 1
 
@@ -235,9 +236,9 @@ def test_http_mjpeg_stream_and_its_return() -> None:
             assert frames[0] is not None
             assert np.abs(frames[0].image[60, 80].astype(int) - (255, 0, 0)).max() < 8
             server.stop()
-            statuses.wait_for("reconnecting")
+            statuses.wait_for(CameraStatus.RECONNECTING)
             server.start()
-            statuses.wait_for("online", count=2)
+            statuses.wait_for(CameraStatus.ONLINE, count=2)
             assert cam.latest(10.0) is not None
         assert os.environ.get("OPENCV_FFMPEG_CAPTURE_OPTIONS") == options  # only RTSP needs it
     finally:
@@ -279,7 +280,7 @@ def test_unreachable_url_at_run_time_reconnects_and_does_not_leak() -> None:
     )
     cam = open_camera("door", config, on_status=statuses)
     cam.start()
-    statuses.wait_for("reconnecting")
+    statuses.wait_for(CameraStatus.RECONNECTING)
     wait_until(lambda: cam.counters().reconnects >= 20, what="20 reopen attempts")
     fds, threads = open_fds(), threading.active_count()
     rss = psutil.Process().memory_info().rss

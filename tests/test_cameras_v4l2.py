@@ -16,6 +16,7 @@ from posed.cameras import open_camera
 from posed.cameras.devices import describe_holders, holders
 from posed.cameras.probe import probe_camera
 from posed.cameras.sources import v4l2
+from posed.cameras.status import CameraStatus
 from posed.errors import CameraError
 from tests.camera_helpers import StatusLog, camera_config, wait_until
 
@@ -49,7 +50,7 @@ def test_missing_device_at_run_time_reconnects_without_raising() -> None:
     )
     cam = open_camera("usb", config, on_status=statuses)
     cam.start()
-    statuses.wait_for("reconnecting")
+    statuses.wait_for(CameraStatus.RECONNECTING)
     wait_until(lambda: cam.counters().reconnects >= 5, what="repeated reopen attempts")
     assert cam.latest(0.1) is None
     assert cam.status == "reconnecting"

@@ -4,11 +4,14 @@ before any model loads, never a pydantic traceback."""
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from posed.cli.estimate import add_arguments
+from posed.cli.flags import model_config
 from posed.cli.main import main
 from tests.conftest import CONFORMANCE
 
@@ -68,10 +71,6 @@ def test_bench_refuses_a_bad_flag_before_measuring(
 
 def test_good_flags_pass_through_to_the_model_section() -> None:
     """The same flags, valid, reach the config's own fields (and the defaults stay the config's)."""
-    import argparse
-
-    from posed.cli.estimate import add_arguments
-    from posed.cli.flags import model_config
 
     parser = argparse.ArgumentParser()
     add_arguments(parser)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from posed.config.loader import LoadedConfig, load_config
-from posed.daemon.reload import plan_reload
+from posed.daemon.reload import configuration_url, plan_reload
 
 BASE = """\
 device_id: dev
@@ -105,8 +105,6 @@ def test_model_dir_change_reloads_the_estimators(load: Loader) -> None:
 
 
 def test_the_preview_url_goes_to_home_assistant_without_a_new_mqtt_client(tmp_path: Path) -> None:
-    from posed.daemon.reload import configuration_url
-
     def loaded(preview: str) -> LoadedConfig:
         path = tmp_path / f"p{abs(hash(preview))}.yaml"
         path.write_text(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from posed.cameras.status import CameraStatus
 from posed.daemon.outage import Outage
 from posed.daemon.telemetry import RATE_FIRST_WINDOW, RATE_WINDOW, Telemetry
 from posed.stats import RollingWindow
@@ -20,7 +21,7 @@ class Counters:
 
 @dataclass
 class Camera:
-    status: str = "offline"
+    status: CameraStatus = CameraStatus.OFFLINE
     totals: Counters = field(default_factory=Counters)
     problem: str | None = None
 
@@ -61,7 +62,7 @@ def test_rates_only_after_a_whole_window_online() -> None:
     assert snap.processed_fps is None and snap.camera_fps is None and snap.inference_ms is None
     assert not telemetry.sample(workers, cameras), "nothing new"
 
-    camera.status = "online"
+    camera.status = CameraStatus.ONLINE
     assert telemetry.sample(workers, cameras), "a status change is news"
     clock.now += RATE_FIRST_WINDOW / 2
     camera.totals.captured, worker.processed = 15, 12
@@ -87,10 +88,10 @@ def test_rates_only_after_a_whole_window_online() -> None:
     assert telemetry.rates("front") != rates
 
     # A camera that goes down has no rates until it has been back for a whole window.
-    camera.status = "reconnecting"
+    camera.status = CameraStatus.RECONNECTING
     assert telemetry.sample(workers, cameras)
     assert telemetry.snapshot(workers, cameras, backend="b").cameras[0].processed_fps is None
-    camera.status = "online"
+    camera.status = CameraStatus.ONLINE
     telemetry.sample(workers, cameras)
     assert telemetry.rates("front") is None
     assert "front: online, - fps" in telemetry.status_line(workers, cameras)

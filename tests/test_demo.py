@@ -21,9 +21,11 @@ import cv2
 import pytest
 
 from posed.cli.demo import first_v4l2_camera
+from posed.cli.demo_events import DemoEvents
 from posed.cli.demo_session import SecondCounts, summary_line
 from posed.cli.main import main
 from posed.errors import EXIT_FAILURE, PosedError
+from posed.events.engine import EventState
 from posed.models.download import DownloadPolicy
 from posed.samples import SQUATS, SampleUnavailableError, cached_sample, ensure_sample, samples_dir
 from tests.conftest import CONFORMANCE, REPO
@@ -144,7 +146,7 @@ def test_without_a_broker_it_runs_and_says_how_to_connect_one(
 
 
 async def first_streamed_frame(url: str) -> tuple[dict[str, Any], bytes]:
-    import aiohttp
+    import aiohttp  # noqa: PLC0415 (optional extra)
 
     async with aiohttp.ClientSession() as session, session.ws_connect(url) as ws:
         hello = json.loads((await ws.receive(timeout=10)).data)
@@ -256,9 +258,6 @@ def test_the_summary_line_says_what_a_user_needs() -> None:
 
 def test_each_event_is_said_as_a_person_would_and_counted_once() -> None:
     """Guards: the demo says every event of the stage, and its closing tally counts each once."""
-    from posed.cli.demo_events import DemoEvents
-    from posed.events.engine import EventState
-
     lines: list[str] = []
     events = DemoEvents(None, lines.append)
     state = EventState(zones={}, fallen=False, reps={"squat": 2})

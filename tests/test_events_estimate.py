@@ -12,6 +12,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from tests.conftest import CONFORMANCE, MEDIA, MODELS, POSED
@@ -66,7 +67,7 @@ def test_the_squat_clip_gives_exactly_two_squats_and_no_fall(
 
 
 def test_a_folder_of_images_gives_the_events_of_the_video(squat_config: Path, tmp_path: Path) -> None:
-    import cv2
+    import cv2  # noqa: PLC0415 (OpenCV loads on first frame)
 
     capture = cv2.VideoCapture(str(SQUATS))
     number = 0
@@ -95,8 +96,7 @@ def test_the_run_ends_with_a_one_line_tally_on_stderr(squat_config: Path) -> Non
 
 def test_a_file_without_events_does_not_end_in_silence(tmp_path: Path) -> None:
     """Guards: with nothing found, stderr still says how many frames were looked at."""
-    import cv2
-    import numpy as np
+    import cv2  # noqa: PLC0415 (OpenCV loads on first frame)
 
     for number in range(3):
         cv2.imwrite(str(tmp_path / f"{number}.png"), np.zeros((64, 64, 3), np.uint8))

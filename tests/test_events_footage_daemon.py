@@ -28,7 +28,7 @@ pytestmark = pytest.mark.skipif(not CLIP.is_file(), reason=f"the labelled footag
 
 
 def write_config(tmp_path: Path, port: int) -> Path:
-    import cv2
+    import cv2  # noqa: PLC0415 (OpenCV loads on first frame)
 
     empty = tmp_path / "empty"
     empty.mkdir()

@@ -12,7 +12,7 @@ from posed.events.engine import EventState
 from posed.mqtt.events_discovery import CameraEvents
 from posed.mqtt.publisher import Publisher
 from tests.mosquitto import Mosquitto, Received, Subscriber
-from tests.mqtt_support import config, validate
+from tests.mqtt_support import Streamer, config, document, validate, wait
 
 HA = {"homeassistant": {"enabled": True}}
 BASE = "posed/dev/front"
@@ -119,8 +119,6 @@ def test_events_outlive_an_outage_that_overflows_the_pose_queue(tmp_path: Path) 
     """Guards: a fall or rep that happens while the broker is away reaches it after the
     reconnect, even when far more pose messages than `queue_size` were dropped meanwhile;
     events keep their order and go out before the poses that waited."""
-    from tests.mqtt_support import Streamer, document, wait
-
     events_topic, poses_topic = f"{BASE}/events", f"{BASE}/poses"
     # A persistent QoS 1 session on a broker that saves it on a clean stop: whoever of posed
     # and the subscriber reconnects first, the broker keeps the events for the subscriber.

@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from posed.cameras.status import CameraStatus
 from posed.cli.demo import DEVICE_ID
 from posed.config.loader import load_config
+from posed.daemon.telemetry import Telemetry
 from posed.events.wording import plural, tally_summary
 from posed.mqtt.client import client_id_for
 from posed.mqtt.config import MqttConfig
@@ -22,6 +24,7 @@ from posed.mqtt.publisher import Publisher
 from posed.mqtt.report import SHORT_LIVED_IN_A_ROW, ConnectionReport
 from tests.conftest import POSED, REPO
 from tests.mosquitto import Mosquitto, free_port
+from tests.test_daemon_telemetry import Camera, Worker
 
 
 def _closed_network(tmp_path: Path) -> dict[str, str]:
@@ -198,13 +201,12 @@ def _slug(heading: str) -> str:
 
 
 def test_the_status_line_says_why_a_camera_is_not_online_and_counts_in_english() -> None:
-    from posed.daemon.telemetry import Telemetry
-    from tests.test_daemon_telemetry import Camera, Worker
-
     telemetry = Telemetry(clock=lambda: 0.0)
     cameras = {
-        "gym": Camera(status="reconnecting", problem="cannot open /x/pose_squats.mp4: no such file"),
-        "hall": Camera(status="online"),
+        "gym": Camera(
+            status=CameraStatus.RECONNECTING, problem="cannot open /x/pose_squats.mp4: no such file"
+        ),
+        "hall": Camera(status=CameraStatus.ONLINE),
     }
     line = telemetry.status_line({"hall": Worker(people=1)}, cameras)
     assert "gym: reconnecting (cannot open /x/pose_squats.mp4: no such file)" in line

@@ -13,11 +13,12 @@ import pytest
 
 from posed.cli.main import main
 from posed.errors import ModelError
-from posed.models.download import DownloadPolicy
+from posed.models.download import DownloadPolicy, download
 from posed.models.fetch import Fetcher
 from posed.models.registry import packaged_registry, read_store_registry
 from posed.models.resolve import resolve_named
 from posed.models.sources import SourceOptions
+from posed.models.store import store_dir
 from posed.posenet.quantfix import needs_fix
 from posed.tflite_file import read_model_info
 from tests.conftest import MEDIA
@@ -217,8 +218,6 @@ def _run_json(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
 def test_the_store_is_where_the_daemon_looks_first(
     monkeypatch: pytest.MonkeyPatch, store: Path, tmp_path: Path
 ) -> None:
-    from posed.models.store import store_dir
-
     assert store_dir() == tmp_path / "xdg-cache" / "posed" / "models"
     monkeypatch.setenv("STATE_DIRECTORY", f"{tmp_path}/state:{tmp_path}/other")
     assert store_dir() == tmp_path / "state" / "models"
@@ -245,8 +244,6 @@ def test_fetch_with_a_config_installs_its_model_into_its_model_dir(
 def test_progress_bar_on_a_terminal_and_silence_otherwise(
     store: Path, models_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from posed.models.download import download
-
     name = "pose_detection.tflite"
     served = ServedFiles({name: (models_dir / name).read_bytes()})
     with http_server(served) as url:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from posed.cameras.status import CameraStatus
 from posed.mqtt.config import MqttConfig
 from posed.mqtt.publisher import Publisher
 from posed.stats import CameraStats, Percentiles, StatsSnapshot
@@ -55,7 +56,7 @@ def test_a_dead_camera_is_unavailable_and_comes_back_with_fresh_states(broker: M
             assert order.index(front) < order.index(topics.availability)
             assert _texts(sub.snapshot(), front) == ["offline"]
 
-            pub.publish_camera_status("front", "online")
+            pub.publish_camera_status("front", CameraStatus.ONLINE)
             _feed(pub, "front", 3, people=1)
             sub.wait_for(_is(front, "online"))
             ms = sub.snapshot()
@@ -66,17 +67,17 @@ def test_a_dead_camera_is_unavailable_and_comes_back_with_fresh_states(broker: M
 
             # The camera dies: unavailable at once, even though its last state was a person.
             sub.clear()
-            pub.publish_camera_status("front", "reconnecting")
+            pub.publish_camera_status("front", CameraStatus.RECONNECTING)
             sub.wait_for(_is(front, "offline"))
             # A frame still in flight while reconnecting does not make it available again.
             _feed(pub, "front", 1, people=1)
-            pub.publish_camera_status("back", "online")  # something to wait for after it
+            pub.publish_camera_status("back", CameraStatus.ONLINE)  # something to wait for after it
             sub.wait_for(_is(topics.status("back"), "online"))
             assert _texts(sub.snapshot(), front) == ["offline"]
 
             # Back: the first frame brings fresh states (even the same count) and then online.
             sub.clear()
-            pub.publish_camera_status("front", "online")
+            pub.publish_camera_status("front", CameraStatus.ONLINE)
             _feed(pub, "front", 1, people=1)
             sub.wait_for(_is(front, "online"))
             seq = [(m.topic, m.text) for m in sub.snapshot()]
@@ -129,7 +130,9 @@ def test_diagnostics_are_null_until_measured_and_retained(broker: Mosquitto) -> 
             assert host["cpu_percent"] is None and host["rss_mb"] is None
 
             sub.clear()
-            unmeasured = CameraStats("front", "online", None, None, None, Percentiles(21.5, 30.0), None, 0, 0)
+            unmeasured = CameraStats(
+                "front", CameraStatus.ONLINE, None, None, None, Percentiles(21.5, 30.0), None, 0, 0
+            )
             pub.publish_stats(_stats(unmeasured, cpu=None))
             message = sub.wait_for(_is(topics.diagnostics("front")))
             doc = json.loads(message.payload)
@@ -138,7 +141,9 @@ def test_diagnostics_are_null_until_measured_and_retained(broker: Mosquitto) -> 
             assert stats["cameras"]["front"]["processed_fps"] is None and stats["cpu_percent"] is None
 
             sub.clear()
-            measured = CameraStats("front", "online", 30.0, 24.0, 6.0, Percentiles(21.5, 30.0), None, 1, 0)
+            measured = CameraStats(
+                "front", CameraStatus.ONLINE, 30.0, 24.0, 6.0, Percentiles(21.5, 30.0), None, 1, 0
+            )
             pub.publish_stats(_stats(measured))
             doc = json.loads(sub.wait_for(_is(topics.diagnostics("front"))).payload)
             assert doc["processed_fps"] == 24.0 and doc["camera_fps"] == 30.0 and doc["reconnects"] == 1
@@ -158,7 +163,7 @@ def test_a_reload_that_changes_cameras_keeps_the_connection(broker: Mosquitto) -
             pub.start()
             sub.wait_for(_is(topics.availability, "online"))  # ranks after cameras' availability
             for camera in ("front", "back"):
-                pub.publish_camera_status(camera, "online")
+                pub.publish_camera_status(camera, CameraStatus.ONLINE)
                 _feed(pub, camera, 2)
             sub.wait_for(_is(topics.camera_availability("back"), "online"))
             sub.wait_for(_is(topics.camera_availability("front"), "online"))
@@ -173,7 +178,7 @@ def test_a_reload_that_changes_cameras_keeps_the_connection(broker: Mosquitto) -
             sub.wait_for(_is(f"homeassistant/sensor/{node}/back_people/config", ""))
             sub.wait_for(_is(topics.count("back"), ""))
             sub.wait_for(_is(topics.camera_availability("back"), ""))
-            pub.publish_camera_status("side", "online")
+            pub.publish_camera_status("side", CameraStatus.ONLINE)
             _feed(pub, "side", 1)
             _feed(pub, "front", 1)
             sub.wait_for(_is(topics.camera_availability("side"), "online"))
@@ -187,7 +192,7 @@ def test_a_reload_that_changes_cameras_keeps_the_connection(broker: Mosquitto) -
                 lambda m: m.topic == topics.poses("front") and json.loads(m.payload)["model"] == "m2"
             )
             with pytest.raises(ValueError, match="unknown camera"):
-                pub.publish_camera_status("back", "online")
+                pub.publish_camera_status("back", CameraStatus.ONLINE)
 
             # What needs a new client: where and how to connect, the topics.
             for key, value in (("port", 1), ("topic_prefix", "x"), ("keepalive", 60), ("username", "u")):

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from posed.cameras.status import CameraStatus
 from posed.mqtt.cleanup import RetainedCleanup
 from posed.mqtt.publisher import Publisher
 from posed.mqtt.topics import Topics
@@ -66,7 +67,7 @@ def run_publisher(broker: Mosquitto, cameras: list[str], *, ha: bool, done: Done
         pub.start()
         wait(lambda: pub.connected, 10, "the connection")
         for camera in cameras:
-            pub.publish_camera_status(camera, "online")
+            pub.publish_camera_status(camera, CameraStatus.ONLINE)
             for frame, _ in zip(frames(), range(3), strict=False):
                 people = poses_for(frame, 1)
                 size = {"width": frame.width, "height": frame.height}

@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from posed.errors import MqttError
-from posed.mqtt.config import MqttConfig
+from posed.mqtt.config import HomeAssistantConfig, MqttConfig, TlsConfig
 from posed.mqtt.credentials import RedactFilter, Secret, read_password
 
 PASSWORD = "correct horse battery staple"
@@ -99,8 +99,6 @@ def test_config_rejects(values: dict[str, object], message: str) -> None:
 
 
 def test_every_config_field_is_described() -> None:
-    from posed.mqtt.config import HomeAssistantConfig, TlsConfig
-
     for model in (MqttConfig, TlsConfig, HomeAssistantConfig):
         for name, field in model.model_fields.items():
             assert field.description, f"{model.__name__}.{name}"

@@ -8,6 +8,7 @@ import jsonschema
 import numpy as np
 import pytest
 
+from posed.cameras.status import CameraStatus
 from posed.keypoints import COCO_17
 from posed.mqtt import payloads
 from posed.mqtt.schemas import SCHEMA_FILES, instance, load_schema
@@ -47,7 +48,7 @@ def _received(topic: str, payload: bytes) -> Received:
 def _snapshot(**overrides: object) -> StatsSnapshot:
     cam = CameraStats(
         camera="front",
-        status="online",
+        status=CameraStatus.ONLINE,
         camera_fps=30.0,
         processed_fps=24.5,
         skipped_fps=5.5,
@@ -212,12 +213,12 @@ def test_plain_text_payloads() -> None:
     with pytest.raises(ValueError):
         payloads.count(-1)
     with pytest.raises(ValueError, match="reconnecting"):
-        payloads.camera_status("stalled")
+        payloads.camera_status("stalled")  # type: ignore[arg-type]
     for topic, payload in (
         (TOPICS.availability, payloads.availability(True)),
         (TOPICS.count("front"), payloads.count(0)),
         (TOPICS.presence("front"), payloads.presence(False)),
-        (TOPICS.status("front"), payloads.camera_status("reconnecting")),
+        (TOPICS.status("front"), payloads.camera_status(CameraStatus.RECONNECTING)),
     ):
         validate(TOPICS, _received(topic, payload))
 
@@ -249,7 +250,7 @@ def test_topics() -> None:
 
 
 def test_unmeasured_values_are_null_never_zero() -> None:
-    unmeasured = CameraStats("front", "reconnecting", None, None, None, None, None, 2, 1)
+    unmeasured = CameraStats("front", CameraStatus.RECONNECTING, None, None, None, None, None, 2, 1)
     snap = _snapshot(cameras=(unmeasured,), cpu_percent=None)
     doc = payloads.stats(snap, device_id="d", timestamp=1.0, mqtt=NO_MQTT)
     assert doc["cpu_percent"] is None

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from posed.cameras.status import CameraStatus
 from posed.errors import ClosedError, MqttError
+from posed.mqtt.client import PAHO_LOGGER, build_client
 from posed.mqtt.config import MqttConfig
 from posed.mqtt.publisher import Publisher
 from posed.stats import CameraStats, Percentiles, StatsSnapshot
@@ -24,7 +26,9 @@ DISCOVERY_CONFIGS = 5 + 9 * len(CAMERAS)  # host sensors, and nine entities per 
 
 def snapshot() -> StatsSnapshot:
     cams = tuple(
-        CameraStats(name, "online", 30.0, 25.0, 5.0, Percentiles(31.0, 40.0), Percentiles(50.0, 70.0), 0, 0)
+        CameraStats(
+            name, CameraStatus.ONLINE, 30.0, 25.0, 5.0, Percentiles(31.0, 40.0), Percentiles(50.0, 70.0), 0, 0
+        )
         for name in CAMERAS
     )
     return StatsSnapshot(cams, "tflite", {"detector": "CPU", "landmarks": "CPU"}, 120.0, 150.0, 12.0)
@@ -58,10 +62,12 @@ def test_every_published_payload_follows_the_contract(tmp_path: Path, protocol: 
         pub = Publisher(cfg, "test-dev", cameras=CAMERAS, model="blazepose-full", backend="tflite")
         topics = pub.topics
         with pub:
-            pub.publish_camera_status("front", "reconnecting")  # before start: kept, sent on connect
+            pub.publish_camera_status(
+                "front", CameraStatus.RECONNECTING
+            )  # before start: kept, sent on connect
             pub.start()
             sub.wait_for(_is(topics.status("front"), "reconnecting"))
-            pub.publish_camera_status("front", "online")
+            pub.publish_camera_status("front", CameraStatus.ONLINE)
             _stream(pub, "front", 35, fps=30)  # people: 10 frames of 0, 10 of 1, 10 of 2, 5 of 0
             pub.publish_stats(snapshot())
             sub.wait_for(_is(topics.stats))
@@ -225,8 +231,6 @@ def test_a_broker_outage_is_told_by_posed_not_by_paho_errors(
 
 
 def test_paho_connection_chatter_is_not_logged_as_error(caplog: pytest.LogCaptureFixture) -> None:
-    from posed.mqtt.client import PAHO_LOGGER, build_client
-
     build_client(MqttConfig(), client_id="x", will_topic="t", will_payload=b"")
     paho = logging.getLogger(PAHO_LOGGER)
     with caplog.at_level(logging.DEBUG, logger=PAHO_LOGGER):
@@ -243,9 +247,9 @@ def test_misuse_is_refused(tmp_path: Path) -> None:
         with pytest.raises(MqttError, match="no-such-file"):
             pub.start()
         with pytest.raises(ValueError, match="unknown camera"):
-            pub.publish_camera_status("side", "online")
+            pub.publish_camera_status("side", CameraStatus.ONLINE)
         with pytest.raises(ValueError, match="camera status"):
-            pub.publish_camera_status("front", "stalled")
+            pub.publish_camera_status("front", "stalled")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="unique"):
         Publisher(MqttConfig(), "dev", cameras=["a", "a"], model="m", backend="b")
     with Publisher(MqttConfig(port=free_port()), "dev", cameras=["a"], model="m", backend="b") as pub:

@@ -20,7 +20,7 @@ from posed.cameras import EndOfStream
 from posed.config.schema import ModelConfig
 from posed.daemon.worker import Worker
 from posed.errors import BackendError, ClosedError
-from posed.estimator import OverlappingEstimator
+from posed.estimator import OverlappingEstimator, open_estimator
 from posed.overlap import EstimationLoop
 from posed.plugins import load_backend
 from posed.posenet.estimator import PoseNetEstimator
@@ -39,8 +39,6 @@ def frames() -> list[ImageArray]:
 
 
 def open_posenet(name: str, **options: object) -> PoseNetEstimator:
-    from posed.estimator import open_estimator
-
     backend: Backend = load_backend(name)
     config: BackendConfig = backend.config_model.model_validate({"type": name})
     model = ModelConfig(name=MODEL, posenet=PoseNetOptions.model_validate(options))

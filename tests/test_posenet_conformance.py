@@ -19,8 +19,11 @@ from posed.cameras.media_files import read_image
 from posed.keypoints import COCO_17
 from posed.model_files import ResolvedModel
 from posed.plugins import load_backend
+from posed.posenet import quantfix
 from posed.posenet.estimator import PoseNetEstimator
+from posed.posenet.layout import detect_layout
 from posed.posenet.options import PoseNetOptions
+from posed.tflite_file import read_model_info
 from tests.conftest import CONFORMANCE, MODELS
 
 SIZES = ("353_481", "481_641", "721_1281")
@@ -112,8 +115,6 @@ def test_matches_coral_reference(estimator: PoseNetEstimator, couple: np.ndarray
 
 def test_uncorrected_file_is_worse(backend_name: str, couple: np.ndarray, tmp_path: Path) -> None:
     """Without the quantization fix the same decoder misses Coral's keypoints (why the fix exists)."""
-    from posed.posenet import quantfix
-
     src = MODELS / "posenet_mobilenet_v1_075_481_641_quant.tflite"
     fixed = quantfix.write_corrected_copy(src, tmp_path / "fixed.tflite")
     assert quantfix.corrected_model(fixed) == fixed  # a correct file is used as it is
@@ -140,9 +141,6 @@ def test_uncorrected_file_is_worse(backend_name: str, couple: np.ndarray, tmp_pa
 
 def _open_raw(backend_name: str, path: Path) -> PoseNetEstimator:
     """An estimator on the flawed file as it is, bypassing the correction."""
-    from posed.posenet.layout import detect_layout
-    from posed.tflite_file import read_model_info
-
     backend = load_backend(backend_name)
     config = backend.config_model.model_validate({"type": backend_name})
     info = read_model_info(path)

@@ -196,7 +196,7 @@ def random_maps(seed: int, height: int = 23, width: int = 31, stride: int = 16) 
     """Smooth random maps, as float tensors: heatmaps with many peaks and ties, offsets that
     vary slowly across the grid as a network's do (rough ones make the 5 refinement steps
     chaotic, and then float32 and float64 drift apart)."""
-    import cv2
+    import cv2  # noqa: PLC0415 (OpenCV loads on first frame)
 
     rng = np.random.default_rng(seed)
 

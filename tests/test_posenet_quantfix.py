@@ -10,10 +10,13 @@ from typing import Any
 import numpy as np
 import pytest
 
+from posed.cameras.media_files import read_image
 from posed.errors import ModelError
 from posed.posenet import quantfix
+from posed.posenet.layout import detect_layout
+from posed.posenet.preprocess import InputBuilder
 from posed.tflite_file import read_model_info, schema
-from tests.conftest import MODELS
+from tests.conftest import CONFORMANCE, MODELS
 
 SIZES = ("353_481", "481_641", "721_1281")
 
@@ -64,12 +67,7 @@ def test_only_the_two_quantizations_change(shared: Path, tmp_path: Path) -> None
 
 def test_corrected_outputs_are_no_longer_clipped(shared: Path, tmp_path: Path) -> None:
     """Short offsets saturate at +-10 px in the original; the corrected file has the range."""
-    from ai_edge_litert.interpreter import Interpreter
-
-    from posed.cameras.media_files import read_image
-    from posed.posenet.layout import detect_layout
-    from posed.posenet.preprocess import InputBuilder
-    from tests.conftest import CONFORMANCE
+    from ai_edge_litert.interpreter import Interpreter  # noqa: PLC0415 (optional runtime)
 
     src = coral_file("353_481")
     fixed = quantfix.write_corrected_copy(src, tmp_path)

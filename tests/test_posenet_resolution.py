@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -9,13 +10,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from posed_tflite.config import TFLiteConfig
 
 from posed.backend import open_resized_session
+from posed.cameras.media_files import read_image
 from posed.config.schema import ModelConfig
 from posed.errors import ModelError, ModelOptionError
 from posed.model_files import ResolvedModel
 from posed.plugins import load_backend
 from posed.posenet.estimator import PoseNetEstimator
+from posed.posenet.layout import detect_layout
 from posed.posenet.options import PoseNetOptions
 from posed.posenet.preprocess import InputBuilder
 from posed.posenet.quantfix import corrected_model
@@ -33,8 +37,6 @@ def coral_file(size: str) -> Path:
 
 @pytest.fixture(scope="module")
 def couple() -> np.ndarray:
-    from posed.cameras.media_files import read_image
-
     return read_image(CONFORMANCE / "coral-posenet" / "test_couple.jpg")
 
 
@@ -59,7 +61,6 @@ def test_resized_file_is_bit_identical_to_the_dedicated_file(
     ):
         assert resized.inputs[0].shape == dedicated.inputs[0].shape == (1, height, width, 3)
         assert [o.shape for o in resized.outputs] == [o.shape for o in dedicated.outputs]
-        from posed.posenet.layout import detect_layout
 
         image = InputBuilder(detect_layout(dedicated.inputs, dedicated.outputs))(couple)
         got = [np.array(a) for a in resized.run(image)]
@@ -159,8 +160,6 @@ def test_auto_reopens_for_the_frame_and_keeps_runs_in_order(
 
 def test_edgetpu_file_refuses_another_size_even_with_cpu_fallback(tmp_path: Path) -> None:
     """An Edge TPU model runs only at its compiled size: a clear error, never the CPU instead."""
-    from posed_tflite.config import TFLiteConfig
-
     model = corrected_model(coral_file("481_641"), tmp_path)
     shutil.copy(model, tmp_path / "net.tflite")
     # A stand-in for the compiled file: check_compiled_size reads only its input shape.
@@ -225,7 +224,6 @@ def test_estimate_cli_takes_input_resolution(tmp_path: Path) -> None:
         capture_output=True, text=True, env={"XDG_CACHE_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    import json
 
     (result,) = json.loads(done.stdout)
     assert (result["width"], result["height"]) == (1920, 1278)

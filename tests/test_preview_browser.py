@@ -16,10 +16,15 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
+from posed.draw import edges_for
+from posed.keypoints import BLAZEPOSE_33
+from posed.preview.config import PreviewConfig
+from posed.preview.server import PreviewServer
+from posed.preview.tap import CameraView, PreviewTap
 from tests.conftest import MODELS, POSED
 from tests.daemon_harness import Daemon
 from tests.mosquitto import Mosquitto
-from tests.preview_support import chromium, page_url, preview_config
+from tests.preview_support import Feeder, chromium, page_url, preview_config, squat_frames
 
 TOKEN = "browser-test-token-0123"
 SKELETON = (0, 255, 255)  # camera.js SKELETON_COLOUR
@@ -131,9 +136,6 @@ def canvas_pixels(browser: Any, x: int, y: int) -> list[int]:
 def test_camera_view_draws_the_skeleton_on_the_predicted_keypoints(
     browser: Any, served: tuple[str, Path], tmp_path: Path
 ) -> None:
-    from posed.draw import edges_for
-    from posed.keypoints import BLAZEPOSE_33
-
     url, _ = served
     browser.get(url + "camera/squats")
     script = READ_BACK % edges_for(BLAZEPOSE_33).tolist()
@@ -158,7 +160,7 @@ def test_camera_view_draws_the_skeleton_on_the_predicted_keypoints(
 
 def click_at(browser: Any, element: Any, fx: float, fy: float) -> None:
     """Click at a fraction of the element's size (Selenium offsets are from its centre)."""
-    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.action_chains import ActionChains  # noqa: PLC0415 (test-only)
 
     size = element.size
     dx, dy = round((fx - 0.5) * size["width"]), round((fy - 0.5) * size["height"])
@@ -235,11 +237,6 @@ def test_without_the_token_the_page_is_unusable(served_with_token: str) -> None:
 
 def test_events_and_zone_occupancy_show_on_the_page(browser: Any) -> None:
     """In process, so that the events are known: the page lists them newest first, and labels the zone."""
-    from posed.preview.config import PreviewConfig
-    from posed.preview.server import PreviewServer
-    from posed.preview.tap import CameraView, PreviewTap
-    from tests.preview_support import Feeder, squat_frames
-
     tap = PreviewTap()
     tap.set_cameras(
         {"gym": CameraView(zones={"mat": ((0.05, 0.8), (0.95, 0.8), (0.95, 0.98), (0.05, 0.98))})}

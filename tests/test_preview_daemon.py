@@ -19,6 +19,7 @@ import pytest
 
 from posed.config.loader import load_config
 from posed.daemon.reload import plan_reload
+from posed.daemon.service import _secrets
 from posed.errors import EXIT_FAILURE, EXIT_USAGE
 from tests.conftest import MODELS, POSED
 from tests.daemon_harness import Daemon
@@ -162,8 +163,6 @@ def test_a_disabled_page_keeps_aiohttp_out(tmp_path: Path) -> None:
 
 
 def test_the_token_joins_the_secrets_the_log_redactor_hides(tmp_path: Path) -> None:
-    from posed.daemon.service import _secrets
-
     config = preview_config(
         tmp_path / "posed.yaml", broker_port=1883, preview=f"{{enabled: true, token: {TOKEN}}}"
     )

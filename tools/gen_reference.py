@@ -25,6 +25,8 @@ from typing import cast
 
 from pydantic import JsonValue
 
+from posed.config.editor_schema import installed_schema
+
 REPO = Path(__file__).resolve().parent.parent
 REFERENCE = REPO / "docs" / "reference"
 SCHEMAS = REPO / "posed" / "schemas"
@@ -357,8 +359,6 @@ def _payload_type(node: Json, defs: Json) -> str:
 
 def generated() -> dict[Path, str]:
     """Every generated file and its content."""
-    from posed.config.editor_schema import installed_schema
-
     schema = installed_schema()
     page = ConfigPage(schema)
     page.walk(schema, "", "Top level")

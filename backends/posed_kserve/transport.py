@@ -43,9 +43,9 @@ T = TypeVar("T")
 def tritonclient_module(protocol: str) -> Any:
     try:
         if protocol == "grpc":
-            import tritonclient.grpc as module
+            import tritonclient.grpc as module  # noqa: PLC0415 (optional extra)
         else:
-            import tritonclient.http as module
+            import tritonclient.http as module  # noqa: PLC0415 (optional extra)
     except ImportError as exc:
         raise BackendUnavailableError(f"the kserve backend needs tritonclient: {INSTALL_HINT}") from exc
     return module

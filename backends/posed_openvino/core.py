@@ -25,7 +25,7 @@ _core: Any | None = None
 
 def openvino_module() -> Any:
     try:
-        import openvino
+        import openvino  # noqa: PLC0415 (optional runtime)
     except ImportError as exc:
         raise BackendUnavailableError(f"OpenVINO is not installed: {INSTALL_HINT}") from exc
     return openvino

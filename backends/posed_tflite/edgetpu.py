@@ -8,11 +8,13 @@ device then says so.
 
 from __future__ import annotations
 
+import ctypes
 import logging
 from collections.abc import Callable
 from pathlib import Path
 
 from posed.errors import BackendUnavailableError, ModelError
+from posed.tflite_file import read_model_info
 from posed_tflite.config import TFLiteConfig
 from posed_tflite.runtime import Runtime
 from posed_tflite.session import TFLiteSession
@@ -43,8 +45,6 @@ def library_error() -> str | None:
     Checked before load_delegate: LiteRT reports a missing library and a missing
     device alike, and its failed Delegate prints a stray traceback on collection.
     """
-    import ctypes
-
     try:
         ctypes.CDLL(EDGETPU_LIBRARY)
     except OSError as exc:
@@ -120,8 +120,6 @@ def open_edgetpu_session(
 
 def check_compiled_size(compiled: Path, input_shape: tuple[int, ...]) -> None:
     """ModelError unless the Edge TPU file `compiled` (if present) takes `input_shape`."""
-    from posed.tflite_file import read_model_info
-
     if not compiled.is_file():
         return
     own = read_model_info(compiled).inputs[0].shape

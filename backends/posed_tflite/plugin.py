@@ -8,6 +8,7 @@ from pathlib import Path
 from posed.backend import ROLE_MAIN, BackendConfig, BackendStatus, Role
 from posed.errors import BackendError, BackendUnavailableError
 from posed_tflite.config import TFLiteConfig
+from posed_tflite.edgetpu import LIBEDGETPU_FIX, library_error, list_edgetpu_devices, open_edgetpu_session
 from posed_tflite.runtime import INSTALL_HINT, find_runtime
 from posed_tflite.session import TFLiteSession
 
@@ -29,7 +30,6 @@ class TFLiteBackend:
             runtime = find_runtime()
         except BackendUnavailableError as exc:
             return BackendStatus(self.name, False, str(exc), fix=INSTALL_HINT)
-        from posed_tflite.edgetpu import LIBEDGETPU_FIX, library_error, list_edgetpu_devices
 
         corals = list_edgetpu_devices()
         missing = library_error()
@@ -64,8 +64,6 @@ class TFLiteBackend:
         runtime = find_runtime()
         threads = config.num_threads or _cpu_count()
         if config.delegate == "edgetpu":
-            from posed_tflite.edgetpu import open_edgetpu_session
-
             return open_edgetpu_session(runtime, model_path, config, threads, input_shape=input_shape)
         if config.delegate == "none":
             if runtime.no_default_delegates is None:

@@ -6,8 +6,10 @@ so it stays a supported fallback. Both expose the same Python interpreter API.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from posed.errors import BackendUnavailableError
@@ -34,9 +36,6 @@ class Runtime:
 
 def find_runtime() -> Runtime:
     """The interpreter to use. Raises BackendUnavailableError naming what to install."""
-    import importlib
-    from importlib.metadata import PackageNotFoundError, version
-
     candidates = {LITERT: "ai_edge_litert.interpreter", TFLITE_RUNTIME: "tflite_runtime.interpreter"}
     found: dict[str, Any] = {}
     for candidate, module_name in candidates.items():

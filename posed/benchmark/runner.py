@@ -38,8 +38,10 @@ from posed.estimator import open_estimator
 from posed.model_files import ResolvedModel
 from posed.models.resolve import known_models, model_search_path, resolve_model
 from posed.plugins import discover, load_backend
+from posed.posenet.layout import detect_layout
 from posed.posenet.options import PoseNetOptions
 from posed.posenet.resolution import Resolution, as_height_width, auto_resolution, check_resolution
+from posed.tflite_file import read_model_info
 from posed.types import ImageArray
 
 log = logging.getLogger(__name__)
@@ -252,9 +254,6 @@ def with_precision(model: ModelConfig, precision: str) -> ModelConfig:
 
 def _posenet_input_shape(path: Path, model: ModelConfig, frame: ImageArray) -> tuple[int, int, int, int]:
     """The input shape the estimator will use on `frame`, for timing the raw model alike."""
-    from posed.posenet.layout import detect_layout
-    from posed.tflite_file import read_model_info
-
     info = read_model_info(path)
     own = detect_layout(info.inputs, info.outputs, custom_ops=info.custom_ops)
     wanted = model.posenet.input_resolution

@@ -19,18 +19,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Literal, Self
+from typing import Self
 
 from posed.cameras.config import CameraCommon
 from posed.cameras.slot import FrameSlot
 from posed.cameras.source import EndOfStream, Source, TimedSource
+from posed.cameras.status import CameraStatus
 from posed.clock import SYSTEM_CLOCK, Clock
 from posed.errors import CameraError, ClosedError
 from posed.types import Frame
 
 log = logging.getLogger(__name__)
 
-CameraStatus = Literal["online", "offline", "reconnecting"]
 StatusCallback = Callable[[str, CameraStatus], None]
 
 
@@ -75,7 +75,7 @@ class Camera:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._closed = False
-        self._status: CameraStatus = "offline"
+        self._status = CameraStatus.OFFLINE
         self._status_lock = threading.Lock()
         self._count_lock = threading.Lock()
         self._captured = 0
@@ -142,7 +142,7 @@ class Camera:
                     self._source.description,
                     timeout,
                 )
-        self._set_status("offline")
+        self._set_status(CameraStatus.OFFLINE)
 
     def __enter__(self) -> Self:
         return self
@@ -159,7 +159,7 @@ class Camera:
             self._loop()
         finally:
             self._source.close()
-            self._set_status("offline")
+            self._set_status(CameraStatus.OFFLINE)
 
     def _loop(self) -> None:
         delay = self._min_delay
@@ -178,7 +178,7 @@ class Camera:
                 log.info("camera %s: end of %s", self.name, self._source.description)
                 # Released and offline before the consumer can see the end.
                 self._source.close()
-                self._set_status("offline")
+                self._set_status(CameraStatus.OFFLINE)
                 self._slot.end()
                 return
             except CameraError as exc:
@@ -223,12 +223,12 @@ class Camera:
                 self._delivered = True
                 self._last_reason = None
                 log.info("camera %s: online (%s)", self.name, source.description)
-                self._set_status("online")
+                self._set_status(CameraStatus.ONLINE)
             if not self._slot.put(frame, wait=lossless):
                 return
 
     def _failed(self, reason: str, delay: float) -> None:
-        if self._status == "online":
+        if self._status == CameraStatus.ONLINE:
             with self._count_lock:
                 self._stalls += 1
         if reason != self._last_reason:
@@ -236,7 +236,7 @@ class Camera:
             self._last_reason = reason
         else:
             log.debug("camera %s: %s; reopening in %.3g s", self.name, reason, delay)
-        self._set_status("reconnecting")
+        self._set_status(CameraStatus.RECONNECTING)
 
     def _set_status(self, status: CameraStatus) -> None:
         with self._status_lock:

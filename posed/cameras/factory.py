@@ -18,23 +18,23 @@ from posed.clock import SYSTEM_CLOCK, Clock
 def make_source(config: CameraConfig) -> Source:
     """The source for `config`, not yet opened. Each type's module is imported here, on demand."""
     if isinstance(config, VideoCamera):
-        from posed.cameras.sources.video import VideoSource
+        from posed.cameras.sources.video import VideoSource  # noqa: PLC0415 (imports OpenCV)
 
         return VideoSource(config)
     if isinstance(config, ImagesCamera):
-        from posed.cameras.sources.images import ImagesSource
+        from posed.cameras.sources.images import ImagesSource  # noqa: PLC0415 (imports OpenCV)
 
         return ImagesSource(config)
     if isinstance(config, StreamCamera):
-        from posed.cameras.sources.stream import StreamSource
+        from posed.cameras.sources.stream import StreamSource  # noqa: PLC0415 (imports OpenCV)
 
         return StreamSource(config)
     if isinstance(config, V4L2Camera):
-        from posed.cameras.sources.v4l2 import V4L2Source
+        from posed.cameras.sources.v4l2 import V4L2Source  # noqa: PLC0415 (imports OpenCV)
 
         return V4L2Source(config)
     if isinstance(config, Picamera2Camera):
-        from posed.cameras.sources.picamera2 import Picamera2Source
+        from posed.cameras.sources.picamera2 import Picamera2Source  # noqa: PLC0415 (imports OpenCV, picamera2)
 
         return Picamera2Source(config)
     raise TypeError(f"unknown camera config {type(config).__name__}")

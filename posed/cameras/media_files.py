@@ -18,7 +18,7 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 
 
 def read_image(path: Path) -> ImageArray:
-    import cv2
+    import cv2  # noqa: PLC0415 (OpenCV loads on first frame)
 
     bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if bgr is None:
@@ -28,7 +28,7 @@ def read_image(path: Path) -> ImageArray:
 
 def video_frames(path: Path, fps: float | None) -> Iterator[tuple[int, float, ImageArray]]:
     """(frame number, timestamp in seconds, RGB image) for every frame of a video file."""
-    import cv2
+    import cv2  # noqa: PLC0415 (OpenCV loads on first frame)
 
     if not path.is_file():
         raise CameraError(f"video file not found: {path}")
@@ -50,7 +50,7 @@ def video_frames(path: Path, fps: float | None) -> Iterator[tuple[int, float, Im
 
 def video_info(path: Path) -> tuple[float, int]:
     """(frames per second, frame count) as the container declares them; 0 when it does not."""
-    import cv2
+    import cv2  # noqa: PLC0415 (OpenCV loads on first frame)
 
     capture = cv2.VideoCapture(str(path))
     try:

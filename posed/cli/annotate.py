@@ -22,7 +22,7 @@ VIDEO_SUFFIXES = frozenset(_FOURCC)
 
 def write_image(path: Path, image: ImageArray) -> None:
     """Write an RGB image; the format follows the suffix (.png, .jpg...)."""
-    import cv2
+    import cv2  # noqa: PLC0415 (OpenCV loads on first frame)
 
     _check_parent(path)
     try:
@@ -57,7 +57,7 @@ class VideoOut:
         self.close()
 
     def write(self, image: ImageArray) -> None:
-        import cv2
+        import cv2  # noqa: PLC0415 (OpenCV loads on first frame)
 
         height, width = image.shape[:2]
         if self._writer is None:

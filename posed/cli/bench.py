@@ -17,9 +17,27 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from posed.benchmark.frames import BLAZEPOSE_MEDIA, POSENET_MEDIA
+from posed.benchmark.records import BenchRecord, format_table, load_note
+from posed.benchmark.runner import (
+    BenchOptions,
+    Failure,
+    combinations,
+    found_models,
+    model_config,
+    run_bench,
+    shared_dir_default,
+    with_options,
+)
+from posed.cli.estimate import add_input_resolution, add_precision
+from posed.cli.flags import MODEL_FLAGS, backend_config, checked
 from posed.cli.names import add_model_dir_argument
 from posed.cli.progress import ProgressBar
+from posed.config.schema import ModelConfig
 from posed.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, PosedError
+from posed.models.resolve import model_search_path
+from posed.plugins import load_backend
+from posed.samples import SampleUnavailableError, cached_sample, ensure_sample
 
 if TYPE_CHECKING:
     from posed.benchmark.runner import BenchOptions
@@ -58,16 +76,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="BlazePose: most people at once (model.blazepose.num_poses); give a clip with that many.",
     )
-    from posed.cli.estimate import add_input_resolution, add_precision
 
     add_precision(parser)
     add_input_resolution(parser)
 
 
 def execute(args: argparse.Namespace) -> int:
-    from posed.benchmark.records import BenchRecord, format_table, load_note
-    from posed.benchmark.runner import BenchOptions, Failure, run_bench, shared_dir_default
-
     if args.device is not None and len(args.backend) != 1:
         print("posed bench: --device needs exactly one --backend", file=sys.stderr)
         return EXIT_USAGE
@@ -121,11 +135,6 @@ def execute(args: argparse.Namespace) -> int:
 
 def check_flags(options: BenchOptions) -> None:
     """Refuse flags the config would refuse (a FlagError) before anything is measured."""
-    from posed.benchmark.runner import model_config, with_options
-    from posed.cli.flags import MODEL_FLAGS, backend_config, checked
-    from posed.config.schema import ModelConfig
-    from posed.plugins import load_backend
-
     names = options.models or ("blazepose-full",)  # the options do not depend on the model found
     checked(lambda: [with_options(model_config(name), options) for name in names], ModelConfig, MODEL_FLAGS)
     if options.device is not None:  # with exactly one --backend (checked before)
@@ -134,9 +143,6 @@ def check_flags(options: BenchOptions) -> None:
 
 def fallback_input(shared: Path) -> Path | None:
     """None when the shared test media are there; else the demo's sample clip (fetched if needed)."""
-    from posed.benchmark.frames import BLAZEPOSE_MEDIA, POSENET_MEDIA
-    from posed.samples import SampleUnavailableError, cached_sample, ensure_sample
-
     if (shared / BLAZEPOSE_MEDIA).is_file() and (shared / POSENET_MEDIA).is_file():
         return None
     clip = cached_sample()
@@ -155,9 +161,6 @@ def fallback_input(shared: Path) -> Path | None:
 
 def expected_records(options: BenchOptions) -> int | None:
     """How many records (or failures) the run will report, for the progress bar; None if unknown."""
-    from posed.benchmark.runner import combinations, found_models
-    from posed.models.resolve import model_search_path
-
     if not sys.stderr.isatty():
         return None  # no bar: do not probe the backends twice for nothing
     try:

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
+from posed.cameras.probe import probe_camera
 from posed.config.loader import LoadedConfig, sort_issues, validate_document
 from posed.config.preflight import preflight_document
 from posed.config.reader import read_document
@@ -63,8 +64,6 @@ def _is_model(issue: ConfigIssue) -> bool:
 
 
 def _probe(loaded: LoadedConfig, model_dir: Path | None, *, model_ok: bool) -> list[ConfigIssue]:
-    from posed.cameras.probe import probe_camera
-
     cfg, file = loaded.config, str(loaded.path)
     issues: list[ConfigIssue] = []
     backend = load_backend(loaded.backend.type)
@@ -90,7 +89,7 @@ def _probe(loaded: LoadedConfig, model_dir: Path | None, *, model_ok: bool) -> l
             issues.append(ConfigIssue(file, loaded.line_of(key), key, str(exc)))
     if cfg.preview.enabled:
         try:
-            import aiohttp  # noqa: F401  (what `posed run` would import to serve the page)
+            import aiohttp  # noqa: F401, PLC0415 (what `posed run` would serve the page with)
         except ImportError as exc:
             message = f"the preview page needs aiohttp ({exc}): pip install 'posed[preview]'"
             issues.append(ConfigIssue(file, loaded.line_of("preview.enabled"), "preview.enabled", message))

@@ -11,6 +11,7 @@ import argparse
 import json
 import sys
 
+from posed.config.editor_schema import installed_schema
 from posed.errors import EXIT_OK
 
 
@@ -27,8 +28,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def execute(args: argparse.Namespace) -> int:
-    from posed.config.editor_schema import installed_schema
-
     indent = args.indent if args.indent > 0 else None
     json.dump(installed_schema(), sys.stdout, indent=indent, ensure_ascii=False)
     sys.stdout.write("\n")

@@ -18,7 +18,37 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from posed.cameras import open_camera
+from posed.cameras.config import V4L2Camera, VideoCamera
+from posed.cameras.media_files import video_info
+from posed.cli.annotate import VideoOut
+from posed.cli.demo_events import DEFAULT_EXERCISES, DemoEvents, demo_events_config
+from posed.cli.demo_preview import DemoPreview, start_preview
+from posed.cli.demo_session import DemoSink, run_session
+from posed.cli.models import report_fetch
+from posed.config.schema import ModelConfig
+from posed.daemon.publishing import events_published
+from posed.daemon.signals import SignalEvents
+from posed.daemon.worker import Worker
 from posed.errors import EXIT_FAILURE, EXIT_OK, ModelNotFoundError, PosedError
+from posed.estimator import open_estimator
+from posed.events.stage import EventStage
+from posed.models.fetch import Fetcher, FetchFailedError
+from posed.models.registry import packaged_registry
+from posed.models.resolve import model_search_path, resolve_named
+from posed.models.sources import SourceOptions
+from posed.models.store import store_dir
+from posed.mqtt.config import MqttConfig
+from posed.mqtt.publisher import Publisher
+from posed.plugins import load_backend
+from posed.samples import (
+    SQUATS,
+    SampleUnavailableError,
+    cached_sample,
+    ensure_sample,
+    sample_frame,
+    samples_dir,
+)
 
 if TYPE_CHECKING:
     from posed.cameras.config import CameraConfig
@@ -103,16 +133,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def execute(args: argparse.Namespace) -> int:
-    from posed.cameras import open_camera
-    from posed.cli.annotate import VideoOut
-    from posed.cli.demo_events import DEFAULT_EXERCISES, DemoEvents, demo_events_config
-    from posed.cli.demo_preview import DemoPreview, start_preview
-    from posed.cli.demo_session import DemoSink, run_session
-    from posed.daemon.publishing import events_published
-    from posed.daemon.signals import SignalEvents
-    from posed.daemon.worker import Worker
-    from posed.events.stage import EventStage
-
     if args.seconds is not None and args.seconds <= 0:
         raise PosedError("--seconds must be positive")
     if not args.out.parent.is_dir():
@@ -217,17 +237,12 @@ def parse_broker(text: str) -> tuple[str, int]:
 
 def choose_source(args: argparse.Namespace, mirror: str | None) -> tuple[CameraConfig, str, float]:
     """(camera config, what to call it, frame rate of the drawn video)."""
-    from posed.cameras.config import V4L2Camera, VideoCamera
-    from posed.cameras.media_files import video_info
-
     if args.camera:
         device = first_v4l2_camera()
         return V4L2Camera(type="v4l2", device=str(device), fps=CAMERA_FPS), f"camera {device}", CAMERA_FPS
     if args.video is not None:
         path: Path = args.video
     else:
-        from posed.samples import sample_frame
-
         path = sample_clip(mirror)
         sample_frame(path)  # a still of it beside the clip, to try `posed estimate --draw` on an image
     if not path.is_file():
@@ -237,8 +252,6 @@ def choose_source(args: argparse.Namespace, mirror: str | None) -> tuple[CameraC
 
 
 def sample_clip(mirror: str | None) -> Path:
-    from posed.samples import SQUATS, SampleUnavailableError, cached_sample, ensure_sample
-
     found = cached_sample()
     if found is not None:
         return found
@@ -251,8 +264,6 @@ def sample_clip(mirror: str | None) -> Path:
 
 def sample_missing_message(exc: SampleUnavailableError) -> str:
     """Why the sample clip is not at hand, and every way to go on without the network."""
-    from posed.samples import SQUATS, samples_dir
-
     ways = (
         f"Get it from your own web directory with --mirror URL (or $POSED_MODEL_MIRROR); "
         f"or copy {SQUATS.filename} into {samples_dir()}/ yourself; "
@@ -285,13 +296,6 @@ def first_v4l2_camera(sysfs: Path = _V4L2_SYSFS, dev: Path = Path("/dev")) -> Pa
 
 def ensure_model(name: str, model_dir: Path | None, mirror: str | None) -> None:
     """Fetch `name` into the store, as `posed models fetch NAME` would, if it is not installed."""
-    from posed.cli.models import report_fetch
-    from posed.models.fetch import Fetcher, FetchFailedError
-    from posed.models.registry import packaged_registry
-    from posed.models.resolve import model_search_path, resolve_named
-    from posed.models.sources import SourceOptions
-    from posed.models.store import store_dir
-
     try:
         resolve_named(name, model_search_path(cli_dir=model_dir))
         return
@@ -312,11 +316,6 @@ def ensure_model(name: str, model_dir: Path | None, mirror: str | None) -> None:
 
 
 def open_demo_estimator(model: str, backend_name: str, model_dir: Path | None) -> PoseEstimator:
-    from posed.config.schema import ModelConfig
-    from posed.estimator import open_estimator
-    from posed.models.resolve import model_search_path
-    from posed.plugins import load_backend
-
     backend = load_backend(backend_name)
     status = backend.probe()
     if not status.runnable:
@@ -345,9 +344,6 @@ def connect_broker(
     """A started publisher when a broker answers on host:port; None (and how to get one) otherwise.
 
     `events`: what the demo camera's analyzers publish (None: no event topics)."""
-    from posed.mqtt.config import MqttConfig
-    from posed.mqtt.publisher import Publisher
-
     if not broker_answers(host, port):
         say(
             f"no MQTT broker answers on {host}:{port}: running without publishing. To publish, start one "

@@ -13,6 +13,9 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from pydantic import ValidationError
+
+from posed.errors import PosedError
 from posed.events.config import EventsConfig, RepsConfig
 from posed.events.wording import describe, tally_key, tally_summary
 
@@ -25,9 +28,6 @@ DEFAULT_EXERCISES = ("squat",)
 
 def demo_events_config(exercises: Sequence[str]) -> EventsConfig:
     """The daemon's default analyzers, counting `exercises`; an unknown name is a PosedError."""
-    from pydantic import ValidationError
-
-    from posed.errors import PosedError
 
     try:
         return EventsConfig(reps=RepsConfig(exercises=list(exercises)))

@@ -11,7 +11,11 @@ import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from posed.daemon.preview import stats_document
+from posed.daemon.telemetry import Telemetry
 from posed.errors import PreviewError
+from posed.preview.config import PreviewConfig
+from posed.preview.tap import CameraView, PreviewTap
 
 if TYPE_CHECKING:
     from posed.cameras import Camera
@@ -47,9 +51,6 @@ class DemoPreview:
         backend: str,
     ) -> None:
         """The stats the page shows: what the daemon's `stats` topic would publish."""
-        from posed.daemon.preview import stats_document
-        from posed.daemon.telemetry import Telemetry
-
         if self._telemetry is None:
             self._telemetry = Telemetry()
         self._telemetry.sample(workers, cameras)
@@ -71,9 +72,7 @@ class DemoPreview:
 def start_preview(camera: str, port: int) -> tuple[DemoPreview | None, str]:
     """The page on 127.0.0.1:`port` (any free port if that one is taken), and what to tell the user."""
     try:
-        from posed.preview.config import PreviewConfig
-        from posed.preview.server import PreviewServer
-        from posed.preview.tap import CameraView, PreviewTap
+        from posed.preview.server import PreviewServer  # noqa: PLC0415 (imports aiohttp)
     except ImportError as exc:
         return None, f"no live preview page: it needs aiohttp ({exc}); pip install 'posed[preview]'"
     tap = PreviewTap()

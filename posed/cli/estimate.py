@@ -18,6 +18,7 @@ from pathlib import Path
 
 from posed.cameras.media_files import IMAGE_SUFFIXES, read_image, video_frames, video_info
 from posed.cli.annotate import VIDEO_SUFFIXES, VideoOut, write_image
+from posed.cli.estimate_events import execute_events
 from posed.cli.flags import backend_config, model_config
 from posed.cli.names import add_model_dir_argument, check_inputs_exist, check_model_name
 from posed.cli.progress import ProgressBar
@@ -153,8 +154,6 @@ def _resolution(text: str) -> Resolution:
 def execute(args: argparse.Namespace) -> int:
     inputs: list[Path] = args.inputs
     if args.events or args.events_config is not None:
-        from posed.cli.estimate_events import execute_events
-
         return execute_events(args)
     videos = [p for p in inputs if p.suffix.lower() not in IMAGE_SUFFIXES]
     if videos and len(inputs) > 1:

@@ -19,8 +19,14 @@ from posed.backend import Backend, BackendConfig
 from posed.cli.estimate import add_precision
 from posed.cli.flags import backend_config, model_config
 from posed.cli.names import add_model_dir_argument, check_inputs_exist, check_model_name
+from posed.config.loader import load_model
 from posed.daemon.signals import SignalEvents, stopped_code
 from posed.errors import EXIT_OK, EXIT_USAGE, PosedError
+from posed.evaluation.labels import LabelsFile, clip_path
+from posed.evaluation.runner import ClipRunner, RunnerSettings
+from posed.evaluation.scoring import clip_line, score_clip, summarize, summary_line
+from posed.events.config import EventsFile
+from posed.models.resolve import model_search_path
 from posed.plugins import load_backend
 
 DEFAULT_HOLD = 10.0
@@ -86,11 +92,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def execute(args: argparse.Namespace) -> int:
-    from posed.config.loader import load_model
-    from posed.evaluation.labels import LabelsFile, clip_path
-    from posed.events.config import EventsFile
-    from posed.models.resolve import model_search_path
-
     if not 0 <= args.hold <= MAX_HOLD:
         print(
             f"posed evaluate: --hold must be within 0..{MAX_HOLD:g} seconds, not {args.hold:g}",
@@ -112,8 +113,6 @@ def execute(args: argparse.Namespace) -> int:
     settings = EventsFile() if args.events_config is None else load_model(args.events_config, EventsFile)
     if args.json is not None and not args.json.parent.is_dir():
         raise PosedError(f"--json {args.json}: the folder {args.json.parent} does not exist")
-    from posed.evaluation.runner import ClipRunner, RunnerSettings
-    from posed.evaluation.scoring import clip_line, score_clip, summarize, summary_line
 
     runner_settings = RunnerSettings(
         model=args.model,

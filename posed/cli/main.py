@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 
 from posed import __version__
+from posed.daemon.logs import route_third_party
 from posed.errors import EXIT_FAILURE, EXIT_INTERRUPTED, ConfigError, PosedError
 
 # Subcommand modules, imported only when chosen so that `posed --help` stays fast.
@@ -104,8 +105,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.basicConfig(
             level=(args.log_level or "warning").upper(), format="%(levelname)s %(name)s: %(message)s"
         )
-        from posed.daemon.logs import route_third_party  # deferred: only once a command runs
-
         route_third_party(args.log_level or "warning")
     module = importlib.import_module(args._module)
     try:

@@ -15,7 +15,19 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from posed.cli import models_quantize
+from posed.cli.models_quantize import add_parser as add_quantize
+from posed.config.loader import load_config
 from posed.errors import EXIT_FAILURE, EXIT_OK, ModelError, PosedError
+from posed.models.download import DownloadPolicy
+from posed.models.fetch import Fetcher, FetchFailedError
+from posed.models.importer import import_model
+from posed.models.listing import list_models
+from posed.models.registry import packaged_registry
+from posed.models.resolve import model_search_path
+from posed.models.sources import SOURCE_NAMES, SourceOptions, parse_source_list, without
+from posed.models.store import store_dir
+from posed.models.verify import verify_store
 
 if TYPE_CHECKING:
     from posed.models.fetch import FetchResult
@@ -116,8 +128,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     imp.add_argument("--force", action="store_true", help="Replace an imported model of the same name.")
 
-    from posed.cli.models_quantize import add_parser as add_quantize
-
     add_quantize(sub, common)
 
 
@@ -130,8 +140,6 @@ def execute(args: argparse.Namespace) -> int:
     if action == "verify":
         return _verify(args)
     if action == "quantize":
-        from posed.cli import models_quantize
-
         return models_quantize.execute(args, *_config_dir(args))
     return _import(args)
 
@@ -139,22 +147,17 @@ def execute(args: argparse.Namespace) -> int:
 def _config_dir(args: argparse.Namespace) -> tuple[Path | None, Any]:
     if args.config is None:
         return None, None
-    from posed.config.loader import load_config
 
     config = load_config(args.config).config
     return config.model_dir, config
 
 
 def _dirs(args: argparse.Namespace) -> list[Path]:
-    from posed.models.resolve import model_search_path
-
     config_dir, _ = _config_dir(args)
     return model_search_path(cli_dir=args.model_dir, config_dir=config_dir)
 
 
 def _list(args: argparse.Namespace) -> int:
-    from posed.models.listing import list_models
-
     dirs = _dirs(args)
     rows = list_models(dirs)
     if args.json:
@@ -183,12 +186,6 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _fetch(args: argparse.Namespace) -> int:
-    from posed.models.download import DownloadPolicy
-    from posed.models.fetch import Fetcher, FetchFailedError
-    from posed.models.registry import packaged_registry
-    from posed.models.sources import SOURCE_NAMES, SourceOptions, parse_source_list, without
-    from posed.models.store import store_dir
-
     config_dir, config = _config_dir(args)
     names: list[str] = list(args.names)
     if not names:
@@ -249,9 +246,6 @@ def report_fetch(name: str, results: Sequence[FetchResult], store: Path) -> None
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from posed.models.store import store_dir
-    from posed.models.verify import verify_store
-
     config_dir, _ = _config_dir(args)
     store = store_dir(cli_dir=args.model_dir, config_dir=config_dir)
     reports = verify_store(store)
@@ -274,9 +268,6 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from posed.models.importer import import_model
-    from posed.models.store import store_dir
-
     config_dir, _ = _config_dir(args)
     store = store_dir(cli_dir=args.model_dir, config_dir=config_dir)
     result = import_model(

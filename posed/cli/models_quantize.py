@@ -7,7 +7,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from posed.benchmark.runner import shared_dir_default
 from posed.errors import EXIT_OK, PosedError
+from posed.models.resolve import model_search_path
+from posed.models.store import store_dir
+from posed.plugins import load_backend
+from posed.quantize.calibration import DEFAULT_FRAMES, default_sources
+from posed.quantize.make import quantize_model
+from posed.quantize.tools import Int8Options
 
 BACKENDS = ("openvino", "tflite")
 
@@ -58,14 +65,6 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def execute(args: argparse.Namespace, config_dir: Path | None, config: Any) -> int:
-    from posed.benchmark.runner import shared_dir_default
-    from posed.models.resolve import model_search_path
-    from posed.models.store import store_dir
-    from posed.plugins import load_backend
-    from posed.quantize.calibration import DEFAULT_FRAMES, default_sources
-    from posed.quantize.make import quantize_model
-    from posed.quantize.tools import Int8Options
-
     name = args.name or _config_model(config)
     if name == "blazepose":
         name = f"blazepose-{config.model.blazepose.model_type if config is not None else 'full'}"

@@ -7,13 +7,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from posed.errors import ModelNotFoundError, PosedError
+from posed.models.listing import list_models
 from posed.suggest import did_you_mean
 
 
 def check_model_name(name: str, model_dirs: Sequence[Path]) -> None:
     """A --model that is neither a .tflite path, a known model nor an imported one is an error."""
-    from posed.models.listing import list_models
-
     if name.endswith(".tflite") or name == "blazepose":
         return
     names = [row["name"] for row in list_models(model_dirs)]

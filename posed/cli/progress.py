@@ -11,14 +11,14 @@ from contextlib import AbstractContextManager
 from types import TracebackType
 from typing import Any
 
+from tqdm import tqdm
+
 
 class ProgressBar(AbstractContextManager["ProgressBar"]):
     def __init__(self, total: float | None, *, unit: str, label: str, enabled: bool | None = None) -> None:
         on = sys.stderr.isatty() if enabled is None else enabled
         self._bar: Any = None
         if on:
-            from tqdm import tqdm
-
             # miniters=1: redraw by time alone (every mininterval), however uneven the frames come.
             self._bar = tqdm(
                 total=total,

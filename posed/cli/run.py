@@ -15,6 +15,7 @@ import threading
 from pathlib import Path
 
 from posed.cli.names import add_model_dir_argument
+from posed.daemon.service import run_daemon
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,8 +24,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def execute(args: argparse.Namespace) -> int:
-    from posed.daemon.service import run_daemon  # deferred: the daemon is not needed for --help
-
     code = run_daemon(args.config, model_dir=args.model_dir, log_level=args.log_level)
     _leave_past_stuck_threads(code)
     return code

@@ -16,6 +16,7 @@ from pydantic_core import to_jsonable_python
 
 from posed.backend import BackendConfig
 from posed.config.schema import PosedConfig
+from posed.plugins import discover, load_backend
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_ID = "urn:posed:config"
@@ -91,6 +92,4 @@ def _object(value: JsonValue | None) -> dict[str, JsonValue]:
 
 def installed_schema() -> dict[str, JsonValue]:
     """The schema with every backend plugin installed here."""
-    from posed.plugins import discover, load_backend  # deferred: plugin loading is not import-time work
-
     return config_schema({name: load_backend(name).config_model for name in discover()})

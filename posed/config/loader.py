@@ -19,6 +19,7 @@ from posed.config.messages import message, short_key, show
 from posed.config.reader import read_document
 from posed.config.schema import PosedConfig
 from posed.errors import BackendError, ConfigError, ConfigIssue
+from posed.plugins import discover, load_backend
 from posed.suggest import did_you_mean
 
 Loc = tuple[str | int, ...]
@@ -93,8 +94,6 @@ def line_of(document: CommentedMap, dotted_key: str) -> int | None:
 def _validate_backend(
     plain: Mapping[str, Any], document: CommentedMap, display: str, issues: list[ConfigIssue]
 ) -> BackendConfig | None:
-    from posed.plugins import discover, load_backend  # deferred: plugin discovery is not import-time work
-
     section = plain.get("backend")
     if not isinstance(section, Mapping):
         return None  # PosedConfig already reported the missing or malformed section

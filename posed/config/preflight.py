@@ -18,9 +18,12 @@ from typing import TYPE_CHECKING, TypeVar
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml.comments import CommentedMap
 
+from posed.config.loader import line_of
 from posed.config.schema import ModelConfig
 from posed.errors import ConfigIssue, ModelNotFoundError, ModelOptionError, PosedError
+from posed.models.resolve import known_models, model_search_path, resolve_model
 from posed.mqtt.config import MqttConfig, TlsConfig
+from posed.mqtt.credentials import read_password
 from posed.suggest import did_you_mean
 
 if TYPE_CHECKING:
@@ -81,8 +84,6 @@ def preflight(
 
     `backend_type` picks the int8 variant that `model.precision: int8` needs.
     """
-    from posed.config.loader import line_of  # deferred: the loader imports this package's schema
-
     env = os.environ if environ is None else environ
 
     def issue(key: str, message: str) -> ConfigIssue:
@@ -104,8 +105,6 @@ def preflight(
 def _password(
     mqtt: MqttConfig, env: Mapping[str, str], issue: Callable[[str, str], ConfigIssue]
 ) -> list[ConfigIssue]:
-    from posed.mqtt.credentials import read_password
-
     try:
         read_password(mqtt, env)
     except PosedError as exc:
@@ -180,8 +179,6 @@ def _model(
     env: Mapping[str, str],
     issue: Callable[[str, str], ConfigIssue],
 ) -> list[ConfigIssue]:
-    from posed.models.resolve import known_models, model_search_path, resolve_model
-
     key = "model.name" if model.name is not None else "model.path"
     dirs = model_search_path(cli_dir=cli_model_dir, config_dir=model_dir, env=env)
     try:

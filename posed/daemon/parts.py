@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from posed.backend import Backend
+from posed.cameras import open_camera
+from posed.cameras.status import CameraStatus
 from posed.config.loader import LoadedConfig
 from posed.daemon.preview import PreviewPart
 from posed.daemon.publishing import PublisherSlot, camera_events
@@ -25,7 +27,9 @@ from posed.errors import BackendUnavailableError
 from posed.estimator import PoseEstimator, open_estimator
 from posed.events.stage import EventStage
 from posed.models.resolve import model_search_path
+from posed.mqtt.publisher import Publisher
 from posed.people.stage import PeopleStage
+from posed.plugins import load_backend
 
 if TYPE_CHECKING:
     from posed.cameras import Camera
@@ -33,7 +37,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-StatusCallback = Callable[[str, str], None]
+StatusCallback = Callable[[str, CameraStatus], None]
 CAMERA_OPEN_WAIT = 15.0  # seconds; a stream's open_timeout is 10 s by default
 CAMERA_CLOSE_SHARE = 1.0  # seconds a camera may take to close after the workers' deadline
 
@@ -58,8 +62,6 @@ class Parts:
     # -- building ------------------------------------------------------------------------------
 
     def open_backend(self, loaded: LoadedConfig) -> Backend:
-        from posed.plugins import load_backend
-
         backend = load_backend(loaded.backend.type)
         status = backend.probe()
         if not status.runnable:
@@ -95,8 +97,6 @@ class Parts:
         return opened
 
     def new_publisher(self, loaded: LoadedConfig, backend_name: str, model_name: str) -> Publisher:
-        from posed.mqtt.publisher import Publisher
-
         cfg = loaded.config
         return Publisher(
             cfg.mqtt,
@@ -115,8 +115,6 @@ class Parts:
         self.events.configure(cfg.events, {name: camera.zones for name, camera in cfg.cameras.items()})
 
     def open_camera(self, loaded: LoadedConfig, name: str) -> Camera:
-        from posed.cameras import open_camera
-
         camera = open_camera(name, loaded.config.cameras[name], on_status=self.on_status)
         try:
             camera.start()
@@ -132,10 +130,10 @@ class Parts:
         runs (and reports ready) without it rather than failing its start.
         """
         deadline = time.monotonic() + CAMERA_OPEN_WAIT
-        pending = [n for n in names if self.cameras[n].status == "offline"]
+        pending = [n for n in names if self.cameras[n].status == CameraStatus.OFFLINE]
         while pending and time.monotonic() < deadline and not self.stop_requested():
             time.sleep(0.05)
-            pending = [n for n in pending if self.cameras[n].status == "offline"]
+            pending = [n for n in pending if self.cameras[n].status == CameraStatus.OFFLINE]
         for name in pending:
             log.warning("camera %s: not open after %.0f s; starting without it", name, CAMERA_OPEN_WAIT)
 

@@ -16,8 +16,10 @@ from posed.config.loader import LoadedConfig
 from posed.daemon.telemetry import CountingCamera, Telemetry
 from posed.daemon.worker import Worker
 from posed.errors import PreviewError
+from posed.mqtt import payloads
 from posed.preview.config import PreviewConfig
 from posed.preview.tap import CameraView, PreviewTap
+from posed.stats import NO_MQTT
 
 if TYPE_CHECKING:
     from posed.mqtt.publisher import Publisher
@@ -39,7 +41,7 @@ def camera_views(loaded: LoadedConfig) -> dict[str, CameraView]:
 
 def open_server(config: PreviewConfig, tap: PreviewTap) -> PreviewServer:
     try:
-        from posed.preview.server import PreviewServer
+        from posed.preview.server import PreviewServer  # noqa: PLC0415 (imports aiohttp)
     except ImportError as exc:
         raise PreviewError(
             f"preview.enabled needs aiohttp, which is not installed ({exc}): pip install 'posed[preview]'"
@@ -124,9 +126,6 @@ def stats_document(
 
     Shared by the daemon's page and `posed demo --preview`, so both show the same document.
     """
-    from posed.mqtt import payloads
-    from posed.stats import NO_MQTT
-
     document = payloads.stats(
         telemetry.snapshot(workers, cameras, backend=backend),
         device_id=device_id,

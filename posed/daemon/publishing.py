@@ -7,9 +7,11 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from posed.cameras.status import CameraStatus
 from posed.config.loader import LoadedConfig
 from posed.daemon.reload import configuration_url
 from posed.events.engine import EventState
+from posed.mqtt.events_discovery import CameraEvents
 from posed.stats import StatsSnapshot
 from posed.types import Frame, Pose
 
@@ -28,8 +30,6 @@ def camera_events(loaded: LoadedConfig) -> dict[str, CameraEvents]:
 
 def events_published(events: EventsConfig, zones: Iterable[str]) -> CameraEvents:
     """What one camera's analyzers publish with these settings and zones (also `posed demo`'s)."""
-    from posed.mqtt.events_discovery import CameraEvents
-
     return CameraEvents(
         zones=tuple(zones),
         falls=events.falls.enabled,
@@ -49,7 +49,7 @@ class PublisherSlot:
         self._lock = threading.Lock()
         self._publisher: Publisher | None = None
         self._cameras: frozenset[str] = frozenset()
-        self._statuses: dict[str, str] = {}
+        self._statuses: dict[str, CameraStatus] = {}
 
     @property
     def current(self) -> Publisher | None:
@@ -72,7 +72,7 @@ class PublisherSlot:
                     camera, frame, poses, inference_ms=inference_ms, width=width, height=height
                 )
 
-    def publish_camera_status(self, camera: str, status: str) -> None:
+    def publish_camera_status(self, camera: str, status: CameraStatus) -> None:
         with self._lock:
             if camera in self._cameras:
                 self._statuses[camera] = status

@@ -6,6 +6,7 @@ not reload the model and a retuned camera does not disturb the others.
 
 from __future__ import annotations
 
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -135,8 +136,6 @@ def configuration_url(loaded: LoadedConfig) -> str | None:
         return None
     host = preview.host
     if host in ("0.0.0.0", "::", "[::]"):
-        import socket
-
         host = socket.getfqdn()
     if ":" in host and not host.startswith("["):
         host = f"[{host}]"

@@ -14,6 +14,7 @@ import threading
 import time
 from pathlib import Path
 
+from posed.cameras.status import CameraStatus
 from posed.config.loader import LoadedConfig
 from posed.daemon.console import console_wanted, mqtt_summary
 from posed.daemon.logs import DaemonLogging
@@ -32,6 +33,7 @@ from posed.errors import (
     ModelError,
     PosedError,
 )
+from posed.mqtt.credentials import read_password
 
 log = logging.getLogger("posed.daemon")
 
@@ -225,11 +227,11 @@ class Daemon:
 
     # -- callbacks and helpers -----------------------------------------------------------------
 
-    def _on_status(self, camera: str, status: str) -> None:
+    def _on_status(self, camera: str, status: CameraStatus) -> None:
         """Called from a camera's capture thread on every status change."""
         log.debug("camera %s: status %s", camera, status)  # the camera logs why itself
         worker = self._parts.workers.get(camera)
-        if status == "online" and worker is not None:
+        if status == CameraStatus.ONLINE and worker is not None:
             worker.request_reset()  # after a reconnect the old tracks mean nothing
         try:
             self._parts.publisher.publish_camera_status(camera, status)
@@ -267,8 +269,6 @@ def _overrun(timeout: float) -> None:
 
 def _secrets(loaded: LoadedConfig) -> list[str]:
     """Secret values the config points at, so the log redactor can recognise them."""
-    from posed.mqtt.credentials import read_password
-
     token = loaded.config.preview.token
     secrets = [] if token is None else [token]
     try:

@@ -13,6 +13,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+# np.percentile imports numpy.ma on its first call: import it with this module, while descriptors
+# are free, so the stats still work when a flood of connections has taken them all.
+import numpy.ma  # noqa: F401
+import psutil
+
+from posed.cameras.status import CameraStatus
 from posed.daemon.outage import Outage
 from posed.stats import CameraStats, RollingWindow, StatsSnapshot
 
@@ -51,7 +57,7 @@ class CountingWorker(Protocol):
 
 class CountingCamera(Protocol):
     @property
-    def status(self) -> str: ...
+    def status(self) -> CameraStatus: ...
 
     @property
     def problem(self) -> str | None: ...
@@ -74,11 +80,11 @@ class Rates:
     skipped_fps: float
 
 
-def camera_status(camera: CountingCamera, worker: CountingWorker | None) -> str:
+def camera_status(camera: CountingCamera, worker: CountingWorker | None) -> CameraStatus:
     """The camera's own status, or `degraded` while it delivers frames that cannot be inferred."""
     status = camera.status
-    if status == "online" and worker is not None and worker.outage.active:
-        return "degraded"
+    if status == CameraStatus.ONLINE and worker is not None and worker.outage.active:
+        return CameraStatus.DEGRADED
     return status
 
 
@@ -93,10 +99,6 @@ class Telemetry:
         self._measured: dict[str, tuple[str, bool, bool]] = {}
         self._process: Any = None
         self._usage = (0.0, 0.0)
-        # np.percentile imports numpy.ma on its first call: import it now, while descriptors are
-        # free, so the stats still work when a flood of connections has taken them all.
-        import numpy.ma  # noqa: F401
-
         # psutil's first cpu_percent() only sets a baseline: take it now, so the first
         # `stats` already has a measured CPU figure, covering the time since start.
         self._process_usage()
@@ -111,7 +113,7 @@ class Telemetry:
         news = False
         for name, camera in cameras.items():
             worker = workers.get(name)
-            if camera.status != "online":
+            if camera.status != CameraStatus.ONLINE:
                 self._marks.pop(name, None)
                 self._rates.pop(name, None)
             else:
@@ -159,7 +161,7 @@ class Telemetry:
     ) -> str:
         """One line for `systemctl status`: cameras, fps, people."""
         statuses = {name: camera_status(camera, workers.get(name)) for name, camera in cameras.items()}
-        online = sum(1 for status in statuses.values() if status == "online")
+        online = sum(1 for status in statuses.values() if status == CameraStatus.ONLINE)
         parts = [f"{online}/{len(cameras)} cameras online"]
         for name in cameras:
             worker = workers.get(name)
@@ -168,7 +170,7 @@ class Telemetry:
             fps = "- fps" if rates is None else f"{rates.processed_fps:.1f} fps"
             persons = "1 person" if people == 1 else f"{people} people"
             # A camera that never came up says why on every line, not only in the log's one warning.
-            problem = cameras[name].problem if statuses[name] != "online" else None
+            problem = cameras[name].problem if statuses[name] != CameraStatus.ONLINE else None
             status = f"{statuses[name]} ({problem})" if problem else statuses[name]
             parts.append(f"{name}: {status}, {fps}, {persons}")
         return "; ".join(parts)
@@ -214,8 +216,6 @@ class Telemetry:
 
     def _process_handle(self) -> Any:
         if self._process is None:
-            import psutil  # deferred: not an import-time cost of `posed`
-
             self._process = psutil.Process()
         return self._process
 

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from posed.cameras import EndOfStream
+from posed.cameras.status import CameraStatus
 from posed.daemon.outage import Outage
 from posed.errors import BackendUnreachableError, InferenceFailedError
 from posed.estimator import PoseEstimator
@@ -76,7 +77,7 @@ class Worker:
         *,
         events: FrameObserver | None = None,
         people: PeopleFilter | None = None,
-        on_status: Callable[[str, str], None] | None = None,
+        on_status: Callable[[str, CameraStatus], None] | None = None,
     ) -> None:
         """`on_status(camera, status)` hears `degraded` when the backend stops answering and
         `online` when it answers again (the camera's own states come from the camera)."""
@@ -175,7 +176,7 @@ class Worker:
                 unreachable = isinstance(exc, BackendUnreachableError)
                 delay = self.outage.failed(str(exc), frames.abandon(), unreachable=unreachable)
                 if starting and self._on_status is not None:
-                    self._on_status(self.name, "degraded")
+                    self._on_status(self.name, CameraStatus.DEGRADED)
                 self._pause(delay)
                 self._reset_requested = True
         if not self._orphaned:
@@ -246,4 +247,4 @@ class Worker:
             if self.outage.active:
                 self.outage.recovered()
                 if self._on_status is not None:
-                    self._on_status(self.name, "online")
+                    self._on_status(self.name, CameraStatus.ONLINE)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from posed.errors import ModelError
+from posed.posenet.layout import detect_layout as detect_posenet
 from posed.tflite_file import EDGETPU_CUSTOM_OP, ModelInfo
 
 LayoutKind = Literal["blazepose-landmarks", "blazepose-detector", "posenet-coral", "posenet-tflite"]
@@ -73,8 +74,6 @@ def detect_layout(info: ModelInfo) -> Layout:
 
 
 def _posenet(info: ModelInfo, size: tuple[int, int], dtype: str, edgetpu: bool) -> Layout:
-    from posed.posenet.layout import detect_layout as detect_posenet
-
     try:
         posenet = detect_posenet(info.inputs, info.outputs)
     except ModelError as exc:

@@ -7,7 +7,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from posed.errors import ModelError
 from posed.models.registry import ModelSpec, packaged_registry, read_store_registry
+from posed.models.variants import QUANTIZED_BACKENDS, find_variant
 
 
 def list_models(dirs: Sequence[Path]) -> list[dict[str, Any]]:
@@ -39,9 +41,6 @@ def list_models(dirs: Sequence[Path]) -> list[dict[str, Any]]:
 
 def _int8_variants(name: str, files: dict[str, str], dirs: Sequence[Path]) -> dict[str, str | None]:
     """Backend -> the directory holding the model's int8 variant (with its recipe), or None."""
-    from posed.errors import ModelError
-    from posed.models.variants import QUANTIZED_BACKENDS, find_variant
-
     found: dict[str, str | None] = {}
     for backend in QUANTIZED_BACKENDS:
         try:

@@ -14,7 +14,9 @@ from typing import Any, Protocol
 
 from posed.errors import ModelError, ModelNotFoundError, ModelOptionError
 from posed.model_files import ResolvedModel, user_cache_dir
+from posed.models.layout import detect_layout
 from posed.models.registry import imported_model, packaged_registry
+from posed.models.variants import PRECISION_KEY, find_variant, quantized_backend
 from posed.tflite_file import read_model_info
 
 
@@ -112,8 +114,6 @@ def resolve_int8(
     name: str, model_dirs: Sequence[Path], backend: str | None, *, model_type: str = "full"
 ) -> ResolvedModel:
     """A packaged BlazePose model's int8 variant made for `backend` by `posed models quantize`."""
-    from posed.models.variants import PRECISION_KEY, find_variant, quantized_backend
-
     if name == "blazepose":
         name = f"blazepose-{model_type}"
     packaged = packaged_registry().models.get(name)
@@ -138,8 +138,6 @@ def _missing_message(name: str, filename: str, model_dirs: Sequence[Path]) -> st
 
 
 def resolve_path(path: Path, detector_path: Path | None, model_dirs: Sequence[Path]) -> ResolvedModel:
-    from posed.models.layout import detect_layout
-
     layout = detect_layout(read_model_info(path))  # says why when posed cannot use the file
     if layout.kind == "blazepose-detector":
         raise ModelError(

@@ -19,16 +19,13 @@ from typing import Any
 
 from posed.errors import ModelError
 from posed.models.layout import POSENET_DECODER_OP
+from posed.posenet import quantfix
 from posed.tflite_file import check_header, pack_model, unpack_model
 
 Transform = Callable[[Path, Path], None]
 
 
 def posenet_quantfix(src: Path, dest: Path) -> None:
-    try:
-        from posed.posenet import quantfix
-    except ImportError as exc:
-        raise ModelError("this posed has no PoseNet quantization fix (posed.posenet.quantfix)") from exc
     if quantfix.needs_fix(src):
         quantfix.write_corrected_copy(src, dest)
     else:

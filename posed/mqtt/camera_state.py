@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Sequence
 
+from posed.cameras.status import CameraStatus
 from posed.mqtt import payloads
 from posed.mqtt.cleanup import RETAINED_CAMERA_KINDS
 from posed.mqtt.config import MqttConfig
@@ -31,7 +32,7 @@ class _Camera:
 
     def __init__(self, gate: CameraGate) -> None:
         self.gate = gate
-        self.status: str | None = None  # None: never told; frames then count as delivery
+        self.status: CameraStatus | None = None  # None: never told; frames then count as delivery
         self.available = False
 
 
@@ -116,7 +117,7 @@ class CameraState:
         with self._lock:
             decision = state.gate.on_frame(len(poses), time.monotonic())
             count, present = decision.count, decision.presence
-            comes_back = not state.available and state.status in (None, "online")
+            comes_back = not state.available and state.status in (None, CameraStatus.ONLINE)
             if comes_back:
                 # Fresh states with the availability, even if unchanged since the camera went away.
                 count, present = state.gate.count, state.gate.present
@@ -147,14 +148,14 @@ class CameraState:
             connection.put_stream(topics.poses(camera), payloads.encode(document), self._config.qos)
         connection.wake()
 
-    def publish_status(self, camera: str, status: str) -> None:
+    def publish_status(self, camera: str, status: CameraStatus) -> None:
         """The camera's state (online, offline, reconnecting), retained; anything but `online`
         makes the camera unavailable until its next frame."""
         payload = payloads.camera_status(status)
         state = self._camera(camera)
         with self._lock:
             state.status = status
-            goes_away = status != "online" and state.available
+            goes_away = status != CameraStatus.ONLINE and state.available
             if goes_away:
                 state.available = False
                 state.gate = self._new_gate()  # what it saw before means nothing now

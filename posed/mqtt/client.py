@@ -13,6 +13,11 @@ import ssl
 from collections.abc import Mapping
 from typing import Any, cast
 
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
 from posed.errors import MqttError
 from posed.mqtt.config import MqttConfig, TlsConfig
 from posed.mqtt.credentials import RedactFilter, read_password
@@ -63,9 +68,6 @@ def build_client(
     is installed on the `posed.mqtt.paho` logger and the caller removes it
     when it closes the client.
     """
-    import paho.mqtt.client as mqtt
-    from paho.mqtt.enums import CallbackAPIVersion
-
     password = read_password(config, os.environ if environ is None else environ)
     context = tls_context(config.tls) if config.tls is not None else None
 
@@ -136,8 +138,6 @@ def connect_properties(config: MqttConfig) -> Any:
     """CONNECT properties for MQTT 5 (None for 3.1.1)."""
     if config.protocol != "5":
         return None
-    from paho.mqtt.packettypes import PacketTypes
-    from paho.mqtt.properties import Properties
 
     properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
     properties.SessionExpiryInterval = 0

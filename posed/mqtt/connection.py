@@ -24,6 +24,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from paho.mqtt.client import MQTT_ERR_NO_CONN, MQTT_ERR_SUCCESS, error_string
+
 from posed.errors import MqttError
 from posed.mqtt import payloads
 from posed.mqtt.client import build_client, connect_properties
@@ -249,8 +251,6 @@ class Connection:
                 log.exception("MQTT: unexpected error in the sender thread")
 
     def _send_pending(self) -> None:
-        from paho.mqtt.client import MQTT_ERR_NO_CONN, MQTT_ERR_SUCCESS, error_string
-
         while self._connected:
             with self._send_lock:
                 if not self._connected:

@@ -15,6 +15,7 @@ from typing import Any, Literal
 import numpy as np
 import orjson
 
+from posed.cameras.status import CameraStatus
 from posed.keypoints import BLAZEPOSE_33, COCO_17
 from posed.stats import CameraStats, MqttCounters, Percentiles, StatsSnapshot
 from posed.types import Pose
@@ -25,7 +26,6 @@ ONLINE = b"online"
 OFFLINE = b"offline"
 PRESENCE_ON = b"ON"
 PRESENCE_OFF = b"OFF"
-CAMERA_STATUSES = ("online", "offline", "reconnecting", "degraded")  # degraded: no inference
 
 # Compact payloads name a well-known keypoint order instead of repeating the names.
 KEYPOINT_SETS: Mapping[tuple[str, ...], str] = {BLAZEPOSE_33: "blazepose-33", COCO_17: "coco-17"}
@@ -63,10 +63,10 @@ def presence(present: bool) -> bytes:
     return PRESENCE_ON if present else PRESENCE_OFF
 
 
-def camera_status(status: str) -> bytes:
-    if status not in CAMERA_STATUSES:
-        raise ValueError(f"camera status must be one of {', '.join(CAMERA_STATUSES)}, not {status!r}")
-    return status.encode("ascii")
+def camera_status(status: CameraStatus) -> bytes:
+    if status not in set(CameraStatus):
+        raise ValueError(f"camera status must be one of {', '.join(CameraStatus)}, not {status!r}")
+    return CameraStatus(status).value.encode("ascii")
 
 
 def poses(

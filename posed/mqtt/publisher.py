@@ -32,6 +32,7 @@ from types import TracebackType
 from typing import Any
 
 from posed import __version__
+from posed.cameras.status import CameraStatus
 from posed.errors import ClosedError
 from posed.mqtt.camera_state import CameraState
 from posed.mqtt.cleanup import RetainedCleanup
@@ -251,7 +252,7 @@ class Publisher:
             camera, frame, poses, inference_ms=inference_ms, width=width, height=height
         )
 
-    def publish_camera_status(self, camera: str, status: str) -> None:
+    def publish_camera_status(self, camera: str, status: CameraStatus) -> None:
         """The camera's state (online, offline, reconnecting), retained."""
         self._check_open()
         self._families.cameras.publish_status(camera, status)

@@ -25,8 +25,10 @@ import numpy.typing as npt
 
 from posed.backend import ROLE_DETECTOR, ROLE_LANDMARKS, Backend, BackendConfig, InferenceSession, TensorSpec
 from posed.benchmark.frames import BLAZEPOSE_MEDIA, IMAGE_SUFFIXES, POSENET_MEDIA
+from posed.blazepose.estimator import BlazePoseEstimator
 from posed.config.schema import BlazePoseOptions
 from posed.errors import PosedError
+from posed.samples import cached_sample
 from posed.types import ImageArray
 
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v", ".mpg", ".mpeg"}
@@ -55,8 +57,6 @@ class CalibrationSet:
 
 def default_sources(shared: Path) -> list[Path]:
     """The shared test media that exist, else the cached sample clip; empty when neither is here."""
-    from posed.samples import cached_sample
-
     found = [shared / media for media in (BLAZEPOSE_MEDIA, POSENET_MEDIA) if (shared / media).is_file()]
     if not found and (clip := cached_sample()) is not None:
         found = [clip]
@@ -203,8 +203,6 @@ def collect(
     frames: int = DEFAULT_FRAMES,
 ) -> CalibrationSet:
     """Run posed's float BlazePose (`files`: role -> float file) on the media; keep every model input."""
-    from posed.blazepose.estimator import BlazePoseEstimator
-
     sources = media_files(media)
     with ExitStack() as stack:
         detector = RecordingSession(

@@ -13,12 +13,14 @@ the files renamed into place, the recipe last, and pinned in the store's registr
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from posed import __version__
 from posed.backend import Backend, BackendConfig
 from posed.errors import ModelError
 from posed.models.registry import InstalledFile, packaged_registry
@@ -43,6 +45,7 @@ from posed.models.variants import (
     variant_filenames,
 )
 from posed.quantize.calibration import CalibrationSet, collect
+from posed.quantize.tflite_fold import tensor_names
 from posed.quantize.tools import Int8Options, quantize, require_tool
 
 log = logging.getLogger(__name__)
@@ -109,9 +112,6 @@ def quantize_model(
 
 def _check_keep_float(patterns: Sequence[str], sources: Iterable[Path]) -> None:
     """Each --keep-float pattern names a layer of the detector or the landmark model: a typo is an error."""
-    import re
-
-    from posed.quantize.tflite_fold import tensor_names
 
     names = [name for source in sources for name in tensor_names(source)]
     unmatched = [p for p in patterns if not any(re.search(p, name) for name in names)]
@@ -152,8 +152,6 @@ def _make(
     calibration: CalibrationSet,
     options: Int8Options,
 ) -> MadeVariant:
-    from posed import __version__
-
     samples = calibration.samples[role]
     source_digest = sha256_file(source)
     with staging_dir(store) as stage:

@@ -25,7 +25,7 @@ SIGNATURE_KEY = "serving_default"
 
 def fold_constants(source: Path, dest: Path) -> int:
     """Write `source` with its constant DEQUANTIZE/DENSIFY ops folded to `dest`; how many were folded."""
-    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType  # noqa: PLC0415 (optional runtime)
 
     data = check_header(source)
     model: Any = unpack_model(data, source)

@@ -30,6 +30,8 @@ import numpy.typing as npt
 from posed.backend import Backend, GraphReadingBackend
 from posed.errors import PosedError
 from posed.models.variants import QuantizedBackend, variant_filenames
+from posed.quantize.tflite_fold import SIGNATURE_KEY, fold_constants
+from posed.tflite_file import read_model_info
 
 INSTALL_HINT = "pip install 'posed[quantize]'"
 OptionValue = str | int | float | bool | list[str] | None
@@ -187,7 +189,6 @@ def quantize_tflite(
     recipes = _module("ai_edge_quantizer.recipe", "ai-edge-quantizer")
     qtyping = _module("ai_edge_quantizer.qtyping", "ai-edge-quantizer")
     algorithms = _module("ai_edge_quantizer.algorithm_manager", "ai-edge-quantizer")
-    from posed.quantize.tflite_fold import SIGNATURE_KEY, fold_constants
 
     (target,) = (stage / name for name in variant_filenames(source.name, "tflite"))
     started = time.perf_counter()
@@ -219,7 +220,5 @@ def quantize_tflite(
 
 
 def _input_name(path: Path) -> str:
-    from posed.tflite_file import read_model_info
-
     (tensor,) = read_model_info(path).inputs
     return tensor.name

@@ -146,7 +146,7 @@ class BackendConformance:
         check_closed(session, model_inputs(session.inputs, float_range=case.float_range))
 
     def test_overlapping_runs_match_run(self) -> None:
-        import pytest
+        import pytest  # noqa: PLC0415 (test-only)
 
         overlapping = [each for each in self._each() if isinstance(each[1], OverlappingSession)]
         if not overlapping:
@@ -164,7 +164,7 @@ class BackendConformance:
             check_overlap(session, inputs, other, agree)
 
     def test_resized_input_agrees_with_litert(self) -> None:
-        import pytest
+        import pytest  # noqa: PLC0415 (test-only)
 
         cases = [case for case in self.cases if case.resize_to is not None]
         if not cases or not can_resize(self._backend):

@@ -16,8 +16,10 @@ import numpy.typing as npt
 
 from posed.backend import ROLE_MAIN, Backend, BackendConfig, BackendStatus, InferenceSession, Role
 from posed.errors import BackendError, ClosedError, ModelError
+from posed.plugins import load_backend
 from posed.testing.compare import DEFAULT_TOLERANCE, OutputDiff, Tolerance, Tolerances, compare_outputs
 from posed.testing.inputs import UNIT_RANGE, model_inputs
+from posed.tflite_file import read_model_info
 
 Arrays = tuple[npt.NDArray[np.generic], ...]
 REFERENCE_BACKEND = "tflite"  # LiteRT with XNNPACK, its default CPU path
@@ -41,8 +43,6 @@ class ModelCase:
 
 def resolve_backend(backend: str | Backend) -> Backend:
     if isinstance(backend, str):
-        from posed.plugins import load_backend
-
         return load_backend(backend)
     return backend
 
@@ -68,8 +68,6 @@ def check_probe(backend: Backend) -> BackendStatus:
 
 def check_specs(session: InferenceSession, model_path: Path) -> None:
     """The session's inputs and outputs are the file's: names, shapes, dtypes, quantization."""
-    from posed.tflite_file import read_model_info
-
     info = read_model_info(model_path)
     problems = []
     for kind, got, want in (

@@ -78,7 +78,7 @@ class Picamera2Source(LiveSource):
     def open(self) -> None:
         self.close()
         try:
-            import picamera2
+            import picamera2  # noqa: PLC0415 (camera hardware)
         except ImportError as exc:
             raise CameraError(_INSTALL) from exc
         cfg = self._config
