@@ -44,13 +44,13 @@ def message(error: Mapping[str, Any], model: type[BaseModel], loc: Loc) -> str:
     if kind == "missing":
         return "required key is missing"
     if kind in ("bool_parsing", "bool_type"):
-        return f"{show(value)} is not a boolean (true or false)"
+        return f"{show(value)} is not a boolean (true or false){_unquote_hint(value)}"
     if kind in ("int_parsing", "int_type", "int_from_float"):
-        return f"{show(value)} is not a whole number"
+        return f"{show(value)} is not a whole number{_unquote_hint(value)}"
     if kind == "int_parsing_size":
         return f"{show(value)} is far too large"
     if kind in ("float_parsing", "float_type"):
-        return f"{show(value)} is not a number"
+        return f"{show(value)} is not a number{_unquote_hint(value)}"
     if kind == "string_type":
         return f"{show(value)} is not text"
     if kind == "literal_error":
@@ -71,6 +71,23 @@ def message(error: Mapping[str, Any], model: type[BaseModel], loc: Loc) -> str:
     if kind != "value_error" and not isinstance(value, Mapping | list):
         text = f"{text[:1].lower()}{text[1:]}, not {show(value)}"
     return text
+
+
+def _unquote_hint(value: object) -> str:
+    """Why a value that looks right is refused: posed never converts one type into another."""
+    if isinstance(value, bool):
+        return f": {str(value).lower()} is a boolean"
+    if isinstance(value, float):
+        return ": write it without a decimal point" if value.is_integer() else ""
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return f": it is text in quotes; write {value.strip().lower()} without quotes"
+    if isinstance(value, str):
+        try:
+            float(value)
+        except ValueError:
+            return ""
+        return f": it is text in quotes; write {value.strip()} without quotes"
+    return ""
 
 
 def _words(expected: str) -> list[str]:

@@ -21,6 +21,7 @@ from ruamel.yaml.comments import CommentedMap
 from posed.config.schema import ModelConfig
 from posed.errors import ConfigIssue, ModelNotFoundError, ModelOptionError, PosedError
 from posed.mqtt.config import MqttConfig, TlsConfig
+from posed.regular_files import MAX_PEM_BYTES, read_regular
 from posed.suggest import did_you_mean
 
 if TYPE_CHECKING:
@@ -143,9 +144,9 @@ def _tls(tls: TlsConfig, issue: Callable[[str, str], ConfigIssue]) -> list[Confi
 
 
 def _unreadable(path: Path) -> str | None:
+    """Why OpenSSL must not be handed `path` (it would block on a FIFO, or read /dev/zero for ever)."""
     try:
-        with path.open("rb") as file:
-            file.read(1)
+        read_regular(path, MAX_PEM_BYTES)
     except OSError as err:
         return err.strerror or type(err).__name__
     return None

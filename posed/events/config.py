@@ -13,19 +13,22 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from posed.events.geometry import AnchorName, MeasureKind
 from posed.keypoints import BLAZEPOSE_33, COCO_17
-from posed.strict import StrictModel
+from posed.strict import LAX_CONTAINER, StrictModel
 
 NAME_PATTERN = r"^[A-Za-z0-9_-]+$"
 KEYPOINTS = frozenset({*BLAZEPOSE_33, *COCO_17, "head"})  # `head` is the nose
 SideRule = Literal["both", "either", "one", "left", "right"]
 # Zone and exercise names are MQTT topic levels and Home Assistant ids.
 Name = Annotated[str, Field(min_length=1, max_length=64, pattern=NAME_PATTERN)]
+Point = Annotated[tuple[float, float], LAX_CONTAINER]
+Pair = Annotated[tuple[str, str], LAX_CONTAINER]
+Triple = Annotated[tuple[str, str, str], LAX_CONTAINER]
 
 
 class ZoneConfig(StrictModel):
     """A named polygon in normalized image coordinates; follows Frigate's zone options."""
 
-    points: list[tuple[float, float]] = Field(
+    points: list[Point] = Field(
         min_length=3,
         description="Corners as [x, y], normalized to 0..1 of the image width and height "
         "(so a zone survives a resolution change); at least 3.",
@@ -63,16 +66,16 @@ class Measure(StrictModel):
     (`knee`, `hip`) is taken on each side, combined by `side`.
     """
 
-    angle: tuple[str, str, str] | None = Field(
+    angle: Triple | None = Field(
         None, description="Degrees at the middle keypoint, e.g. [hip, knee, ankle]; 180 is straight."
     )
-    inclination: tuple[str, str] | None = Field(
+    inclination: Pair | None = Field(
         None, description="Degrees of the line between two keypoints from vertical: 0 vertical, 90 level."
     )
-    height: tuple[str, str] | None = Field(
+    height: Pair | None = Field(
         None, description="How far the first keypoint is above the second, in torso lengths."
     )
-    distance: tuple[str, str] | None = Field(
+    distance: Pair | None = Field(
         None, description="Distance between two keypoints, in torso lengths."
     )
     side: SideRule = Field(

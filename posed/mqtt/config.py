@@ -28,10 +28,16 @@ def _check_topic_prefix(value: str) -> str:
 
 class TlsConfig(StrictModel):
     ca_file: ConfigPath | None = Field(
-        None, description="CA certificate (PEM) that signed the broker's certificate."
+        None,
+        description="CA certificate (PEM) that signed the broker's certificate; a regular file "
+        "of at most 1 MiB.",
     )
-    cert_file: ConfigPath | None = Field(None, description="Client certificate (PEM) for mutual TLS.")
-    key_file: ConfigPath | None = Field(None, description="Private key (PEM) of the client certificate.")
+    cert_file: ConfigPath | None = Field(
+        None, description="Client certificate (PEM) for mutual TLS; a regular file of at most 1 MiB."
+    )
+    key_file: ConfigPath | None = Field(
+        None, description="Private key (PEM) of the client certificate; a regular file of at most 1 MiB."
+    )
     insecure: bool = Field(
         False, description="Skip the broker hostname check. Only for testing; it defeats TLS."
     )
@@ -98,7 +104,9 @@ class MqttConfig(StrictModel):
         description="User name for password authentication, at most 256 characters.",
     )
     password_file: ConfigPath | None = Field(
-        None, description="File holding the password, e.g. $CREDENTIALS_DIRECTORY/mqtt_password."
+        None,
+        description="File holding the password, e.g. $CREDENTIALS_DIRECTORY/mqtt_password; a regular "
+        "file of at most 64 KiB (a FIFO or a device is refused).",
     )
     password_env: str | None = Field(
         None,
@@ -108,7 +116,8 @@ class MqttConfig(StrictModel):
         "at most 256 characters).",
     )
     tls: TlsConfig | None = Field(None, description="TLS settings; absent means plain TCP.")
-    qos: Literal[0, 1, 2] = Field(0, description="QoS of pose messages.")
+    # A whole number, not Literal[0, 1, 2]: a Literal takes `true` for 1 even in strict mode.
+    qos: int = Field(0, ge=0, le=2, description="QoS of pose messages: 0, 1 or 2.")
     max_rate_hz: float | None = Field(
         None,
         gt=0,
