@@ -75,9 +75,7 @@ class Measure(StrictModel):
     height: Pair | None = Field(
         None, description="How far the first keypoint is above the second, in torso lengths."
     )
-    distance: Pair | None = Field(
-        None, description="Distance between two keypoints, in torso lengths."
-    )
+    distance: Pair | None = Field(None, description="Distance between two keypoints, in torso lengths.")
     side: SideRule = Field(
         "both",
         description="For sided names: `both` sides (a count uses their mean), `either` side, "
