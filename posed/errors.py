@@ -32,6 +32,13 @@ class ConfigIssue:
     key: str
     message: str
 
+    def __post_init__(self) -> None:
+        # Every error check, run and a reload print is one of these: masking the message here
+        # masks a password quoted from the config (a URL, a host) wherever it goes.
+        from posed.urls import mask_credentials  # deferred: posed.errors imports nothing of posed
+
+        object.__setattr__(self, "message", mask_credentials(self.message))
+
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line is not None else self.file
         key = self.key or "(top level)"

@@ -131,5 +131,13 @@ class CheckedByValidator:
     validator: str
 
 
+@dataclass(frozen=True, slots=True)
+class SecretValue:
+    """Field metadata: the value is a secret (a token); an error about it never quotes it."""
+
+
+SECRET = SecretValue()
+
+
 Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME_CHARS, pattern=NAME_PATTERN)]
 """A device or camera name: letters, digits, - and _ only, as Home Assistant requires."""

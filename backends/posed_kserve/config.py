@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from posed.backend import BackendConfig
 from posed.regular_files import MAX_PEM_BYTES, MAX_SECRET_BYTES, file_problem, read_regular
@@ -89,6 +89,17 @@ class KServeConfig(BackendConfig):
     api_key_env: str | None = Field(
         None, max_length=128, pattern=ENV_NAME, description="Environment variable holding the API key."
     )
+
+    @field_validator("url")
+    @classmethod
+    def _no_credentials(cls, url: str) -> str:
+        # They would be printed in every connection message; headers carry them instead.
+        if "@" in url:
+            raise ValueError(
+                "credentials do not go in `url`: use token_env or token_file (a bearer token), "
+                "or api_key_header with api_key_env"
+            )
+        return url
 
     @model_validator(mode="after")
     def _pairs(self) -> KServeConfig:

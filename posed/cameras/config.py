@@ -6,6 +6,7 @@ touch a device, a file or the network (that is `posed.cameras.probe`).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -169,6 +170,14 @@ class VideoCamera(CameraCommon):
         "the pipeline is too slow for; else deliver every frame, as fast as the pipeline takes them.",
     )
     loop: bool = Field(False, description="Start again at the end of the file.")
+
+    @field_validator("path", mode="before")
+    @classmethod
+    def _not_a_url(cls, value: object) -> object:
+        # Checked on the text: pathlib would fold rtsp:// into rtsp:/ and keep the password.
+        if isinstance(value, str) and re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", value):
+            raise ValueError("a URL is no video file: use `type: stream` with `url:` for a stream")
+        return value
 
     @field_validator("path")
     @classmethod

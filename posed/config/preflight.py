@@ -10,6 +10,7 @@ may come up later; those are warnings in `check` and retries in `run`.
 from __future__ import annotations
 
 import os
+import socket
 import ssl
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -21,6 +22,7 @@ from ruamel.yaml.comments import CommentedMap
 from posed.config.schema import ModelConfig
 from posed.errors import ConfigIssue, ModelNotFoundError, ModelOptionError, PosedError
 from posed.mqtt.config import MqttConfig, TlsConfig
+from posed.preview.config import PreviewConfig
 from posed.regular_files import MAX_PEM_BYTES, read_regular
 from posed.suggest import did_you_mean
 
@@ -37,13 +39,15 @@ def preflight_document(
     so one run of `check` or `run` names every problem."""
     mqtt: MqttConfig | None
     model: ModelConfig | None
+    preview: PreviewConfig | None
     if loaded is not None:
         cfg = loaded.config
-        mqtt, model, model_dir = cfg.mqtt, cfg.model, cfg.model_dir
+        mqtt, model, model_dir, preview = cfg.mqtt, cfg.model, cfg.model_dir, cfg.preview
         backend_type: str | None = loaded.backend.type
     else:
         mqtt = _section(MqttConfig, document.get("mqtt", {}))
         model = _section(ModelConfig, document.get("model"))
+        preview = _section(PreviewConfig, document.get("preview", {}))
         raw_dir = document.get("model_dir")
         model_dir = Path(raw_dir) if isinstance(raw_dir, str) and raw_dir and "\0" not in raw_dir else None
         raw_backend = document.get("backend")
@@ -57,6 +61,7 @@ def preflight_document(
         model_dir=model_dir,
         cli_model_dir=cli_model_dir,
         backend_type=backend_type,
+        preview=preview,
     )
 
 
@@ -77,6 +82,7 @@ def preflight(
     cli_model_dir: Path | None,
     backend_type: str | None = None,
     environ: Mapping[str, str] | None = None,
+    preview: PreviewConfig | None = None,
 ) -> list[ConfigIssue]:
     """Every problem of this machine with the given sections; None skips a section that did not validate.
 
@@ -94,6 +100,8 @@ def preflight(
         issues += _password(mqtt, env, issue)
         if mqtt.tls is not None:
             issues += _tls(mqtt.tls, issue)
+    if preview is not None and preview.enabled:
+        issues += _preview_host(preview.host, issue)
     issues += _model_dirs(model_dir, cli_model_dir, issue)
     if model is not None:
         issues += _model(
@@ -150,6 +158,36 @@ def _unreadable(path: Path) -> str | None:
     except OSError as err:
         return err.strerror or type(err).__name__
     return None
+
+
+def _preview_host(host: str, issue: Callable[[str, str], ConfigIssue]) -> list[ConfigIssue]:
+    """A host the page cannot listen on is no address of this machine: a restart cannot fix it.
+
+    The address is bound with port 0, so a posed that already serves the page on its port
+    (a reload, or `check` beside the running daemon) does not make this fail. A name that
+    cannot be looked up just now (EAI_AGAIN: DNS not up yet at boot) is left to `run`.
+    """
+    try:
+        addresses = socket.getaddrinfo(host.strip("[]"), 0, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as err:
+        if err.errno == socket.EAI_AGAIN:
+            return []
+        return [
+            issue("preview.host", f"cannot listen on {host!r}: the name cannot be resolved ({err.strerror})")
+        ]
+    reasons: list[str] = []
+    for family, kind, proto, _, address in addresses:
+        with socket.socket(family, kind, proto) as probe:
+            try:
+                probe.bind((address[0], 0, *address[2:]))
+            except OSError as err:
+                reasons.append(err.strerror or type(err).__name__)
+                continue
+        return []
+    hint = "; give an address of this machine, 127.0.0.1, or 0.0.0.0 for all of them"
+    return [
+        issue("preview.host", f"cannot listen on {host!r}: {reasons[0] if reasons else 'no address'}{hint}")
+    ]
 
 
 def _ssl_reason(err: ssl.SSLError) -> str:

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from posed.cameras.config import CameraConfig
-from posed.events.config import EventsConfig, unknown_ignore_zones
+from posed.events.config import EventsConfig
 from posed.mqtt.config import MqttConfig
 from posed.preview.config import PreviewConfig
 from posed.strict import LAX_CONTAINER, MAX_NAME_CHARS, NAME_PATTERN, ConfigPath, Name, StrictModel
@@ -208,12 +208,3 @@ class PosedConfig(StrictModel):
     events: EventsConfig = Field(
         default_factory=EventsConfig, description="Zone, fall, rep and gesture events."
     )
-
-    @model_validator(mode="after")
-    def _ignore_zones(self) -> PosedConfig:
-        zones = {name for camera in self.cameras.values() for name in camera.zones}
-        if unknown := unknown_ignore_zones(self.events, zones):
-            raise ValueError(
-                f"events.falls.ignore_zones: {unknown[0]!r} is no camera's zone; zones: {sorted(zones)}"
-            )
-        return self

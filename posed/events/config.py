@@ -6,12 +6,12 @@ defined with the same models a user's own definitions use.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Annotated, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from posed.events.geometry import AnchorName, MeasureKind
+from posed.events.zone_shape import MAX_ZONE_POINTS, zone_shape_problem
 from posed.keypoints import BLAZEPOSE_33, COCO_17
 from posed.strict import LAX_CONTAINER, StrictModel
 
@@ -30,8 +30,10 @@ class ZoneConfig(StrictModel):
 
     points: list[Point] = Field(
         min_length=3,
+        max_length=MAX_ZONE_POINTS,
         description="Corners as [x, y], normalized to 0..1 of the image width and height "
-        "(so a zone survives a resolution change); at least 3.",
+        "(so a zone survives a resolution change), in order around the zone; 3 to 100, no "
+        "point twice, an outline that does not cross itself.",
     )
     anchor: AnchorName = Field(
         "feet",
@@ -56,6 +58,8 @@ class ZoneConfig(StrictModel):
         bad = [p for p in self.points if not (0 <= p[0] <= 1 and 0 <= p[1] <= 1)]
         if bad:
             raise ValueError(f"zone points are normalized: x and y must be within 0..1, not {list(bad[0])}")
+        if (problem := zone_shape_problem(self.points)) is not None:
+            raise ValueError(problem)
         return self
 
 
@@ -252,6 +256,15 @@ class FallsConfig(StrictModel):
         "the test point is the hips.",
     )
 
+    @model_validator(mode="after")
+    def _upright_below_lying(self) -> FallsConfig:
+        # Else a torso between the two angles would be upright and lying at once.
+        if self.upright_angle >= self.lying_angle:
+            raise ValueError(
+                f"upright_angle ({self.upright_angle:g}) must be below lying_angle ({self.lying_angle:g})"
+            )
+        return self
+
 
 class RepsConfig(StrictModel):
     custom: dict[Name, ExerciseConfig] = Field(
@@ -351,12 +364,6 @@ class EventsConfig(StrictModel):
     gestures: GesturesConfig = Field(default_factory=GesturesConfig, description="Held gestures.")
 
 
-def unknown_ignore_zones(events: EventsConfig, zone_names: Iterable[str]) -> list[str]:
-    """`falls.ignore_zones` names that are no camera's zone (a typo would silently ignore nothing)."""
-    known = set(zone_names)
-    return [name for name in events.falls.ignore_zones if name not in known]
-
-
 class EstimateCamera(StrictModel):
     zones: dict[Name, ZoneConfig] = Field(
         default_factory=dict, description="Zones of the estimated video or images."
@@ -371,19 +378,10 @@ class EstimateCameras(StrictModel):
 
 class EventsFile(StrictModel):
     """The file `posed estimate --events-config` reads: the `events:` section of a posed
-    config, and zones under `cameras.estimate.zones` (the same place as in a daemon config)."""
+    config, and zones under `cameras.estimate.zones` (the same place as in a daemon config).
+    Its `ignore_zones` entries are checked against those zones by posed.config.placed."""
 
     events: EventsConfig = Field(default_factory=EventsConfig, description="As in the daemon config.")
     cameras: EstimateCameras = Field(
         default_factory=EstimateCameras, description="Only `estimate`, for its `zones`."
     )
-
-    @model_validator(mode="after")
-    def _ignore_zones(self) -> EventsFile:
-        zones = self.cameras.estimate.zones
-        if unknown := unknown_ignore_zones(self.events, zones):
-            raise ValueError(
-                f"events.falls.ignore_zones: {unknown[0]!r} is not a zone of cameras.estimate; "
-                f"zones: {sorted(zones)}"
-            )
-        return self

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -14,8 +16,55 @@ MAX_PREFIX_CHARS = 256
 MAX_DELAY = 3600.0  # seconds; a longer reconnect delay is an outage, not a back-off
 
 
+def mqtt_text_problem(value: str) -> str | None:
+    """Why a broker refuses `value` as an MQTT UTF-8 string (MQTT 3.1.1 section 1.5.3), or None.
+
+    NUL and UTF-16 surrogates are forbidden outright (a broker drops the connection, and a
+    lone surrogate cannot even be encoded); control characters SHOULD NOT appear and
+    brokers are free to refuse them, so posed refuses them too rather than fail at CONNECT.
+    """
+    for char in value:
+        code = ord(char)
+        if code == 0:
+            return "must not contain NUL (MQTT forbids it)"
+        if 0xD800 <= code <= 0xDFFF:
+            return f"must not contain the UTF-16 surrogate U+{code:04X} (not valid UTF-8)"
+        if code < 0x20 or 0x7F <= code <= 0x9F:
+            return f"must not contain the control character U+{code:04X} (brokers may refuse it)"
+    return None
+
+
+def _check_mqtt_text(value: str | None) -> str | None:
+    if value is not None and (problem := mqtt_text_problem(value)) is not None:
+        raise ValueError(problem)
+    return value
+
+
+def _check_host(value: str) -> str:
+    """A host name or an IP address, nothing else: credentials or a URL here would be printed
+    in every connection message, and paho would only fail to resolve them."""
+    if "@" in value:
+        raise ValueError(
+            "holds user-info (user:password@): give the user as mqtt.username and the password "
+            "in mqtt.password_file or mqtt.password_env"
+        )
+    if "://" in value or "/" in value:
+        raise ValueError("a host name or address, not a URL (the port goes in mqtt.port, TLS in mqtt.tls)")
+    try:
+        ipaddress.ip_address(value.strip("[]"))
+    except ValueError:
+        if not re.fullmatch(r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_.])?", value):
+            raise ValueError(
+                "a host name (letters, digits, '-', '_' and '.') or an IP address; "
+                "the port goes in mqtt.port"
+            ) from None
+    return value
+
+
 def _check_topic_prefix(value: str) -> str:
     """A topic prefix is one or more plain topic levels: no wildcards, no empty level, no `$`."""
+    if (problem := mqtt_text_problem(value)) is not None:
+        raise ValueError(problem)
     if any(c in value for c in "+#\0"):
         raise ValueError("must not contain the MQTT wildcards + or #, or NUL")
     if any(level == "" for level in value.split("/")):
@@ -168,12 +217,15 @@ class MqttConfig(StrictModel):
 
     _prefix = field_validator("topic_prefix")(_check_topic_prefix)
 
+    _host = field_validator("host")(_check_host)
+    _username = field_validator("username")(_check_mqtt_text)
+
     @field_validator("client_id")
     @classmethod
     def _client_id(cls, value: str | None) -> str | None:
         if value is not None and not value:
             raise ValueError("must not be empty; leave it out for posed-<device_id>")
-        return value
+        return _check_mqtt_text(value)
 
     @model_validator(mode="after")
     def _credentials(self) -> MqttConfig:
