@@ -24,7 +24,6 @@ _JOURNAL_FORMAT = "%(name)s: %(message)s"
 REDACTED = "***"
 
 
-
 def priority_of(levelno: int) -> int:
     if levelno >= logging.CRITICAL:
         return 2

@@ -55,8 +55,7 @@ def _check_host(value: str) -> str:
     except ValueError:
         if not re.fullmatch(r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_.])?", value):
             raise ValueError(
-                "a host name (letters, digits, '-', '_' and '.') or an IP address; "
-                "the port goes in mqtt.port"
+                "a host name (letters, digits, '-', '_' and '.') or an IP address; the port goes in mqtt.port"
             ) from None
     return value
 
