@@ -21,6 +21,7 @@ from posed.cameras.config import ImagesCamera
 from posed.cameras.convert import ToRgb, as_u8
 from posed.cameras.source import EndOfStream
 from posed.errors import CameraError
+from posed.regular_files import file_problem
 from posed.types import ImageArray
 
 log = logging.getLogger(__name__)
@@ -38,8 +39,10 @@ def list_images(path: str) -> list[Path]:
     return sorted(found)
 
 
-def image_problem(path: Path, max_pixels: int) -> str | None:
+def image_problem(path: Path, max_pixels: int, *, limit_name: str = "max_pixels") -> str | None:
     """Why `path` must not be decoded (from its header alone), or None when it may be."""
+    if (problem := file_problem(path, None)) is not None:  # a FIFO would block the header read
+        return f"cannot read it: {problem}"
     try:
         width, height = imagesize.get(str(path))
     except OSError as exc:
@@ -49,9 +52,8 @@ def image_problem(path: Path, max_pixels: int) -> str | None:
     if width <= 0 or height <= 0:
         return "it is empty or not a JPEG, PNG or BMP image"
     if width * height > max_pixels:
-        return (
-            f"{width}x{height} is {width * height:,} pixels, more than max_pixels ({max_pixels:,}); "
-            "raise the camera's max_pixels to read it"
+        return f"{width}x{height} is {width * height:,} pixels, more than {limit_name} ({max_pixels:,})" + (
+            "; raise the camera's max_pixels to read it" if limit_name == "max_pixels" else ""
         )
     return None
 
