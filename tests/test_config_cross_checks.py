@@ -108,6 +108,40 @@ def test_mqtt_hosts_that_are_fine(tmp_path: Path) -> None:
         assert load_config(path).config.mqtt.host == host
 
 
+# -- frame memory -------------------------------------------------------------------------------
+
+
+def test_a_frame_size_the_units_memory_cannot_hold_is_refused_at_check(tmp_path: Path) -> None:
+    text = BASE.replace("clip.mp4}", "clip.mp4, width: 16384, height: 16384}")
+    (issue,) = issues_of(tmp_path, text)
+    assert (issue.key, issue.line) == ("cameras.front", 5), issue
+    assert "16384 x 16384 = 268,435,456 pixels" in issue.message and "MemoryMax=1G" in issue.message
+    path = tmp_path / "8k.yaml"
+    path.write_text(BASE.replace("clip.mp4}", "clip.mp4, width: 7680, height: 4320}"))
+    assert load_config(path).config.cameras["front"].width == 7680
+
+
+def test_cameras_whose_frames_together_exceed_the_memory_are_refused(tmp_path: Path) -> None:
+    cameras = "".join(f"  c{i}: {{type: video, path: a.mp4, width: 7680, height: 4320}}\n" for i in range(2))
+    (issue,) = issues_of(tmp_path, BASE.replace("  front: {type: video, path: clip.mp4}\n", cameras))
+    assert (issue.key, issue.line) == (
+        "cameras",
+        4,
+    ) and "the 2 cameras' frames together hold" in issue.message
+
+
+def test_one_side_given_is_bounded_when_the_source_says_its_size() -> None:
+    import numpy as np
+
+    from posed.cameras.convert import ToRgb
+    from posed.errors import CameraError
+
+    to_rgb = ToRgb(width=16384)
+    with pytest.raises(CameraError, match=r"resized to 16384 x 16384.*give both width and height"):
+        to_rgb(np.zeros((64, 64, 3), dtype=np.uint8))
+    assert ToRgb(width=128)(np.zeros((64, 64, 3), dtype=np.uint8)).shape == (128, 128, 3)
+
+
 # -- Home Assistant entity ids ------------------------------------------------------------------
 
 HA = "mqtt: {homeassistant: {enabled: true}}\n"

@@ -158,6 +158,8 @@ def _yaml_loc(document: Any, loc: Loc) -> Loc:
         elif isinstance(node, Sequence) and not isinstance(node, str) and isinstance(part, int):
             kept.append(part)
             node = node[part] if part < len(node) else None
+        elif isinstance(node, Mapping) and node.get("type") == part:
+            continue  # the tag of a union by `type` (a camera's `video`): the mapping itself
         elif (
             isinstance(node, Mapping)
             and part == loc[-1]

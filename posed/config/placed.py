@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from posed.events.config import EventsConfig, EventsFile, ZoneConfig
 
 if TYPE_CHECKING:
+    from posed.config.schema import PosedConfig
     from posed.mqtt.discovery import DiscoveryMessage
 
 Loc = tuple[str | int, ...]
@@ -40,6 +41,7 @@ def placed_issues(model: BaseModel) -> list[Placed]:
     if isinstance(model, PosedConfig):
         zones = {name for camera in model.cameras.values() for name in camera.zones}
         found = _ignore_zones(model.events, zones, "no camera's zone")
+        found += _frame_memory(model)
         if model.mqtt.homeassistant.enabled:
             cameras = {name: camera.zones for name, camera in model.cameras.items()}
             found += entity_collisions(model.mqtt.topic_prefix, model.device_id, cameras, model.events)
@@ -58,6 +60,17 @@ def _ignore_zones(events: EventsConfig, zones: set[str], what: str) -> list[Plac
         for i, name in enumerate(events.falls.ignore_zones)
         if name not in zones
     ]
+
+
+def _frame_memory(config: PosedConfig) -> list[Placed]:
+    """Each camera's frames fit (its own validator); all cameras' together must fit as well."""
+    from posed.cameras.config import frame_memory_problem
+
+    sized = [
+        c.width * c.height for c in config.cameras.values() if c.width is not None and c.height is not None
+    ]
+    problem = frame_memory_problem(sum(sized), f"the {len(sized)} cameras' frames together hold")
+    return [] if problem is None or len(sized) < 2 else [Placed(("cameras",), problem)]
 
 
 def ha_slug(text: str) -> str:
