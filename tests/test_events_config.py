@@ -28,7 +28,7 @@ BASE = (
 def test_falls_and_gestures_are_on_by_default_and_reps_off() -> None:
     config = EventsConfig()
     assert config.falls.enabled and config.gestures.enabled
-    assert set(config.gestures.definitions()) == {"hand_raised", "both_hands_up", "t_pose"}
+    assert set(config.gestures.definitions()) == {"hand_raised", "both_hands_up", "t_pose", "wave"}
     assert config.reps.definitions() == {}
 
 
@@ -40,7 +40,7 @@ def test_reps_exercises_squat_turns_on_squat_counting() -> None:
 def test_every_builtin_exercise_and_gesture_is_valid_data() -> None:
     assert set(EXERCISES) == {"squat", "push_up", "jumping_jack", "bicep_curl", "lunge"}
     assert all(isinstance(e, ExerciseConfig) for e in EXERCISES.values())
-    assert set(GESTURES) == {"hand_raised", "both_hands_up", "t_pose"}
+    assert set(GESTURES) == {"hand_raised", "both_hands_up", "t_pose", "wave"}
 
 
 def _models() -> list[type[BaseModel]]:

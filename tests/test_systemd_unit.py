@@ -127,6 +127,11 @@ def test_the_config_bounds_frames_by_the_units_memory_max() -> None:
     assert 7680 * 4320 <= MAX_FRAME_PIXELS < 16384 * 16384
 
 
+def test_the_descriptor_limit_is_raised_above_the_default() -> None:
+    # systemd's default soft limit of 1024 is what a flood of connections once exhausted.
+    assert int(_settings()["LimitNOFILE"][0]) >= 4096
+
+
 def test_memory_deny_write_execute_is_not_set() -> None:
     # OpenVINO's CPU plugin generates code at run time; W^X would kill it.
     assert "MemoryDenyWriteExecute" not in _settings()

@@ -30,6 +30,8 @@ from posed.draw import draw_poses
 from posed.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_SKIPPED, EXIT_USAGE, CameraError, PosedError
 from posed.estimator import PoseEstimator, open_estimator
 from posed.models.resolve import model_search_path
+from posed.people.config import PhantomConfig
+from posed.people.phantoms import PhantomFilter
 from posed.plugins import load_backend
 from posed.posenet.resolution import Resolution, parse_resolution
 from posed.tracking.ids import IdSource
@@ -110,6 +112,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="Skip images larger than N pixels (width x height, read from the file's header before "
         "decoding), as the images camera's max_pixels does.",
+    )
+    parser.add_argument(
+        "--keep-phantoms",
+        action="store_true",
+        help="Video: report every pose the model finds, also those that never moved since they "
+        "appeared (default: dropped, as in the daemon; people.phantoms).",
     )
     parser.add_argument(
         "--events",
@@ -231,7 +239,8 @@ def execute(args: argparse.Namespace) -> int:
     # Each run numbers its people from 1, also when called twice in one process (tests, scripts).
     with open_estimator(model, backend, config, model_dirs=dirs, ids=IdSource()) as estimator:
         if videos:
-            return _estimate_video(estimator, videos[0], args.fps, args.draw)
+            phantoms = PhantomConfig(enabled=not args.keep_phantoms)
+            return _estimate_video(estimator, videos[0], args.fps, args.draw, PhantomFilter(phantoms))
         return _estimate_images(estimator, inputs, args.draw, args.max_pixels)
 
 
@@ -256,11 +265,12 @@ def read_image(path: Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageArray:
     images camera does: a 1.2 MB PNG of 20000 x 20000 pixels would decode to 1.2 GB."""
     import cv2
 
-    from posed.cameras.sources.images import image_problem
+    from posed.cameras.sources.images import read_image_file
 
-    if (problem := image_problem(path, max_pixels, limit_name="--max-pixels")) is not None:
-        raise CameraError(f"{path}: {problem}")
-    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    data = read_image_file(path, max_pixels, limit_name="--max-pixels")
+    if isinstance(data, str):
+        raise CameraError(f"{path}: {data}")
+    bgr = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
     if bgr is None:
         raise CameraError(f"{path}: OpenCV cannot decode it (corrupt, or not an image)")
     return np.asarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), dtype=np.uint8)
@@ -344,7 +354,9 @@ def video_info(path: Path) -> tuple[float, int]:
         capture.release()
 
 
-def _estimate_video(estimator: PoseEstimator, path: Path, fps: float | None, draw: Path | None) -> int:
+def _estimate_video(
+    estimator: PoseEstimator, path: Path, fps: float | None, draw: Path | None, people: PhantomFilter
+) -> int:
     from posed.daemon.signals import SignalEvents
 
     file_fps, count = video_info(path)
@@ -355,7 +367,7 @@ def _estimate_video(estimator: PoseEstimator, path: Path, fps: float | None, dra
         SignalEvents() as signals,  # Ctrl-C (or SIGTERM) ends the loop between two frames
     ):
         for number, stamp, image in video_frames(path, fps):
-            poses = estimator.estimate(image, stamp)
+            poses = people.update(stamp, image, estimator.estimate(image, stamp))
             if out is not None:
                 out.write(draw_poses(image, poses))
             line = {"frame": number, "timestamp": round(stamp, 6), "poses": [p.to_dict() for p in poses]}

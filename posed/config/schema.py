@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 from posed.cameras.config import CameraConfig
 from posed.events.config import EventsConfig
 from posed.mqtt.config import MqttConfig
+from posed.people.config import PeopleConfig
 from posed.preview.config import PreviewConfig
 from posed.strict import LAX_CONTAINER, MAX_NAME_CHARS, NAME_PATTERN, ConfigPath, Name, StrictModel
 from posed.tracking.config import TrackerOptions
@@ -207,4 +208,8 @@ class PosedConfig(StrictModel):
     log_level: LogLevel = Field("info", description="Log level: debug, info, warning or error.")
     events: EventsConfig = Field(
         default_factory=EventsConfig, description="Zone, fall, rep and gesture events."
+    )
+    people: PeopleConfig = Field(
+        default_factory=PeopleConfig,
+        description="Which poses count as people (phantoms dropped) for everything that reports them.",
     )

@@ -48,6 +48,7 @@ class ReloadPlan:
     log_level: bool
     daemon: bool  # timeouts and budgets, applied in place
     preview: bool = False  # the preview page's server, restarted alone
+    people: bool = False  # which poses are people: applied in place, the cameras' filters start afresh
 
     @property
     def changed(self) -> bool:
@@ -60,6 +61,7 @@ class ReloadPlan:
             or self.log_level
             or self.daemon
             or self.preview
+            or self.people
         )
 
     def describe(self) -> str:
@@ -79,6 +81,8 @@ class ReloadPlan:
             parts.append("daemon")
         if self.preview:
             parts.append("preview")
+        if self.people:
+            parts.append("people")
         return ", ".join(parts) or "nothing"
 
 
@@ -116,6 +120,7 @@ def plan_reload(old: LoadedConfig, new: LoadedConfig) -> ReloadPlan:
         log_level=a.log_level != b.log_level,
         daemon=a.daemon != b.daemon,
         preview=a.preview != b.preview,
+        people=a.people != b.people,
     )
 
 
