@@ -1,4 +1,5 @@
-"""FIFOs, devices and YAML values that cannot be built: config errors on their line, never a hang or a crash.
+"""FIFOs, devices, YAML values that cannot be built, a preview host posed cannot listen on: config
+errors on their line, never a hang or a crash.
 
 A FIFO named as a file blocked `posed check` and `posed run` for ever (SIGTERM ignored), and
 /dev/zero read until MemoryError; through SIGHUP both froze or killed a running daemon. An
@@ -226,4 +227,12 @@ def test_sighup_with_an_unbuildable_value_keeps_the_old_config(running: Running,
     status = _reload_with(running, running.config.read_text() + line + "\n")
     assert "reload rejected: 1 config error(s)" in status
     assert "cannot be read as" in running.daemon.log_text()
+    _still_publishing(running)
+
+
+def test_sighup_with_a_preview_host_it_cannot_listen_on_keeps_the_old_config(running: Running) -> None:
+    line = "preview: {enabled: true, host: 10.255.255.254, port: 0, token: abcdefghijklmnopqrst}\n"
+    status = _reload_with(running, running.config.read_text() + line)
+    assert "reload rejected: 1 config error(s)" in status
+    assert "preview.host: cannot listen on '10.255.255.254'" in running.daemon.log_text()
     _still_publishing(running)
