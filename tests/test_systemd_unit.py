@@ -47,7 +47,7 @@ def test_exposure_score_is_at_most_1_5() -> None:
 
 
 def test_verify_accepts_the_unit(tmp_path: Path) -> None:
-    # verify insists that ExecStart's binary exists. The unit names the README's install
+    # verify insists that ExecStart's binary exists. The unit names the documented install
     # location; here that path is swapped for this checkout's own `posed` entry point.
     local = Path(shutil.which("posed") or REPO / ".venv" / "bin" / "posed")
     assert local.is_file(), "the posed entry point is not installed in this environment"

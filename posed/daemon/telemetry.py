@@ -53,6 +53,9 @@ class CountingCamera(Protocol):
     @property
     def status(self) -> str: ...
 
+    @property
+    def problem(self) -> str | None: ...
+
     def counters(self) -> Any: ...  # CameraCounters: captured, dropped, reconnects, stalls
 
 
@@ -163,7 +166,11 @@ class Telemetry:
             people = worker.people if worker is not None else 0
             rates = self.rates(name)
             fps = "- fps" if rates is None else f"{rates.processed_fps:.1f} fps"
-            parts.append(f"{name}: {statuses[name]}, {fps}, {people} people")
+            persons = "1 person" if people == 1 else f"{people} people"
+            # A camera that never came up says why on every line, not only in the log's one warning.
+            problem = cameras[name].problem if statuses[name] != "online" else None
+            status = f"{statuses[name]} ({problem})" if problem else statuses[name]
+            parts.append(f"{name}: {status}, {fps}, {persons}")
         return "; ".join(parts)
 
     def snapshot(
