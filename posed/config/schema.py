@@ -135,7 +135,7 @@ class ModelConfig(StrictModel):
         "float",
         description="float: the shipped model files. int8: BlazePose's int8 variants for this "
         "backend (openvino or tflite), made once by `posed models quantize NAME`; faster on some "
-        "CPUs, less faithful to MediaPipe (see README, int8). Needs `name`, not `path`.",
+        "CPUs, less faithful to MediaPipe (docs: The model store, int8 variants). Needs `name`, not `path`.",
     )
 
     @model_validator(mode="after")

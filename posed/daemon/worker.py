@@ -17,7 +17,7 @@ from typing import Protocol
 
 from posed.cameras import EndOfStream
 from posed.daemon.outage import Outage
-from posed.errors import BackendUnreachableError
+from posed.errors import BackendUnreachableError, InferenceFailedError
 from posed.estimator import PoseEstimator
 from posed.overlap import Estimated, EstimationLoop
 from posed.stats import RollingWindow
@@ -167,11 +167,13 @@ class Worker:
             try:
                 if not self._round(frames):
                     return
-            except BackendUnreachableError as exc:
-                # A remote backend is away: drop what is in flight, wait, and try the next
-                # frame. Tracking restarts afterwards: the frames in between are gone.
+            except InferenceFailedError as exc:
+                # A remote backend is away or answered nonsense: drop what is in flight, wait,
+                # and try the next frame. Tracking restarts afterwards: the frames in between
+                # are gone. Never a worker failure: that would spend the restart budget.
                 starting = not self.outage.active
-                delay = self.outage.failed(str(exc), frames.abandon())
+                unreachable = isinstance(exc, BackendUnreachableError)
+                delay = self.outage.failed(str(exc), frames.abandon(), unreachable=unreachable)
                 if starting and self._on_status is not None:
                     self._on_status(self.name, "degraded")
                 self._pause(delay)

@@ -2,7 +2,7 @@
 
 Thresholds were read off BlazePose's keypoints on pose_squats.mp4 (knee ~170-180
 standing, ~85-105 at the bottom, ~125 for the unfinished third squat) and on
-constructed poses for the others; see the README for what each one expects to see.
+constructed poses for the others; see docs/events.md for what each one expects to see.
 """
 
 from __future__ import annotations

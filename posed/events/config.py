@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from pydantic import Field, model_validator
 
 from posed.events.conditions import KEYPOINTS, NAME_PATTERN, Condition, Measure, Name, SideRule
+from posed.events.falls_config import FallsConfig
 from posed.events.geometry import AnchorName
 from posed.events.gesture_config import DEFAULT_GESTURES, GestureConfig, GesturesConfig
 from posed.events.rep_config import ExerciseConfig, RepsConfig
@@ -73,76 +74,6 @@ class ZoneConfig(StrictModel):
         if bad:
             raise ValueError(f"zone points are normalized: x and y must be within 0..1, not {list(bad[0])}")
         return self
-
-
-class FallsConfig(StrictModel):
-    enabled: bool = Field(True, description="Detect falls.")
-    upright_angle: float = Field(
-        35.0,
-        ge=0,
-        le=90,
-        description="Torso degrees from vertical below which a person is upright. From 0 to 90.",
-    )
-    lying_angle: float = Field(
-        60.0,
-        ge=20,
-        le=90,
-        description="Torso degrees from vertical above which a person may be lying. From 20 to 90.",
-    )
-    lying_aspect: float = Field(
-        1.0,
-        ge=0.2,
-        le=10,
-        description="Lying also needs the visible keypoints' box this many times wider than tall "
-        "(low and wide, unlike bending over). From 0.2 to 10.",
-    )
-    fast_seconds: float = Field(
-        1.5, gt=0, le=10, description="The window in which a change counts as fast. More than 0, up to 10."
-    )
-    fast_angle: float = Field(
-        45.0,
-        ge=5,
-        le=180,
-        description="Torso degrees gained within fast_seconds that start a fall. From 5 to 180.",
-    )
-    fast_drop: float = Field(
-        0.8,
-        gt=0,
-        le=10,
-        description="Hip drop in torso lengths within fast_seconds that starts a fall; over 0, up to 10.",
-    )
-    settle_seconds: float = Field(
-        3.0,
-        gt=0,
-        le=30,
-        description="Seconds after the fast change to end up lying, else no fall. More than 0, up to 30.",
-    )
-    confirm_seconds: float = Field(
-        3.0, ge=0, le=600, description="Seconds lying before the fall is reported. From 0 to 600."
-    )
-    clear_seconds: float = Field(
-        2.0, ge=0, le=600, description="Seconds upright again before a reported fall clears. From 0 to 600."
-    )
-    lost_seconds: float = Field(
-        10.0,
-        gt=0,
-        le=3600,
-        description="Seconds a person is unseen before they count as gone (a reported fall clears). "
-        "More than 0, up to 3600.",
-    )
-    clear_timeout: float | None = Field(
-        None,
-        gt=0,
-        le=86400,
-        description="Clear a reported fall after this many seconds even if the person is still "
-        "down; off (null) by default. The person must get up before another fall can fire. "
-        "More than 0, up to 86400.",
-    )
-    ignore_zones: list[str] = Field(
-        default_factory=list,
-        description="Names of the camera's zones (a bed, a sofa) where lying down is never a fall; "
-        "the test point is the hips.",
-    )
 
 
 class EventsConfig(StrictModel):
