@@ -8,6 +8,7 @@ from pydantic import Field, model_validator
 
 from posed.cameras.config import CameraConfig
 from posed.events.config import EventsConfig, unknown_ignore_zones
+from posed.evidence.config import SnapshotsConfig
 from posed.mqtt.config import MqttConfig
 from posed.preview.config import PreviewConfig
 from posed.strict import MAX_NAME_CHARS, NAME_PATTERN, ConfigPath, Name, StrictModel
@@ -202,6 +203,9 @@ class PosedConfig(StrictModel):
     log_level: LogLevel = Field("info", description="Log level: debug, info, warning or error.")
     events: EventsConfig = Field(
         default_factory=EventsConfig, description="Zone, fall, rep and gesture events."
+    )
+    snapshots: SnapshotsConfig = Field(
+        default_factory=SnapshotsConfig, description="Snapshots and clips of events (off by default)."
     )
 
     @model_validator(mode="after")

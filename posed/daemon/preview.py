@@ -32,7 +32,10 @@ def camera_views(loaded: LoadedConfig) -> dict[str, CameraView]:
     views = {}
     for name, camera in loaded.config.cameras.items():
         views[name] = CameraView(
-            zones={zone: tuple((float(x), float(y)) for x, y in z.points) for zone, z in camera.zones.items()}
+            zones={
+                zone: tuple((float(x), float(y)) for x, y in z.points) for zone, z in camera.zones.items()
+            },
+            privacy=camera.privacy,
         )
     return views
 

@@ -22,6 +22,7 @@ from posed.preview.config import PreviewConfig
 from posed.preview.feed import Feed, hello
 from posed.preview.guard import add_headers, make_guard
 from posed.preview.tap import PreviewTap
+from posed.preview.timeline import Timeline
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,7 @@ class PreviewApp:
         app.router.add_get("/camera/{camera}", self._camera_page)
         app.router.add_get("/api/stats", self._stats)
         app.router.add_get("/api/cameras/{camera}/ws", self._stream)
+        Timeline(self._tap).add_routes(app)
         app.router.add_static("/static/", STATIC, follow_symlinks=False)
         app.on_shutdown.append(self._close_streams)
         return app

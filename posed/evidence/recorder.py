@@ -1,0 +1,316 @@
+"""The evidence recorder: snapshots and fall clips, made on one thread of their own.
+
+The workers' event stage calls `observe` on every processed frame. On the worker's
+thread it only decides: which events get a snapshot (their id goes into the event,
+so the published event names its picture), and whether the frame is due for the
+clip ring. Everything that costs (privacy, drawing, JPEG, disk, MP4) happens on the
+recorder's thread, so a snapshot never delays the next inference.
+
+Bounds: at most MAX_PENDING snapshots wait (an event past that gets no snapshot and
+says so by having no `snapshot` field); one clip frame waits per camera (a newer one
+replaces it); each camera's ring holds `(before + after) * fps` frames and at most
+`clips.max_buffer_megabytes`; one clip per camera is recorded at a time.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Protocol
+
+from posed.evidence.clip import ClipError, write_clip
+from posed.evidence.config import Privacy, SnapshotKind, SnapshotsConfig
+from posed.evidence.privacy import encode_jpeg, render
+from posed.evidence.ring import EncodedFrame, JpegRing
+from posed.evidence.store import EvidenceStore, StoreLimits
+from posed.types import Frame, Pose
+
+log = logging.getLogger(__name__)
+
+MAX_PENDING = 16  # snapshots waiting for the recorder's thread, all cameras together
+CLIP_MAX_WIDTH = 640  # clip frames are scaled down to this width
+CLIP_QUALITY = 70
+CLIP_GRACE = 2.0  # seconds past a clip's end before it is cut with the frames there are
+EXPIRE_PERIOD = 60.0  # seconds between applications of the age bound
+
+
+def default_directory(env: Mapping[str, str] | None = None) -> Path:
+    """$STATE_DIRECTORY/snapshots under systemd, else $XDG_STATE_HOME/posed/snapshots."""
+    env = os.environ if env is None else env
+    if env.get("STATE_DIRECTORY"):
+        return Path(env["STATE_DIRECTORY"].split(":")[0]) / "snapshots"
+    state = env.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state) / "posed" / "snapshots"
+
+
+def store_directory(config: SnapshotsConfig, env: Mapping[str, str] | None = None) -> Path:
+    return config.directory if config.directory is not None else default_directory(env)
+
+
+def snapshot_kind(event: Mapping[str, Any]) -> SnapshotKind | None:
+    """The snapshot kind an event counts as, or None for an event that never gets one."""
+    kind = event.get("type")
+    state = event.get("state")
+    if kind == "fall":
+        return "fall" if state == "detected" else None
+    if kind == "gesture":
+        return "gesture"
+    if kind == "zone":
+        return "zone" if state in ("enter", "loitering") else None
+    if kind == "set":
+        return "rep"
+    return None
+
+
+def ring_frames(config: SnapshotsConfig) -> int:
+    clips = config.clips
+    return math.ceil((clips.before_seconds + clips.after_seconds) * clips.fps) + 1
+
+
+class SnapshotSink(Protocol):
+    def publish_snapshot(self, camera: str, kind: str, jpeg: bytes) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Snapshot:
+    entry_id: str
+    camera: str
+    kind: SnapshotKind
+    frame: Frame
+    poses: tuple[Pose, ...]
+    event: Mapping[str, Any]
+    privacy: Privacy
+
+
+@dataclass(slots=True)
+class _Clip:
+    entry_id: str
+    start: float  # wall-clock seconds
+    end: float
+
+
+@dataclass(slots=True)
+class _Camera:
+    privacy: Privacy
+    ring: JpegRing | None
+    next_frame_at: float = 0.0  # wall-clock time the next clip frame is due
+    waiting: tuple[Frame, tuple[Pose, ...]] | None = None
+    clip: _Clip | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Cut:
+    camera: str
+    state: _Camera
+    clip: _Clip
+
+
+@dataclass(slots=True)
+class RecorderCounters:
+    snapshots: int = 0
+    dropped: int = 0  # events past MAX_PENDING: no snapshot
+    failed: int = 0  # snapshots or clips that could not be written
+    clips: int = 0
+    render_ms: deque[float] = field(default_factory=lambda: deque(maxlen=100))
+
+
+class EvidenceRecorder:
+    """Owns the store and the thread. A context manager; `configure` applies a (re)loaded config."""
+
+    def __init__(self, sink: SnapshotSink, config: SnapshotsConfig, privacy: Mapping[str, Privacy]) -> None:
+        self._sink = sink
+        self.config = config
+        self.store = EvidenceStore(
+            store_directory(config),
+            StoreLimits(
+                max_count=config.max_count,
+                max_bytes=round(config.max_megabytes * 1e6),
+                max_age=config.max_age_days * 86400,
+                min_free_bytes=round(config.min_free_megabytes * 1e6),
+            ),
+        )
+        self._kinds = frozenset(config.kinds)
+        self._cameras: dict[str, _Camera] = {}
+        self._lock = threading.Condition()
+        self._pending: deque[_Snapshot] = deque()
+        self._stop = False
+        self._thread = threading.Thread(target=self._run, name="evidence", daemon=True)
+        self.counters = RecorderCounters()
+        self.set_cameras(privacy)
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.store.open()
+        self._thread.start()
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Finish the snapshots waiting (a fall's picture matters), then stop."""
+        with self._lock:
+            self._stop = True
+            self._lock.notify_all()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                log.warning("snapshots: the recorder did not finish within %.1f s; leaving it", timeout)
+        self.store.close()
+
+    def __enter__(self) -> EvidenceRecorder:
+        self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def set_cameras(self, privacy: Mapping[str, Privacy]) -> None:
+        """The cameras and their privacy; a camera whose privacy changed starts an empty ring."""
+        clips = self.config.clips
+        with self._lock:
+            fresh: dict[str, _Camera] = {}
+            for name, mode in privacy.items():
+                current = self._cameras.get(name)
+                if current is not None and current.privacy == mode:
+                    fresh[name] = current
+                    continue
+                ring = None
+                if clips.enabled:
+                    ring = JpegRing(ring_frames(self.config), round(clips.max_buffer_megabytes * 1e6))
+                fresh[name] = _Camera(mode, ring)
+            self._cameras = fresh
+
+    # -- the workers' side -----------------------------------------------------------------
+
+    def observe(
+        self, camera: str, frame: Frame, poses: Sequence[Pose], events: Sequence[Mapping[str, Any]]
+    ) -> list[Mapping[str, Any]]:
+        """The events, those with a snapshot carrying a `snapshot` field; returns at once."""
+        state = self._cameras.get(camera)
+        if state is None:
+            return list(events)
+        out: list[Mapping[str, Any]] = []
+        with self._lock:
+            if state.ring is not None and frame.wall >= state.next_frame_at:
+                state.next_frame_at = frame.wall + 1.0 / self.config.clips.fps
+                state.waiting = (frame, tuple(poses))
+                self._lock.notify_all()
+            for event in events:
+                kind = snapshot_kind(event)
+                if kind is None or kind not in self._kinds:
+                    out.append(event)
+                    continue
+                if len(self._pending) >= MAX_PENDING:
+                    self.counters.dropped += 1
+                    log.warning("snapshots: %d waiting; no snapshot for this %s event", MAX_PENDING, kind)
+                    out.append(event)
+                    continue
+                entry_id = self.store.new_id(camera, kind, frame.wall)
+                reference: dict[str, Any] = {
+                    "id": entry_id,
+                    "path": str(self.store.directory / f"{entry_id}.jpg"),
+                }
+                if kind == "fall" and state.ring is not None and state.clip is None:
+                    clips = self.config.clips
+                    state.clip = _Clip(
+                        entry_id, frame.wall - clips.before_seconds, frame.wall + clips.after_seconds
+                    )
+                    reference["clip"] = str(self.store.directory / f"{entry_id}.mp4")
+                published = {**event, "snapshot": reference}
+                self._pending.append(
+                    _Snapshot(entry_id, camera, kind, frame, tuple(poses), published, state.privacy)
+                )
+                self._lock.notify_all()
+                out.append(published)
+        return out
+
+    # -- the recorder's thread -------------------------------------------------------------
+
+    def _run(self) -> None:
+        next_expiry = time.monotonic() + EXPIRE_PERIOD
+        while True:
+            job = self._next_job()
+            if job is None:
+                return
+            try:
+                if isinstance(job, _Snapshot):
+                    self._snapshot(job)
+                elif isinstance(job, _Cut):
+                    self._cut(job)
+                else:
+                    self._clip_frame(*job)
+                if time.monotonic() >= next_expiry:
+                    next_expiry = time.monotonic() + EXPIRE_PERIOD
+                    self.store.expire()
+            except Exception as exc:  # the next event must still get its picture
+                self.counters.failed += 1
+                log.error("snapshots: %s", exc, exc_info=exc)
+
+    def _next_job(self) -> _Snapshot | _Cut | tuple[str, _Camera, Frame, tuple[Pose, ...]] | None:
+        """Snapshots first, then clip frames, then clips to cut; None once stopped and done."""
+        with self._lock:
+            while True:
+                if self._pending:
+                    return self._pending.popleft()
+                for name, state in self._cameras.items():
+                    if state.waiting is not None:
+                        frame, poses = state.waiting
+                        state.waiting = None
+                        return name, state, frame, poses
+                now = time.time()
+                for name, state in self._cameras.items():
+                    # Cut at the clip's end, or at once when stopping: with the frames there are.
+                    if state.clip is not None and (self._stop or now > state.clip.end + CLIP_GRACE):
+                        clip, state.clip = state.clip, None
+                        return _Cut(name, state, clip)
+                if self._stop:
+                    return None
+                self._lock.wait(0.5)
+
+    def _snapshot(self, job: _Snapshot) -> None:
+        started = time.perf_counter()
+        picture = render(job.frame.image, job.poses, job.privacy, max_width=self.config.max_width)
+        jpeg = encode_jpeg(picture, self.config.quality)
+        self.counters.render_ms.append((time.perf_counter() - started) * 1000)
+        if self.store.put(job.entry_id, job.event, {"jpg": jpeg}):
+            self.counters.snapshots += 1
+        else:
+            self.counters.failed += 1
+        self._sink.publish_snapshot(job.camera, job.kind, jpeg)
+
+    def _clip_frame(self, camera: str, state: _Camera, frame: Frame, poses: tuple[Pose, ...]) -> None:
+        assert state.ring is not None
+        picture = render(frame.image, poses, state.privacy, max_width=CLIP_MAX_WIDTH)
+        state.ring.push(EncodedFrame(frame.wall, encode_jpeg(picture, CLIP_QUALITY)))
+        with self._lock:
+            clip = state.clip
+            if clip is None or frame.wall < clip.end:
+                return
+            state.clip = None
+        self._cut(_Cut(camera, state, clip))
+
+    def _cut(self, job: _Cut) -> None:
+        ring, clip = job.state.ring, job.clip
+        assert ring is not None
+        frames = [f for f in ring.since(clip.start) if f.wall <= clip.end]
+        if not frames:
+            log.warning("camera %s: no frames for the clip of %s", job.camera, clip.entry_id)
+            return
+        temp = self.store.temp_path(f"{clip.entry_id}.mp4")
+        try:
+            write_clip(frames, temp, self.config.clips.fps)
+        except ClipError as exc:
+            self.counters.failed += 1
+            log.error("camera %s: %s", job.camera, exc)
+            return
+        if self.store.add_file(clip.entry_id, "mp4", temp):
+            self.counters.clips += 1
+            log.info("camera %s: fall clip %s.mp4 (%d frames)", job.camera, clip.entry_id, len(frames))
