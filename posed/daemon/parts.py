@@ -53,6 +53,7 @@ class Parts:
     evidence: EvidencePart = field(init=False)
 
     def __post_init__(self) -> None:
+        self.preview.model_dir = self.model_dir
         self.events = EventStage(self.publisher, self.preview.tap)
         self.evidence = EvidencePart(self.publisher, self.events, self.preview.tap)
 
