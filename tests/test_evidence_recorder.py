@@ -152,3 +152,16 @@ def test_a_camera_ring_is_bounded_by_the_clip_length_and_the_configured_memory(t
             time.sleep(0.01)
         wait(lambda: len(ring) >= 21)
         assert len(ring) == 21 and ring.bytes <= 500_000
+
+
+def test_old_events_expire_while_nothing_happens(tmp_path: Path, monkeypatch: Any) -> None:
+    import posed.evidence.recorder as recorder_module
+
+    monkeypatch.setattr(recorder_module, "EXPIRE_PERIOD", 0.2)
+    config = settings(tmp_path, max_age_days=0.0001)  # 8.64 s
+    with EvidenceRecorder(Sink(), config, {"hall": "full"}) as recorder:
+        old = recorder.store.new_id("hall", "fall", time.time() - 8.0)
+        assert recorder.store.put(old, FALL, {"jpg": b"jpeg"})
+        assert recorder.store.count == 1
+        wait(lambda: recorder.store.count == 0, timeout=10)  # no event, no frame: still expired
+    assert not (tmp_path / f"{old}.jpg").exists()

@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from posed.evidence.clip import ClipError, write_clip
 from posed.evidence.config import Privacy, SnapshotKind, SnapshotsConfig
@@ -142,6 +142,7 @@ class EvidenceRecorder:
         self._lock = threading.Condition()
         self._pending: deque[_Snapshot] = deque()
         self._stop = False
+        self._next_expiry = 0.0  # at start, then every EXPIRE_PERIOD
         self._thread = threading.Thread(target=self._run, name="evidence", daemon=True)
         self.counters = RecorderCounters()
         self.set_cameras(privacy)
@@ -235,7 +236,6 @@ class EvidenceRecorder:
     # -- the recorder's thread -------------------------------------------------------------
 
     def _run(self) -> None:
-        next_expiry = time.monotonic() + EXPIRE_PERIOD
         while True:
             job = self._next_job()
             if job is None:
@@ -245,17 +245,19 @@ class EvidenceRecorder:
                     self._snapshot(job)
                 elif isinstance(job, _Cut):
                     self._cut(job)
+                elif job == "expire":
+                    self.store.expire()
                 else:
                     self._clip_frame(*job)
-                if time.monotonic() >= next_expiry:
-                    next_expiry = time.monotonic() + EXPIRE_PERIOD
-                    self.store.expire()
             except Exception as exc:  # the next event must still get its picture
                 self.counters.failed += 1
                 log.error("snapshots: %s", exc, exc_info=exc)
 
-    def _next_job(self) -> _Snapshot | _Cut | tuple[str, _Camera, Frame, tuple[Pose, ...]] | None:
-        """Snapshots first, then clip frames, then clips to cut; None once stopped and done."""
+    def _next_job(
+        self,
+    ) -> _Snapshot | _Cut | Literal["expire"] | tuple[str, _Camera, Frame, tuple[Pose, ...]] | None:
+        """Snapshots first, then clip frames, then clips to cut, then the age bound (every
+        EXPIRE_PERIOD, events or not); None once stopped and done."""
         with self._lock:
             while True:
                 if self._pending:
@@ -273,6 +275,9 @@ class EvidenceRecorder:
                         return _Cut(name, state, clip)
                 if self._stop:
                     return None
+                if time.monotonic() >= self._next_expiry:
+                    self._next_expiry = time.monotonic() + EXPIRE_PERIOD
+                    return "expire"
                 self._lock.wait(0.5)
 
     def _snapshot(self, job: _Snapshot) -> None:
