@@ -35,7 +35,7 @@ from posed.types import Frame, Pose
 
 log = logging.getLogger(__name__)
 
-MAX_PENDING = 16  # snapshots waiting for the recorder's thread, all cameras together
+MAX_PENDING = 4  # snapshots waiting (each holds its raw frame), all cameras together
 CLIP_MAX_WIDTH = 640  # clip frames are scaled down to this width
 CLIP_QUALITY = 70
 CLIP_GRACE = 2.0  # seconds past a clip's end before it is cut with the frames there are
