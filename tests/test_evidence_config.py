@@ -140,3 +140,13 @@ def test_snapshots_are_retained_state_of_configured_kinds_only(tmp_path: Path) -
     family.publish("hall", "zone", b"\xff\xd8\xffnot configured")
     family.publish("gone", "fall", b"\xff\xd8\xffremoved by a reload")
     assert connection.states == {"posed/dev/hall/events/fall/snapshot": b"\xff\xd8\xffjpeg"}
+
+
+def test_each_camera_privacy_reaches_the_recorder_and_the_preview(tmp_path: Path) -> None:
+    from posed.daemon.evidence import camera_privacy
+    from posed.daemon.preview import camera_views
+
+    loaded = load_config(write(tmp_path, privacy="skeleton"))
+    assert camera_privacy(loaded) == {"hall": "skeleton", "yard": "full"}
+    views = camera_views(loaded)
+    assert views["hall"].privacy == "skeleton" and views["yard"].privacy == "full"
