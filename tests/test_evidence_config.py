@@ -150,3 +150,37 @@ def test_each_camera_privacy_reaches_the_recorder_and_the_preview(tmp_path: Path
     assert camera_privacy(loaded) == {"hall": "skeleton", "yard": "full"}
     views = camera_views(loaded)
     assert views["hall"].privacy == "skeleton" and views["yard"].privacy == "full"
+
+
+def test_a_store_directory_that_cannot_be_made_is_a_config_error_and_a_reload_keeps_the_old(
+    tmp_path: Path,
+) -> None:
+    from posed.daemon.evidence import EvidencePart
+    from posed.events.stage import EventStage
+    from posed.preview.tap import PreviewTap
+
+    class Sink:
+        def publish_snapshot(self, camera: str, kind: str, jpeg: bytes) -> None:
+            pass
+
+        def publish_events(self, *args: object) -> None:
+            pass
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    good = load_config(
+        write(tmp_path, snapshots=f"{{enabled: true, directory: {tmp_path / 'ok'}}}", name="good")
+    )
+    bad = load_config(write(tmp_path, snapshots=f"{{enabled: true, directory: {blocker / 's'}}}", name="bad"))
+    tap = PreviewTap()
+    part = EvidencePart(Sink(), EventStage(Sink(), tap), tap)
+    with pytest.raises(ConfigError) as caught:
+        part.start(bad)
+    (issue,) = caught.value.issues
+    assert issue.key == "snapshots.directory" and issue.line is not None and str(blocker) in issue.message
+    part.start(good)
+    with pytest.raises(ConfigError):
+        part.apply(good, bad)
+    assert part.recorder is not None and part.recorder.store.directory == tmp_path / "ok"
+    assert tap.evidence is part.recorder.store
+    part.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 from posed.config.loader import LoadedConfig
+from posed.errors import ConfigError, ConfigIssue
 from posed.events.stage import EventStage
 from posed.evidence.config import Privacy
 from posed.evidence.recorder import EvidenceRecorder, SnapshotSink
@@ -34,7 +35,13 @@ class EvidencePart:
         if not settings.enabled:
             return
         recorder = EvidenceRecorder(self._sink, settings, camera_privacy(loaded))
-        recorder.start()  # OSError: the directory cannot be made
+        try:
+            recorder.start()
+        except OSError as exc:  # preflight checks this; the disk may have changed since
+            key = "snapshots.directory"
+            reason = exc.strerror or str(exc)
+            message = f"cannot use {recorder.store.directory}: {reason}"
+            raise ConfigError([ConfigIssue(str(loaded.path), loaded.line_of(key), key, message)]) from exc
         self.recorder = recorder
         self._stage.set_evidence(recorder)
         self._tap.set_evidence(recorder.store)
@@ -48,7 +55,12 @@ class EvidencePart:
     def apply(self, old: LoadedConfig, new: LoadedConfig) -> None:
         if old.config.snapshots != new.config.snapshots:
             self.close()
-            self.start(new)
+            try:
+                self.start(new)
+            except ConfigError:
+                log.error("the new snapshot settings failed; keeping the previous ones")
+                self.start(old)
+                raise
         elif self.recorder is not None:
             self.recorder.set_cameras(camera_privacy(new))
 
