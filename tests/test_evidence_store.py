@@ -43,8 +43,9 @@ def test_a_thousand_events_never_exceed_the_count_and_byte_bounds(tmp_path: Path
         for n in range(1000):
             clock.now += 1.0
             kept.append(put(store, clock, 1000 + (n * 37) % 9000))
-            events, size = files_on_disk(tmp_path)
-            assert events == store.count <= 50 and size == store.size <= 200_000, n
+            assert store.count <= 50 and store.size <= 200_000, n
+            if n % 20 == 0 or n == 999:  # and the disk agrees with the index
+                assert files_on_disk(tmp_path) == (store.count, store.size), n
         # The newest are the ones kept, oldest first out.
         assert [e.id for e in store.entries(limit=1000)] == kept[::-1][: store.count]
         assert store.count >= 20  # the byte bound, not a bug, is what limits it
@@ -139,20 +140,19 @@ def test_a_clip_joins_its_event_and_counts_against_the_bounds(tmp_path: Path) ->
         assert not store.add_file(first, "mp4", orphan) and not orphan.exists()
 
 
-def test_the_index_of_a_thousand_events_takes_little_memory(tmp_path: Path) -> None:
-    """The figure docs/snapshots.md gives: the in-memory index per kept event."""
+def test_the_index_takes_little_memory_per_event(tmp_path: Path) -> None:
+    """The in-memory index per kept event (docs/snapshots.md has bench/evidence_overhead.py's figure)."""
     clock = Clock()
-    limits = StoreLimits(max_count=1000, max_bytes=10**9, max_age=1e9, min_free_bytes=0)
+    limits = StoreLimits(max_count=200, max_bytes=10**9, max_age=1e9, min_free_bytes=0)
     reference = {"id": "x" * 40, "path": "/var/lib/posed/snapshots/" + "x" * 44}
     event = {"schema_version": 1, "type": "fall", "person": 3, "timestamp": 1.8e9, "state": "detected",
              "zone": None, "snapshot": reference}  # fmt: skip
     with EvidenceStore(tmp_path, limits, clock=clock) as store:
         tracemalloc.start()
         before = tracemalloc.get_traced_memory()[0]
-        for _ in range(1000):
+        for _ in range(200):
             clock.now += 1
             store.put(store.new_id("hall", "fall", clock.now), event, {"jpg": b"j" * 10})
         used = tracemalloc.get_traced_memory()[0] - before
         tracemalloc.stop()
-    print(f"index: {used / 1000:.0f} bytes per event")
-    assert used < 3_000_000, used  # under 3 kB per event
+    assert used / 200 < 3_000, used  # under 3 kB per event
