@@ -105,6 +105,8 @@ def test_a_real_fall_gives_a_retained_snapshot_a_clip_and_a_timeline_entry(run: 
     entry = next(e for e in timeline["events"] if e["id"] == reference["id"])
     assert entry["clip"] == f"/api/evidence/{reference['id']}.mp4"
     assert get(f"{run.page}{entry['snapshot']}") == stored.read_bytes()
+    thumb = cv2.imdecode(np.frombuffer(get(f"{run.page}{entry['thumbnail']}"), np.uint8), cv2.IMREAD_COLOR)
+    assert thumb is not None and thumb.shape[1] == 192 and thumb.shape[1] < picture.shape[1]
     assert get(f"{run.page}{entry['clip']}") == clip.read_bytes()
     assert json.loads(get(f"{run.page}/api/timeline?camera=hall&kind=gesture"))["events"] == []
     assert "fall clip" in run.daemon.log_text()

@@ -84,6 +84,10 @@ def test_events_of_the_configured_kinds_name_their_snapshot(tmp_path: Path) -> N
     picture = cv2.imdecode(np.frombuffer(stored.read_bytes(), np.uint8), cv2.IMREAD_COLOR)
     assert picture is not None and picture.shape == (120, 160, 3)
     assert "clip" not in fall  # clips are off by default
+    thumb = cv2.imdecode(
+        np.frombuffer(stored.with_suffix(".thumb.jpg").read_bytes(), np.uint8), cv2.IMREAD_COLOR
+    )
+    assert thumb is not None and thumb.shape == (120, 160, 3)  # no wider than 192: as it was
 
 
 def test_a_busy_recorder_never_holds_up_the_caller_and_says_which_events_have_no_picture(
@@ -127,7 +131,7 @@ def test_a_fall_gets_a_clip_from_before_to_after_it(tmp_path: Path) -> None:
     capture.release()
     assert 8 <= count <= 11, count  # 2 s at 5 fps (+ the fall's own frame)
     entry = recorder.store.entries()[0]
-    assert entry.files.keys() == {"jpg", "mp4"}
+    assert entry.files.keys() == {"jpg", "thumb.jpg", "mp4"}
 
 
 def test_the_ring_holds_at_most_its_frames_and_bytes() -> None:
@@ -136,7 +140,7 @@ def test_the_ring_holds_at_most_its_frames_and_bytes() -> None:
         ring.push(EncodedFrame(float(n), b"j" * (100 + n % 900)))
         assert len(ring) <= 10 and ring.bytes <= 5_000
         assert ring.bytes == sum(len(f.jpeg) for f in ring.since(0.0))
-    assert ring.since(995.0)[0].wall == 995.0
+    assert ring.since(995.0)[0].stamp == 995.0 and ring.newest == 999.0
 
 
 def test_a_camera_ring_is_bounded_by_the_clip_length_and_the_configured_memory(tmp_path: Path) -> None:
@@ -165,3 +169,35 @@ def test_old_events_expire_while_nothing_happens(tmp_path: Path, monkeypatch: An
         assert recorder.store.count == 1
         wait(lambda: recorder.store.count == 0, timeout=10)  # no event, no frame: still expired
     assert not (tmp_path / f"{old}.jpg").exists()
+
+
+def test_a_file_read_faster_than_real_time_gets_clips_on_its_own_clock_and_a_loop_cuts_them(
+    tmp_path: Path,
+) -> None:
+    clips = ClipsConfig(enabled=True, before_seconds=1.0, after_seconds=5.0, fps=5.0)
+    with EvidenceRecorder(Sink(), settings(tmp_path, clips=clips), {"file": "full"}) as recorder:
+        fall: Mapping[str, Any] = {}
+        for n in range(31):  # 3 s of a 10 fps file, read in a moment; the fall at 2 s
+            media = frame(n, 0.0)
+            media = Frame(media.image, n, media.monotonic, media.wall, media_time=n * 0.1)
+            out = recorder.observe("file", media, [pose()], [FALL] if n == 20 else [])
+            if n == 20:
+                fall = out[0]
+            time.sleep(0.01)
+        ring = recorder._cameras["file"].ring
+        assert ring is not None
+        wait(lambda: ring.newest is not None and ring.newest > 2.9)
+        assert not Path(fall["snapshot"]["clip"]).exists()  # 5 s after the fall have not passed
+        # The file loops: its clock starts again at 0, the clip is cut with what there is.
+        restart = frame(99, 0.0)
+        recorder.observe(
+            "file", Frame(restart.image, 99, restart.monotonic, restart.wall, media_time=0.0), [], []
+        )
+        wait(Path(fall["snapshot"]["clip"]).is_file)
+        assert ring.newest == 0.0 and len(ring) == 1  # no frame of the first pass is left
+    capture = cv2.VideoCapture(fall["snapshot"]["clip"])
+    count = 0
+    while capture.read()[0]:
+        count += 1
+    capture.release()
+    assert 7 <= count <= 11, count  # 1 s before to 1 s after (where the pass ended) at 5 fps

@@ -26,19 +26,23 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Protocol
 
+import numpy as np
+
 from posed.evidence.clip import ClipError, write_clip
 from posed.evidence.config import Privacy, SnapshotKind, SnapshotsConfig
 from posed.evidence.privacy import encode_jpeg, render
 from posed.evidence.ring import EncodedFrame, JpegRing
-from posed.evidence.store import EvidenceStore, StoreLimits
-from posed.types import Frame, Pose
+from posed.evidence.store import EvidenceStore, StoreLimits, Suffix
+from posed.types import Frame, ImageArray, Pose
 
 log = logging.getLogger(__name__)
 
 MAX_PENDING = 4  # snapshots waiting (each holds its raw frame), all cameras together
 CLIP_MAX_WIDTH = 640  # clip frames are scaled down to this width
 CLIP_QUALITY = 70
-CLIP_GRACE = 2.0  # seconds past a clip's end before it is cut with the frames there are
+THUMB_WIDTH = 192  # the timeline's thumbnails: a few kB each, so a page of 100 loads fast on a Pi
+THUMB_QUALITY = 70
+CLIP_GRACE = 2.0  # seconds without a frame before a camera's clip is cut with the frames there are
 EXPIRE_PERIOD = 60.0  # seconds between applications of the age bound
 
 
@@ -70,6 +74,17 @@ def snapshot_kind(event: Mapping[str, Any]) -> SnapshotKind | None:
     return None
 
 
+def thumbnail(picture: ImageArray) -> ImageArray:
+    """The picture at most THUMB_WIDTH wide (already private and drawn)."""
+    import cv2
+
+    height, width = picture.shape[:2]
+    if width <= THUMB_WIDTH:
+        return picture
+    size = (THUMB_WIDTH, max(round(height * THUMB_WIDTH / width), 1))
+    return np.asarray(cv2.resize(picture, size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
+
+
 def ring_frames(config: SnapshotsConfig) -> int:
     clips = config.clips
     return math.ceil((clips.before_seconds + clips.after_seconds) * clips.fps) + 1
@@ -93,7 +108,7 @@ class _Snapshot:
 @dataclass(slots=True)
 class _Clip:
     entry_id: str
-    start: float  # wall-clock seconds
+    start: float  # on the camera's clock (Frame.tracking_time)
     end: float
 
 
@@ -101,7 +116,10 @@ class _Clip:
 class _Camera:
     privacy: Privacy
     ring: JpegRing | None
-    next_frame_at: float = 0.0  # wall-clock time the next clip frame is due
+    # The camera's clock (Frame.tracking_time): media time for a file read faster than real
+    # time, so its clips span the file's seconds, else the capture's monotonic time.
+    next_frame_at: float = -math.inf  # when the next clip frame is due
+    last_seen: float = 0.0  # time.monotonic() of the camera's last frame
     waiting: tuple[Frame, tuple[Pose, ...]] | None = None
     clip: _Clip | None = None
 
@@ -200,8 +218,12 @@ class EvidenceRecorder:
             return list(events)
         out: list[Mapping[str, Any]] = []
         with self._lock:
-            if state.ring is not None and frame.wall >= state.next_frame_at:
-                state.next_frame_at = frame.wall + 1.0 / self.config.clips.fps
+            state.last_seen = time.monotonic()
+            stamp = frame.tracking_time
+            period = 1.0 / self.config.clips.fps
+            # Due, or the clock went back (a looping file started again).
+            if state.ring is not None and not state.next_frame_at - period <= stamp < state.next_frame_at:
+                state.next_frame_at = stamp + period
                 state.waiting = (frame, tuple(poses))
                 self._lock.notify_all()
             for event in events:
@@ -221,9 +243,7 @@ class EvidenceRecorder:
                 }
                 if kind == "fall" and state.ring is not None and state.clip is None:
                     clips = self.config.clips
-                    state.clip = _Clip(
-                        entry_id, frame.wall - clips.before_seconds, frame.wall + clips.after_seconds
-                    )
+                    state.clip = _Clip(entry_id, stamp - clips.before_seconds, stamp + clips.after_seconds)
                     reference["clip"] = str(self.store.directory / f"{entry_id}.mp4")
                 published = {**event, "snapshot": reference}
                 self._pending.append(
@@ -267,10 +287,11 @@ class EvidenceRecorder:
                         frame, poses = state.waiting
                         state.waiting = None
                         return name, state, frame, poses
-                now = time.time()
+                now = time.monotonic()
                 for name, state in self._cameras.items():
-                    # Cut at the clip's end, or at once when stopping: with the frames there are.
-                    if state.clip is not None and (self._stop or now > state.clip.end + CLIP_GRACE):
+                    # A camera without frames for CLIP_GRACE (unplugged, end of its file), or a
+                    # stop: cut the clip now, with the frames there are.
+                    if state.clip is not None and (self._stop or now > state.last_seen + CLIP_GRACE):
                         clip, state.clip = state.clip, None
                         return _Cut(name, state, clip)
                 if self._stop:
@@ -285,7 +306,11 @@ class EvidenceRecorder:
         picture = render(job.frame.image, job.poses, job.privacy, max_width=self.config.max_width)
         jpeg = encode_jpeg(picture, self.config.quality)
         self.counters.render_ms.append((time.perf_counter() - started) * 1000)
-        if self.store.put(job.entry_id, job.event, {"jpg": jpeg}):
+        files: dict[Suffix, bytes] = {
+            "jpg": jpeg,
+            "thumb.jpg": encode_jpeg(thumbnail(picture), THUMB_QUALITY),
+        }
+        if self.store.put(job.entry_id, job.event, files):
             self.counters.snapshots += 1
         else:
             self.counters.failed += 1
@@ -293,19 +318,29 @@ class EvidenceRecorder:
 
     def _clip_frame(self, camera: str, state: _Camera, frame: Frame, poses: tuple[Pose, ...]) -> None:
         assert state.ring is not None
-        picture = render(frame.image, poses, state.privacy, max_width=CLIP_MAX_WIDTH)
-        state.ring.push(EncodedFrame(frame.wall, encode_jpeg(picture, CLIP_QUALITY)))
+        stamp = frame.tracking_time
         with self._lock:
             clip = state.clip
-            if clip is None or frame.wall < clip.end:
-                return
-            state.clip = None
-        self._cut(_Cut(camera, state, clip))
+            # The camera's clock went back (a looping file started again): cut what there is,
+            # and start the ring afresh so that no old frame joins a later clip.
+            restarted = state.ring.newest is not None and stamp < state.ring.newest
+            if clip is not None and (restarted or stamp >= clip.end):
+                state.clip = None
+            else:
+                clip = None
+        if clip is not None and restarted:
+            self._cut(_Cut(camera, state, clip))
+        if restarted:
+            state.ring.clear()
+        picture = render(frame.image, poses, state.privacy, max_width=CLIP_MAX_WIDTH)
+        state.ring.push(EncodedFrame(stamp, encode_jpeg(picture, CLIP_QUALITY)))
+        if clip is not None and not restarted:
+            self._cut(_Cut(camera, state, clip))
 
     def _cut(self, job: _Cut) -> None:
         ring, clip = job.state.ring, job.clip
         assert ring is not None
-        frames = [f for f in ring.since(clip.start) if f.wall <= clip.end]
+        frames = [f for f in ring.since(clip.start) if f.stamp <= clip.end]
         if not frames:
             log.warning("camera %s: no frames for the clip of %s", job.camera, clip.entry_id)
             return

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class EncodedFrame:
-    wall: float  # capture time, seconds since the epoch
+    stamp: float  # capture time on the camera's clock (Frame.tracking_time), seconds
     jpeg: bytes
 
 
@@ -36,13 +36,18 @@ class JpegRing:
             self._bytes -= len(gone.jpeg)
             self.dropped += 1
 
-    def since(self, wall: float) -> list[EncodedFrame]:
-        """The frames captured at or after `wall`, oldest first."""
-        return [f for f in self._frames if f.wall >= wall]
+    def since(self, stamp: float) -> list[EncodedFrame]:
+        """The frames captured at or after `stamp`, oldest first."""
+        return [f for f in self._frames if f.stamp >= stamp]
 
     def clear(self) -> None:
         self._frames.clear()
         self._bytes = 0
+
+    @property
+    def newest(self) -> float | None:
+        """The stamp of the newest frame, None when empty."""
+        return self._frames[-1].stamp if self._frames else None
 
     @property
     def bytes(self) -> int:

@@ -1,7 +1,8 @@
 """The on-disk store of event snapshots and clips: bounded by count, bytes, age and free space.
 
-One directory, flat: per event `{id}.json` (what happened), `{id}.jpg` (the snapshot)
-and, for a fall with clips on, `{id}.mp4`. An id is `{epoch ms}-{camera}-{kind}-{n}`,
+One directory, flat: per event `{id}.json` (what happened), `{id}.jpg` (the snapshot),
+`{id}.thumb.jpg` (its thumbnail for the page's timeline) and, for a fall with clips on,
+`{id}.mp4`. An id is `{epoch ms}-{camera}-{kind}-{n}`,
 so names sort by time. Every file is written to a temporary name and renamed, the
 metadata last: a crash leaves either a whole event or a temporary file, which the
 next start deletes. The oldest events go first, whichever bound is hit; a new event
@@ -30,7 +31,7 @@ from typing import Any, Literal
 
 log = logging.getLogger(__name__)
 
-Suffix = Literal["jpg", "mp4"]
+Suffix = Literal["jpg", "thumb.jpg", "mp4"]
 ID_PATTERN = re.compile(r"^(\d{13})-([A-Za-z0-9_-]{1,64})-(fall|gesture|zone|rep)-([0-9a-f]{1,12})$")
 TEMP_PREFIX = ".tmp-"
 

@@ -19,8 +19,8 @@ from posed.preview.tap import PreviewTap
 
 TIMELINE_LIMIT = 100  # most events one request returns
 FILE_PATTERN = re.compile(r"^(?P<id>[0-9]{13}-[A-Za-z0-9_-]{1,64}-(?:fall|gesture|zone|rep)-[0-9a-f]{1,12})"
-                          r"\.(?P<suffix>jpg|mp4)$")  # fmt: skip
-CONTENT_TYPES = {"jpg": "image/jpeg", "mp4": "video/mp4"}
+                          r"\.(?P<suffix>jpg|thumb\.jpg|mp4)$")  # fmt: skip
+CONTENT_TYPES = {"jpg": "image/jpeg", "thumb.jpg": "image/jpeg", "mp4": "video/mp4"}
 
 
 class Timeline:
@@ -53,6 +53,7 @@ class Timeline:
             "timestamp": entry.wall,
             "text": wording.describe(entry.event),
             "snapshot": f"/api/evidence/{entry.id}.jpg" if "jpg" in entry.files else None,
+            "thumbnail": f"/api/evidence/{entry.id}.thumb.jpg" if "thumb.jpg" in entry.files else None,
             "clip": f"/api/evidence/{entry.id}.mp4" if "mp4" in entry.files else None,
         }
 

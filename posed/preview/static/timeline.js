@@ -47,9 +47,9 @@ function showTimeline(document_) {
     const item = document.createElement("li");
     item.dataset.id = entry.id;
     item.dataset.kind = entry.kind;
-    if (entry.snapshot) {
+    if (entry.thumbnail || entry.snapshot) {
       const thumb = document.createElement("img");
-      thumb.src = entry.snapshot;
+      thumb.src = entry.thumbnail || entry.snapshot;
       thumb.loading = "lazy";
       thumb.alt = "";
       item.append(thumb);
