@@ -78,9 +78,18 @@ class BackendUnavailableError(BackendError):
     """A backend or device cannot run on this machine; the message says how to fix it."""
 
 
-class BackendUnreachableError(BackendError):
-    """A remote backend did not answer (down, restarting, timed out). It may come back, so the
-    worker drops frames and retries with back-off instead of failing."""
+class InferenceFailedError(BackendError):
+    """One inference failed in a way the next one may not: the worker counts it, drops the frame,
+    reports the camera degraded and retries with back-off, instead of failing."""
+
+
+class BackendUnreachableError(InferenceFailedError):
+    """A remote backend did not answer (down, restarting, timed out). It may come back."""
+
+
+class BadAnswerError(InferenceFailedError):
+    """A backend answered, but not with the model's tensors: a server-side error, a wrong shape or
+    type, an empty tensor, or values no network produces (NaN, infinity, beyond +-1e9)."""
 
 
 class ClosedError(BackendError):

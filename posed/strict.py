@@ -81,7 +81,9 @@ def _with_range(field: FieldInfo) -> str | None:
         text = f"{_number(lower)} to {_number(upper)}" if lower is not None else f"up to {_number(upper)}"
         return f"{description.rstrip().rstrip('.')}. Range: {text}."
     if length is not None and upper is None and not spellings(length) & _words(description):
-        return f"{description.rstrip().rstrip('.')}. At most {length:,} characters."
+        sized = typing.get_origin(field.annotation) in (list, tuple, set, frozenset)
+        unit = "items" if sized else "characters"
+        return f"{description.rstrip().rstrip('.')}. At most {length:,} {unit}."
     return description
 
 

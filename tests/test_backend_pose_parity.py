@@ -85,8 +85,9 @@ def test_poses_agree_across_backends(model: str, images: dict[str, ImageArray]) 
                 assert worst <= limit, f"{model} on {name}: a keypoint moved {worst:.2f} px (limit {limit})"
                 continue
             far = int((moved > limit).sum())
-            assert far <= FAR_SHARE * len(moved), f"{model} on {name}: {far} of {len(moved)} keypoints moved > {limit} px"
-            assert worst <= FAR_LIMIT, f"{model} on {name}: a keypoint moved {worst:.2f} px (limit {FAR_LIMIT})"
+            where = f"{model} on {name}"
+            assert far <= FAR_SHARE * len(moved), f"{where}: {far} of {len(moved)} moved > {limit} px"
+            assert worst <= FAR_LIMIT, f"{where}: a keypoint moved {worst:.2f} px (limit {FAR_LIMIT})"
 
 
 def _left(pose: Pose) -> float:

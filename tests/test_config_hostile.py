@@ -42,7 +42,7 @@ def refused(tmp_path: Path, content: str | bytes) -> list[ConfigIssue]:
 
 def test_alias_bomb_is_refused_within_a_second_without_growing_memory(tmp_path: Path) -> None:
     text = alias_bomb()
-    assert len(text) < 1500  # the issue's 1 KB file: 9**10 values once expanded
+    assert len(text) < 1500  # a 1 KB file: 9**10 values once expanded
     tracemalloc.start()
     started = time.monotonic()
     try:

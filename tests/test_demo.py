@@ -275,7 +275,7 @@ def test_each_event_is_said_as_a_person_would_and_counted_once() -> None:
         "event: gesture hand_raised (person 5)",
         "event: squat 2 (person 4, 2.4 s)",
     ]
-    assert events.summary() == "events: 1 hand_raised gestures, 2 squat reps, 1 fall"
+    assert events.summary() == "events: 1 hand_raised gesture, 2 squat reps, 1 fall"
 
 
 def test_an_unknown_exercise_is_refused_before_anything_starts(capsys: pytest.CaptureFixture[str]) -> None:

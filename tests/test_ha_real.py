@@ -1,4 +1,4 @@
-"""posed against a real Home Assistant Core 2024.3.3 (issue 17, item 5). Not in the default suite:
+"""posed against a real Home Assistant Core 2024.3.3. Not in the default suite:
 
     .venv/bin/python -m pytest -m homeassistant tests/test_ha_real.py
 

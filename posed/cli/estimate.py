@@ -29,6 +29,8 @@ from posed.draw import draw_poses
 from posed.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CameraError, PosedError
 from posed.estimator import PoseEstimator, open_estimator
 from posed.models.resolve import model_search_path
+from posed.people.config import PhantomConfig
+from posed.people.phantoms import PhantomFilter
 from posed.plugins import load_backend
 from posed.posenet.resolution import Resolution, parse_resolution
 from posed.tracking.ids import IdSource
@@ -101,6 +103,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="OUT",
         help="Also write the input with the poses drawn on it: an image (.png, .jpg) for an image, "
         "a folder for several images, a video (.mp4, .avi) for a video (default: draw nothing).",
+    )
+    parser.add_argument(
+        "--keep-phantoms",
+        action="store_true",
+        help="Video: report every pose the model finds, also those that never moved since they "
+        "appeared (default: dropped, as in the daemon; people.phantoms).",
     )
     parser.add_argument(
         "--events",
@@ -222,7 +230,8 @@ def execute(args: argparse.Namespace) -> int:
     # Each run numbers its people from 1, also when called twice in one process (tests, scripts).
     with open_estimator(model, backend, config, model_dirs=dirs, ids=IdSource()) as estimator:
         if videos:
-            return _estimate_video(estimator, videos[0], args.fps, args.draw)
+            phantoms = PhantomConfig(enabled=not args.keep_phantoms)
+            return _estimate_video(estimator, videos[0], args.fps, args.draw, PhantomFilter(phantoms))
         return _estimate_images(estimator, inputs, args.draw)
 
 
@@ -315,7 +324,9 @@ def video_info(path: Path) -> tuple[float, int]:
         capture.release()
 
 
-def _estimate_video(estimator: PoseEstimator, path: Path, fps: float | None, draw: Path | None) -> int:
+def _estimate_video(
+    estimator: PoseEstimator, path: Path, fps: float | None, draw: Path | None, people: PhantomFilter
+) -> int:
     from posed.daemon.signals import SignalEvents
 
     file_fps, count = video_info(path)
@@ -326,7 +337,7 @@ def _estimate_video(estimator: PoseEstimator, path: Path, fps: float | None, dra
         SignalEvents() as signals,  # Ctrl-C (or SIGTERM) ends the loop between two frames
     ):
         for number, stamp, image in video_frames(path, fps):
-            poses = estimator.estimate(image, stamp)
+            poses = people.update(stamp, image, estimator.estimate(image, stamp))
             if out is not None:
                 out.write(draw_poses(image, poses))
             line = {"frame": number, "timestamp": round(stamp, 6), "poses": [p.to_dict() for p in poses]}

@@ -22,6 +22,7 @@ SUBCOMMANDS = {
     "models": ("posed.cli.models", "List, fetch, verify and import models."),
     "bench": ("posed.cli.bench", "Measure inference and pipeline speed."),
     "evaluate": ("posed.cli.evaluate", "Score the event analyzers on labelled clips."),
+    "config": ("posed.cli.config_schema", "Config file tools: `posed config schema` prints its JSON Schema."),
 }
 LOG_LEVELS = ["debug", "info", "warning", "error"]
 GLOBAL_OPTIONS_NOTE = "Global options (before or after the command): --log-level {debug,info,warning,error}."

@@ -10,6 +10,7 @@ from posed.cameras.config import CameraConfig
 from posed.events.config import EventsConfig, unknown_ignore_zones
 from posed.evidence.config import SnapshotsConfig
 from posed.mqtt.config import MqttConfig
+from posed.people.config import PeopleConfig
 from posed.preview.config import PreviewConfig
 from posed.strict import MAX_NAME_CHARS, NAME_PATTERN, ConfigPath, Name, StrictModel
 from posed.tracking.config import TrackerOptions
@@ -135,7 +136,7 @@ class ModelConfig(StrictModel):
         "float",
         description="float: the shipped model files. int8: BlazePose's int8 variants for this "
         "backend (openvino or tflite), made once by `posed models quantize NAME`; faster on some "
-        "CPUs, less faithful to MediaPipe (see README, int8). Needs `name`, not `path`.",
+        "CPUs, less faithful to MediaPipe (docs: The model store, int8 variants). Needs `name`, not `path`.",
     )
 
     @model_validator(mode="after")
@@ -206,6 +207,10 @@ class PosedConfig(StrictModel):
     )
     snapshots: SnapshotsConfig = Field(
         default_factory=SnapshotsConfig, description="Snapshots and clips of events (off by default)."
+    )
+    people: PeopleConfig = Field(
+        default_factory=PeopleConfig,
+        description="Which poses count as people (phantoms dropped) for everything that reports them.",
     )
 
     @model_validator(mode="after")

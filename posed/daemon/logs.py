@@ -16,6 +16,7 @@ import threading
 from collections.abc import Mapping
 from typing import TextIO
 
+from posed.daemon.log_limit import RateLimitedHandler
 from posed.urls import mask_url_credentials
 
 # syslog priorities (sd-daemon.h SD_ERR .. SD_DEBUG)
@@ -127,7 +128,8 @@ class DaemonLogging:
         self.stream = sys.stderr if stream is None else stream
         self.journal = journald_stream(self.stream, env)
         self.redactor = Redactor()
-        self.handler = logging.StreamHandler(self.stream)
+        # Every line passes one rate limit (posed.daemon.log_limit), so no flood fills the journal.
+        self.handler = RateLimitedHandler(self.stream)
         fmt = _JOURNAL_FORMAT if self.journal else _HUMAN_FORMAT
         self.handler.setFormatter(RedactingFormatter(fmt, self.redactor, journal=self.journal))
         root = logging.getLogger()
@@ -139,6 +141,10 @@ class DaemonLogging:
     def set_level(self, level: str) -> None:
         logging.getLogger().setLevel(level.upper())
         route_third_party(level)
+
+    def write_due(self, now: float) -> None:
+        """Write the rate limit's summaries whose window has ended (`now`: time.time())."""
+        self.handler.write_due(now)
 
     def close(self) -> None:
         logging.getLogger().removeHandler(self.handler)

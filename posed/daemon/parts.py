@@ -26,6 +26,7 @@ from posed.errors import BackendUnavailableError
 from posed.estimator import PoseEstimator, open_estimator
 from posed.events.stage import EventStage
 from posed.models.resolve import model_search_path
+from posed.people.stage import PeopleStage
 
 if TYPE_CHECKING:
     from posed.cameras import Camera
@@ -50,6 +51,7 @@ class Parts:
     workers: dict[str, Worker] = field(default_factory=dict)
     preview: PreviewPart = field(default_factory=PreviewPart)
     events: EventStage = field(init=False)
+    people: PeopleStage = field(default_factory=PeopleStage)
     evidence: EvidencePart = field(init=False)
 
     def __post_init__(self) -> None:
@@ -113,6 +115,7 @@ class Parts:
 
     def configure_events(self, loaded: LoadedConfig) -> None:
         cfg = loaded.config
+        self.people.configure(cfg.people, cfg.cameras)
         self.events.configure(cfg.events, {name: camera.zones for name, camera in cfg.cameras.items()})
 
     def open_camera(self, loaded: LoadedConfig, name: str) -> Camera:
@@ -147,6 +150,7 @@ class Parts:
             self.publisher,
             self.preview.tap,
             events=self.events,
+            people=self.people,
             on_status=self.publisher.publish_camera_status,
         )
         self.workers[name] = worker

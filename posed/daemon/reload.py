@@ -49,6 +49,7 @@ class ReloadPlan:
     daemon: bool  # timeouts and budgets, applied in place
     preview: bool = False  # the preview page's server, restarted alone
     evidence: bool = False  # snapshots and clips (`snapshots:`), restarted alone
+    people: bool = False  # which poses are people: applied in place, the cameras' filters start afresh
 
     @property
     def changed(self) -> bool:
@@ -62,6 +63,7 @@ class ReloadPlan:
             or self.daemon
             or self.preview
             or self.evidence
+            or self.people
         )
 
     def describe(self) -> str:
@@ -83,6 +85,8 @@ class ReloadPlan:
             parts.append("preview")
         if self.evidence:
             parts.append("snapshots")
+        if self.people:
+            parts.append("people")
         return ", ".join(parts) or "nothing"
 
 
@@ -122,6 +126,7 @@ def plan_reload(old: LoadedConfig, new: LoadedConfig) -> ReloadPlan:
         daemon=a.daemon != b.daemon,
         preview=a.preview != b.preview,
         evidence=a.snapshots != b.snapshots,
+        people=a.people != b.people,
     )
 
 
