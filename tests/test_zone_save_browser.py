@@ -143,8 +143,8 @@ def test_a_page_on_another_origin_cannot_save(served: Served, tmp_path: Path) ->
         "<script>"
         "fetch('" + target + "', {method: 'POST', credentials: 'include', "
         "headers: {'Content-Type': 'application/json'}, body: '" + body + "'})"
-        ".then(r => document.title = 'fetch ' + r.status, e => document.title = 'fetch blocked');"
-        "setTimeout(() => document.getElementById('f').submit(), 500);"
+        ".then(r => document.title = 'fetch ' + r.status, e => document.title = 'fetch blocked')"
+        ".finally(() => setTimeout(() => document.getElementById('f').submit(), 1000));"
         "</script>"
     )
     handler = lambda *a, **k: http.server.SimpleHTTPRequestHandler(*a, directory=str(tmp_path), **k)  # noqa: E731
