@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from posed.events.config import ZoneConfig
+from posed.evidence.config import PRIVACY_DESCRIPTION, Privacy
 from posed.strict import MAX_PATH_CHARS, CheckedByValidator, ConfigPath, Name, StrictModel
 
 MAX_SIDE = 16384  # pixels; more than any camera or sensible image on a device posed runs on
@@ -83,6 +84,7 @@ class CameraCommon(StrictModel):
     zones: dict[Name, ZoneConfig] = Field(
         default_factory=dict, description="Named zones of this camera's image, for zone events."
     )
+    privacy: Privacy = Field("full", description=PRIVACY_DESCRIPTION)
 
     @model_validator(mode="after")
     def _backoff_order(self) -> CameraCommon:

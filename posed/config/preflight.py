@@ -21,6 +21,7 @@ from ruamel.yaml.comments import CommentedMap
 
 from posed.config.schema import ModelConfig
 from posed.errors import ConfigIssue, ModelNotFoundError, ModelOptionError, PosedError
+from posed.evidence.config import SnapshotsConfig
 from posed.mqtt.config import MqttConfig, TlsConfig
 from posed.preview.config import PreviewConfig
 from posed.regular_files import MAX_PEM_BYTES, read_regular
@@ -40,12 +41,15 @@ def preflight_document(
     mqtt: MqttConfig | None
     model: ModelConfig | None
     preview: PreviewConfig | None
+    snapshots: SnapshotsConfig | None
     if loaded is not None:
         cfg = loaded.config
-        mqtt, model, model_dir, preview = cfg.mqtt, cfg.model, cfg.model_dir, cfg.preview
+        mqtt, model, model_dir = cfg.mqtt, cfg.model, cfg.model_dir
+        preview, snapshots = cfg.preview, cfg.snapshots
         backend_type: str | None = loaded.backend.type
     else:
         mqtt = _section(MqttConfig, document.get("mqtt", {}))
+        snapshots = _section(SnapshotsConfig, document.get("snapshots", {}))
         model = _section(ModelConfig, document.get("model"))
         preview = _section(PreviewConfig, document.get("preview", {}))
         raw_dir = document.get("model_dir")
@@ -62,6 +66,7 @@ def preflight_document(
         cli_model_dir=cli_model_dir,
         backend_type=backend_type,
         preview=preview,
+        snapshots=snapshots,
     )
 
 
@@ -83,6 +88,7 @@ def preflight(
     backend_type: str | None = None,
     environ: Mapping[str, str] | None = None,
     preview: PreviewConfig | None = None,
+    snapshots: SnapshotsConfig | None = None,
 ) -> list[ConfigIssue]:
     """Every problem of this machine with the given sections; None skips a section that did not validate.
 
@@ -107,7 +113,31 @@ def preflight(
         issues += _model(
             model, model_dir, cli_model_dir=cli_model_dir, backend_type=backend_type, env=env, issue=issue
         )
+    if snapshots is not None and snapshots.enabled:
+        issues += _snapshots(snapshots, env, issue)
     return issues
+
+
+def _snapshots(
+    snapshots: SnapshotsConfig, env: Mapping[str, str], issue: Callable[[str, str], ConfigIssue]
+) -> list[ConfigIssue]:
+    """The store's directory can be made and written; clips have their encoder."""
+    from posed.evidence.clip import clips_available
+    from posed.evidence.recorder import store_directory
+
+    found: list[ConfigIssue] = []
+    directory = store_directory(snapshots, env)
+    existing = directory
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if existing.exists() and not existing.is_dir():
+        found.append(issue("snapshots.directory", f"{existing} is not a directory"))
+    elif not os.access(existing, os.W_OK | os.X_OK):
+        what = "write to" if existing == directory else f"make {directory} in"
+        found.append(issue("snapshots.directory", f"posed cannot {what} {existing}: permission denied"))
+    if snapshots.clips.enabled and (missing := clips_available()) is not None:
+        found.append(issue("snapshots.clips.enabled", missing))
+    return found
 
 
 def _password(

@@ -8,6 +8,7 @@ from pydantic import Field, model_validator
 
 from posed.cameras.config import CameraConfig
 from posed.events.config import EventsConfig
+from posed.evidence.config import SnapshotsConfig
 from posed.mqtt.config import MqttConfig
 from posed.people.config import PeopleConfig
 from posed.preview.config import PreviewConfig
@@ -208,6 +209,9 @@ class PosedConfig(StrictModel):
     log_level: LogLevel = Field("info", description="Log level: debug, info, warning or error.")
     events: EventsConfig = Field(
         default_factory=EventsConfig, description="Zone, fall, rep and gesture events."
+    )
+    snapshots: SnapshotsConfig = Field(
+        default_factory=SnapshotsConfig, description="Snapshots and clips of events (off by default)."
     )
     people: PeopleConfig = Field(
         default_factory=PeopleConfig,

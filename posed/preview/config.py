@@ -46,6 +46,12 @@ class PreviewConfig(StrictModel):
         5.0, ge=0.2, le=30.0, description="Most frames per second encoded and sent to viewers (0.2 to 30)."
     )
 
+    allow_edit: bool = Field(
+        False,
+        description="Let the page save a drawn zone into the config file (validated, atomic, with a "
+        "backup, applied by reload). Off by default: the page only shows a snippet to paste.",
+    )
+
     @field_validator("host")
     @classmethod
     def _token_off_loopback(cls, host: str, info: ValidationInfo) -> str:
