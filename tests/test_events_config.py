@@ -28,7 +28,7 @@ BASE = (
 def test_falls_and_gestures_are_on_by_default_and_reps_off() -> None:
     config = EventsConfig()
     assert config.falls.enabled and config.gestures.enabled
-    assert set(config.gestures.definitions()) == {"hand_raised", "both_hands_up", "t_pose", "wave"}
+    assert set(config.gestures.definitions()) == {"hand_raised", "both_hands_up", "t_pose"}
     assert config.reps.definitions() == {}
 
 

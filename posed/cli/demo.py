@@ -112,6 +112,8 @@ def execute(args: argparse.Namespace) -> int:
     from posed.daemon.signals import SignalEvents
     from posed.daemon.worker import Worker
     from posed.events.stage import EventStage
+    from posed.people.config import PeopleConfig
+    from posed.people.stage import PeopleStage
 
     if args.seconds is not None and args.seconds <= 0:
         raise PosedError("--seconds must be positive")
@@ -151,7 +153,9 @@ def execute(args: argparse.Namespace) -> int:
             if events_config is not None:
                 stage = EventStage(events, tap=preview.tap if preview else None)
                 stage.configure(events_config, {CAMERA_NAME: {}})
-            worker = Worker(camera, estimator, sink, events=stage)  # owns the estimator from here
+            people = PeopleStage()  # phantoms dropped, as in the daemon
+            people.configure(PeopleConfig(), [CAMERA_NAME])
+            worker = Worker(camera, estimator, sink, events=stage, people=people)  # owns the estimator
             shown = preview
 
             def refresh() -> None:

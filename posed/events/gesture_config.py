@@ -51,7 +51,8 @@ class GestureConfig(StrictModel):
     )
 
 
-DEFAULT_GESTURES = ["hand_raised", "both_hands_up", "t_pose", "wave"]
+# `wave` is built in but not on by default: an existing setup gets no new entity unasked.
+DEFAULT_GESTURES = ["hand_raised", "both_hands_up", "t_pose"]
 
 
 class GesturesConfig(StrictModel):
