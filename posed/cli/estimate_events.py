@@ -16,17 +16,19 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from posed.cameras.config import DEFAULT_MAX_PIXELS
 from posed.cli.estimate import (
     IMAGE_SUFFIXES,
     backend_config,
     model_config,
     read_image,
+    report_skipped,
     stopped_code,
     video_frames,
 )
 from posed.cli.names import check_inputs_exist, check_model_name
 from posed.config.loader import load_model
-from posed.errors import EXIT_OK, EXIT_USAGE, CameraError
+from posed.errors import EXIT_USAGE, CameraError
 from posed.estimator import PoseEstimator, open_estimator
 from posed.events.config import EventsFile
 from posed.events.engine import EventEngine
@@ -54,10 +56,13 @@ def execute_events(args: argparse.Namespace) -> int:
     dirs = model_search_path(cli_dir=args.model_dir)
     check_model_name(args.model, dirs)
     engine = EventEngine(settings.events, settings.cameras.estimate.zones)
+    skipped: list[Path] = []
     phantoms = settings.people.phantoms
     people = PhantomFilter(phantoms.model_copy(update={"enabled": False}) if args.keep_phantoms else phantoms)
     frames = (
-        image_sequence(source, args.fps or IMAGES_FPS) if source.is_dir() else video_frames(source, args.fps)
+        image_sequence(source, args.fps or IMAGES_FPS, skipped, args.max_pixels)
+        if source.is_dir()
+        else video_frames(source, args.fps)
     )
     backend = load_backend(args.backend)
     config = backend_config(backend, args.device)
@@ -81,7 +86,8 @@ def execute_events(args: argparse.Namespace) -> int:
                 print(summary_line(count, tally), file=sys.stderr)
                 return stopped_code(signals.last_stop_signal)
     print(summary_line(count, tally), file=sys.stderr)
-    return EXIT_OK
+    total = sum(1 for p in source.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES) if source.is_dir() else 1
+    return report_skipped(len(skipped), total, "image(s)")
 
 
 def summary_line(frames: int, tally: Mapping[str, int]) -> str:
@@ -118,10 +124,19 @@ def frame_events(seen: FramePoses, engine: EventEngine) -> list[Event]:
     return engine.update(seen.timestamp, seen.poses, seen.width, seen.height)
 
 
-def image_sequence(folder: Path, fps: float) -> Iterator[tuple[int, float, ImageArray]]:
-    """The images of a folder in name order, as frames `1/fps` seconds apart."""
+def image_sequence(
+    folder: Path, fps: float, skipped: list[Path], max_pixels: int = DEFAULT_MAX_PIXELS
+) -> Iterator[tuple[int, float, ImageArray]]:
+    """The images of a folder in name order, as frames `1/fps` seconds apart. A file that cannot
+    be read is reported, added to `skipped` and left out; its frame number stays unused."""
     paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
     if not paths:
         raise CameraError(f"no images in {folder} (looked for {', '.join(sorted(IMAGE_SUFFIXES))})")
     for number, path in enumerate(paths):
-        yield number, number / fps, read_image(path)
+        try:
+            image = read_image(path, max_pixels)
+        except CameraError as exc:
+            print(f"posed estimate: skipping {exc}", file=sys.stderr)
+            skipped.append(path)
+            continue
+        yield number, number / fps, image

@@ -7,7 +7,7 @@ posed/events/gesture_config.py).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from typing import Annotated
 
 from pydantic import Field, model_validator
 
@@ -16,8 +16,9 @@ from posed.events.falls_config import FallsConfig
 from posed.events.geometry import AnchorName
 from posed.events.gesture_config import DEFAULT_GESTURES, GestureConfig, GesturesConfig
 from posed.events.rep_config import ExerciseConfig, RepsConfig
+from posed.events.zone_shape import MAX_ZONE_POINTS, zone_shape_problem
 from posed.people.config import PeopleConfig
-from posed.strict import StrictModel
+from posed.strict import LAX_CONTAINER, StrictModel
 
 # Measures, exercises and gestures have their own modules; their names stay importable from here.
 __all__ = [
@@ -38,17 +39,20 @@ __all__ = [
     "RepsConfig",
     "SideRule",
     "ZoneConfig",
-    "unknown_ignore_zones",
 ]
+
+Point = Annotated[tuple[float, float], LAX_CONTAINER]
 
 
 class ZoneConfig(StrictModel):
     """A named polygon in normalized image coordinates; follows Frigate's zone options."""
 
-    points: list[tuple[float, float]] = Field(
+    points: list[Point] = Field(
         min_length=3,
+        max_length=MAX_ZONE_POINTS,
         description="Corners as [x, y], normalized to 0..1 of the image width and height "
-        "(so a zone survives a resolution change); at least 3.",
+        "(so a zone survives a resolution change), in order around the zone; 3 to 100, no "
+        "point twice, an outline that does not cross itself.",
     )
     anchor: AnchorName = Field(
         "feet",
@@ -73,6 +77,8 @@ class ZoneConfig(StrictModel):
         bad = [p for p in self.points if not (0 <= p[0] <= 1 and 0 <= p[1] <= 1)]
         if bad:
             raise ValueError(f"zone points are normalized: x and y must be within 0..1, not {list(bad[0])}")
+        if (problem := zone_shape_problem(self.points)) is not None:
+            raise ValueError(problem)
         return self
 
 
@@ -94,12 +100,6 @@ class EventsConfig(StrictModel):
     gestures: GesturesConfig = Field(default_factory=GesturesConfig, description="Held gestures.")
 
 
-def unknown_ignore_zones(events: EventsConfig, zone_names: Iterable[str]) -> list[str]:
-    """`falls.ignore_zones` names that are no camera's zone (a typo would silently ignore nothing)."""
-    known = set(zone_names)
-    return [name for name in events.falls.ignore_zones if name not in known]
-
-
 class EstimateCamera(StrictModel):
     zones: dict[Name, ZoneConfig] = Field(
         default_factory=dict, description="Zones of the estimated video or images."
@@ -114,20 +114,11 @@ class EstimateCameras(StrictModel):
 
 class EventsFile(StrictModel):
     """The file `posed estimate --events-config` reads: the `events:` and `people:` sections of a
-    posed config, and zones under `cameras.estimate.zones` (the same place as in a daemon config)."""
+    posed config, and zones under `cameras.estimate.zones` (the same place as in a daemon config).
+    Its `ignore_zones` entries are checked against those zones by posed.config.placed."""
 
     events: EventsConfig = Field(default_factory=EventsConfig, description="As in the daemon config.")
     people: PeopleConfig = Field(default_factory=PeopleConfig, description="As in the daemon config.")
     cameras: EstimateCameras = Field(
         default_factory=EstimateCameras, description="Only `estimate`, for its `zones`."
     )
-
-    @model_validator(mode="after")
-    def _ignore_zones(self) -> EventsFile:
-        zones = self.cameras.estimate.zones
-        if unknown := unknown_ignore_zones(self.events, zones):
-            raise ValueError(
-                f"events.falls.ignore_zones: {unknown[0]!r} is not a zone of cameras.estimate; "
-                f"zones: {sorted(zones)}"
-            )
-        return self
