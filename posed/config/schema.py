@@ -8,6 +8,7 @@ from pydantic import Field, model_validator
 
 from posed.cameras.config import CameraConfig
 from posed.events.config import EventsConfig, unknown_ignore_zones
+from posed.movenet.config import MoveNetOptions
 from posed.mqtt.config import MqttConfig
 from posed.preview.config import PreviewConfig
 from posed.strict import MAX_NAME_CHARS, NAME_PATTERN, ConfigPath, Name, StrictModel
@@ -129,6 +130,10 @@ class ModelConfig(StrictModel):
     posenet: PoseNetOptions = Field(
         default_factory=PoseNetOptions,
         description="Options used when the model is PoseNet.",
+    )
+    movenet: MoveNetOptions = Field(
+        default_factory=MoveNetOptions,
+        description="Options used when the model is MoveNet (single pose or MultiPose).",
     )
     precision: Literal["float", "int8"] = Field(
         "float",
