@@ -227,10 +227,11 @@ class MoveNetEstimator:
         if opener is None:
             raise ModelError(f"{self._name}: cannot resize the model input to {size[0]}x{size[1]}")
         old = self._live_session()
-        self._session = None
-        old.close()
+        # Opened before the old one closes: the estimator never stands without a session
+        # (the daemon reads `devices` from other threads), and a failed open keeps the old one.
         self._session = open_resized_session(opener.backend, opener.path, opener.config, (1, *size, 3))
         self._session_size = size
+        old.close()
         log.info("MoveNet %s: input %dx%d", self._name, *size)
 
     def _identify_multi(self, decoded: DecodedPoses, timestamp: float | None) -> list[int]:
