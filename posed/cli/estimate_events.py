@@ -11,7 +11,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from posed.cli.estimate import (
@@ -25,12 +26,13 @@ from posed.cli.estimate import (
 from posed.cli.names import check_inputs_exist, check_model_name
 from posed.config.loader import load_model
 from posed.errors import EXIT_OK, EXIT_USAGE, CameraError
-from posed.estimator import open_estimator
+from posed.estimator import PoseEstimator, open_estimator
 from posed.events.config import EventsFile
 from posed.events.engine import EventEngine
+from posed.events.event import Event
 from posed.models.resolve import model_search_path
 from posed.plugins import load_backend
-from posed.types import ImageArray
+from posed.types import ImageArray, Pose
 
 IMAGES_FPS = 1.0  # a folder of images without --fps: one a second
 
@@ -61,14 +63,38 @@ def execute_events(args: argparse.Namespace) -> int:
         open_estimator(model, backend, config, model_dirs=dirs) as estimator,
         SignalEvents() as signals,
     ):
-        for number, stamp, image in frames:
-            poses = estimator.estimate(image, stamp)
-            for event in engine.update(stamp, poses, int(image.shape[1]), int(image.shape[0])):
-                sys.stdout.write(json.dumps({**event.to_dict(), "frame": number}) + "\n")
+        for seen in frame_poses(frames, estimator):
+            for event in frame_events(seen, engine):
+                sys.stdout.write(json.dumps({**event.to_dict(), "frame": seen.number}) + "\n")
             if signals.stop_requested:
-                print(f"posed estimate: interrupted after frame {number}", file=sys.stderr)
+                print(f"posed estimate: interrupted after frame {seen.number}", file=sys.stderr)
                 return stopped_code(signals.last_stop_signal)
     return EXIT_OK
+
+
+@dataclass(frozen=True, slots=True)
+class FramePoses:
+    """One frame's poses, on the frame's media time, with the image size the analyzers need."""
+
+    number: int
+    timestamp: float
+    width: int
+    height: int
+    poses: list[Pose]
+
+
+def frame_poses(
+    frames: Iterable[tuple[int, float, ImageArray]], estimator: PoseEstimator
+) -> Iterator[FramePoses]:
+    """The estimator (tracked and smoothed, as in the daemon) on each frame, in order."""
+    for number, stamp, image in frames:
+        poses = estimator.estimate(image, stamp)
+        yield FramePoses(number, stamp, int(image.shape[1]), int(image.shape[0]), poses)
+
+
+def frame_events(seen: FramePoses, engine: EventEngine) -> list[Event]:
+    """The analyzers on one frame's poses: what `posed estimate --events` prints for it."""
+    return engine.update(seen.timestamp, seen.poses, seen.width, seen.height)
 
 
 def image_sequence(folder: Path, fps: float) -> Iterator[tuple[int, float, ImageArray]]:
