@@ -22,8 +22,8 @@ import pytest
 
 from posed.backend import Backend, BackendConfig
 from posed.config.schema import ModelConfig
-from posed.movenet.config import MoveNetOptions
 from posed.estimator import PoseEstimator, open_estimator
+from posed.movenet.config import MoveNetOptions
 from posed.overlap import EstimationLoop
 from posed.plugins import load_backend
 from posed.tracking.ids import IdSource
@@ -82,7 +82,13 @@ def track(estimator: PoseEstimator, frames: Iterator[Frame]) -> dict[int, list[P
 
 
 def run(
-    model: str, backend: str, path: Path, first: int = 0, last: int | None = None, movenet_size: int = 256
+    model: str,
+    backend: str,
+    path: Path,
+    first: int = 0,
+    last: int | None = None,
+    *,
+    movenet_size: int = 256,
 ) -> dict[int, list[Pose]]:
     config = ModelConfig(name=model, movenet=MoveNetOptions(multipose_max_dimension=movenet_size))
     with open_estimator(config, *backend_pair(backend), model_dirs=[MODELS], ids=IdSource()) as est:
