@@ -28,6 +28,7 @@ from posed.testing.backend_conformance import (
     reference_outputs,
 )
 from posed.testing.compare import Tolerance
+from posed.testing.cpu_features import has_int8_dot_product
 from posed.testing.inputs import DETECTOR_RANGE, PIXEL_RANGE, model_inputs
 from posed.testing.overlap_conformance import check_overlap, exactly_equal
 from tests.conftest import CONFORMANCE, MODELS
@@ -44,6 +45,12 @@ MOVENET_MULTI_INPUT = (1, 192, 256, 3)  # test_couple.jpg at MoveNet's default 2
 POSENET_TOLERANCES = {
     "float_short_offsets": Tolerance(quant_mean_steps=4.5, quant_p99_steps=24, quant_max_steps=80)
 }
+if not has_int8_dot_product():  # a CPU without VNNI rounds uint8 layers its own way (cpu_features.py)
+    POSENET_TOLERANCES = {
+        "float_heatmaps": Tolerance(quant_mean_steps=2.5, quant_p99_steps=16, quant_max_steps=40),
+        "float_short_offsets": Tolerance(quant_mean_steps=15, quant_p99_steps=100, quant_max_steps=255),
+        "float_mid_offsets": Tolerance(quant_mean_steps=1.5, quant_p99_steps=8, quant_max_steps=24),
+    }
 
 
 class TestTFLiteConformance(BackendConformance):

@@ -1,4 +1,4 @@
-"""The packaged registry: it covers the issue's models, its checksums are the real files'."""
+"""The packaged registry: it covers every model posed names, its checksums are the real files'."""
 
 from __future__ import annotations
 

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from posed.estimator import PoseEstimator
     from posed.mqtt.events_discovery import CameraEvents
     from posed.mqtt.publisher import Publisher
+    from posed.samples import SampleUnavailableError
 
 DEMO_MODEL = "blazepose-full"
 DEVICE_ID = "demo"
@@ -111,6 +112,8 @@ def execute(args: argparse.Namespace) -> int:
     from posed.daemon.signals import SignalEvents
     from posed.daemon.worker import Worker
     from posed.events.stage import EventStage
+    from posed.people.config import PeopleConfig
+    from posed.people.stage import PeopleStage
 
     if args.seconds is not None and args.seconds <= 0:
         raise PosedError("--seconds must be positive")
@@ -150,7 +153,9 @@ def execute(args: argparse.Namespace) -> int:
             if events_config is not None:
                 stage = EventStage(events, tap=preview.tap if preview else None)
                 stage.configure(events_config, {CAMERA_NAME: {}})
-            worker = Worker(camera, estimator, sink, events=stage)  # owns the estimator from here
+            people = PeopleStage()  # phantoms dropped, as in the daemon
+            people.configure(PeopleConfig(), [CAMERA_NAME])
+            worker = Worker(camera, estimator, sink, events=stage, people=people)  # owns the estimator
             shown = preview
 
             def refresh() -> None:
@@ -245,10 +250,22 @@ def sample_clip(mirror: str | None) -> Path:
     try:
         return ensure_sample(mirror=mirror)
     except SampleUnavailableError as exc:
-        instead = "Play a video you have instead: posed demo --video PATH (or --camera)"
-        if exc.offline:
-            raise PosedError(f"offline: {exc}. {instead}") from exc
-        raise PosedError(f"{exc}. {instead}") from exc
+        raise PosedError(sample_missing_message(exc)) from exc
+
+
+def sample_missing_message(exc: SampleUnavailableError) -> str:
+    """Why the sample clip is not at hand, and every way to go on without the network."""
+    from posed.samples import SQUATS, samples_dir
+
+    ways = (
+        f"Get it from your own web directory with --mirror URL (or $POSED_MODEL_MIRROR); "
+        f"or copy {SQUATS.filename} into {samples_dir()}/ yourself; "
+        "or play a video you have: posed demo --video PATH (or --camera)"
+    )
+    why = str(exc).rstrip()
+    if not why.endswith((".", "?", "!")):
+        why += "."
+    return f"{'offline: ' if exc.offline else ''}{why} {ways}"
 
 
 def first_v4l2_camera(sysfs: Path = _V4L2_SYSFS, dev: Path = Path("/dev")) -> Path:
@@ -273,7 +290,7 @@ def first_v4l2_camera(sysfs: Path = _V4L2_SYSFS, dev: Path = Path("/dev")) -> Pa
 def ensure_model(name: str, model_dir: Path | None, mirror: str | None) -> None:
     """Fetch `name` into the store, as `posed models fetch NAME` would, if it is not installed."""
     from posed.cli.models import report_fetch
-    from posed.models.fetch import Fetcher
+    from posed.models.fetch import Fetcher, FetchFailedError
     from posed.models.registry import packaged_registry
     from posed.models.resolve import model_search_path, resolve_named
     from posed.models.sources import SourceOptions
@@ -288,7 +305,14 @@ def ensure_model(name: str, model_dir: Path | None, mirror: str | None) -> None:
     store = store_dir(cli_dir=model_dir)
     say(f"{name} is not installed: fetching it into {store} (as `posed models fetch {name}` does)")
     with Fetcher(store, SourceOptions(mirror=mirror)) as fetcher:
-        report_fetch(name, fetcher.fetch_model(name), fetcher.store)
+        try:
+            results = fetcher.fetch_model(name)
+        except FetchFailedError as exc:
+            raise PosedError(
+                f"{exc}. Without the network: posed demo --mirror URL (your own web directory of the "
+                f"files under their upstream names), or `posed models fetch {name} --from DIR` first"
+            ) from exc
+        report_fetch(name, results, fetcher.store)
 
 
 def open_demo_estimator(model: str, backend_name: str, model_dir: Path | None) -> PoseEstimator:
@@ -331,7 +355,8 @@ def connect_broker(
     if not broker_answers(host, port):
         say(
             f"no MQTT broker answers on {host}:{port}: running without publishing. To publish, start one "
-            "(e.g. `sudo apt install mosquitto`) or pass --broker HOST:PORT, and run posed demo again"
+            "(e.g. `sudo apt install mosquitto mosquitto-clients`) or pass --broker HOST:PORT, "
+            "and run posed demo again"
         )
         return None
     config = MqttConfig(host=host, port=port)

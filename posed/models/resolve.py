@@ -16,6 +16,7 @@ from typing import Any, Literal
 from posed.config.schema import ModelConfig
 from posed.errors import ModelError, ModelNotFoundError, ModelOptionError
 from posed.models.registry import imported_model, packaged_registry
+from posed.regular_files import MAX_MODEL_BYTES, file_problem
 from posed.tflite_file import read_model_info
 
 Family = Literal["blazepose", "posenet", "movenet"]
@@ -135,6 +136,10 @@ def _missing_message(name: str, filename: str, model_dirs: Sequence[Path]) -> st
 def resolve_path(path: Path, detector_path: Path | None, model_dirs: Sequence[Path]) -> ResolvedModel:
     from posed.models.layout import detect_layout
 
+    for key, given in (("model.path", path), ("model.detector_path", detector_path)):
+        # A missing file is check_header's to report (it names the fetch command).
+        if given is not None and given.exists() and (problem := file_problem(given, MAX_MODEL_BYTES)):
+            raise ModelOptionError(key, f"cannot read {given}: {problem}")
     layout = detect_layout(read_model_info(path))  # says why when posed cannot use the file
     if layout.kind == "blazepose-detector":
         raise ModelError(

@@ -10,7 +10,7 @@ One addition to tfjs: with `predict_motion`, a track is compared at where
 its recent velocity puts it now, not where it was last seen. tfjs's defaults
 suit MoveNet at 30 fps; at the 5-10 fps of a home camera, or after a few
 missed frames, a walking person has moved by about their own width, and the
-unshifted similarity drops to zero (measured on vtest.avi, see the README).
+unshifted similarity drops to zero (measured on vtest.avi, see docs/people.md).
 
 Track state lives in arrays, so similarity is one NumPy expression per frame.
 """
