@@ -77,7 +77,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"PoseNet decoding (default: {posenet['decoding'].default}).",
     )
     add_input_resolution(parser)
-    parser.add_argument("--no-smoothing", action="store_true", help="BlazePose: turn landmark smoothing off.")
+    parser.add_argument(
+        "--no-smoothing", action="store_true", help="BlazePose and MoveNet: turn keypoint smoothing off."
+    )
+    parser.add_argument(
+        "--multipose-max-dimension",
+        type=int,
+        default=None,
+        help="MoveNet MultiPose: the frame's long side in model pixels, a multiple of 32 "
+        "(model.movenet.multipose_max_dimension; default: 256).",
+    )
     parser.add_argument(
         "--num-poses",
         type=int,
@@ -206,7 +215,16 @@ def model_config(args: argparse.Namespace, *, static: bool) -> ModelConfig:
     source: dict[str, Any] = (
         {"path": Path(args.model)} if args.model.endswith(".tflite") else {"name": args.model}
     )
-    document = {**source, "precision": args.precision, "blazepose": blazepose, "posenet": posenet}
+    movenet: dict[str, Any] = {"enable_smoothing": not args.no_smoothing}
+    if args.multipose_max_dimension is not None:
+        movenet["multipose_max_dimension"] = args.multipose_max_dimension
+    document = {
+        **source,
+        "precision": args.precision,
+        "blazepose": blazepose,
+        "posenet": posenet,
+        "movenet": movenet,
+    }
     return checked(lambda: ModelConfig.model_validate(document), ModelConfig, MODEL_FLAGS)
 
 

@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 from posed.cameras.config import CameraConfig
 from posed.events.config import EventsConfig
 from posed.evidence.config import SnapshotsConfig
+from posed.movenet.config import MoveNetOptions
 from posed.mqtt.config import MqttConfig
 from posed.people.config import PeopleConfig
 from posed.preview.config import PreviewConfig
@@ -136,6 +137,10 @@ class ModelConfig(StrictModel):
     posenet: PoseNetOptions = Field(
         default_factory=PoseNetOptions,
         description="Options used when the model is PoseNet.",
+    )
+    movenet: MoveNetOptions = Field(
+        default_factory=MoveNetOptions,
+        description="Options used when the model is MoveNet (single pose or MultiPose).",
     )
     precision: Literal["float", "int8"] = Field(
         "float",

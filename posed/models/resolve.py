@@ -19,7 +19,7 @@ from posed.models.registry import imported_model, packaged_registry
 from posed.regular_files import MAX_MODEL_BYTES, file_problem
 from posed.tflite_file import read_model_info
 
-Family = Literal["blazepose", "posenet"]
+Family = Literal["blazepose", "posenet", "movenet"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,8 +146,8 @@ def resolve_path(path: Path, detector_path: Path | None, model_dirs: Sequence[Pa
             f"{path} is the BlazePose person detector; give the landmark model as model.path "
             "(and this file as model.detector_path)"
         )
-    if layout.family == "posenet":
-        return ResolvedModel(path.stem, "posenet", {"main": path})
+    if layout.family != "blazepose":
+        return ResolvedModel(path.stem, layout.family, {"main": path})
     detector = detector_path or _first_existing("pose_detection.tflite", [path.parent, *model_dirs])
     if detector is None:
         raise ModelNotFoundError(
