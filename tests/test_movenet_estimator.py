@@ -61,7 +61,8 @@ def uncropped(models_dir: Path) -> Iterator[PoseEstimator]:
 def _truth(estimator: PoseEstimator, photo: ImageArray) -> np.ndarray:
     """The body keypoints found on the full-size photo, moved to where the small copy sits."""
     (pose,) = estimator.estimate(photo, None)
-    return pose.keypoints[BODY, :2] * SCALE + np.array([LEFT, TOP])
+    truth: np.ndarray = pose.keypoints[BODY, :2] * SCALE + np.array([LEFT, TOP])
+    return truth
 
 
 def test_smart_cropping_finds_a_small_distant_person_as_well_as_a_near_one(
@@ -97,14 +98,15 @@ def test_one_id_while_found_a_new_one_for_a_still_image_and_after_a_new_frame_si
     assert len(ids) == 1
     (still,) = estimator.estimate(photo, None)
     assert still.id not in ids
-    wide = cv2.copyMakeBorder(photo, 0, 0, 200, 200, cv2.BORDER_CONSTANT)
+    wide = np.zeros((photo.shape[0], photo.shape[1] + 400, 3), np.uint8)
+    wide[:, 200:-200] = photo
     (moved,) = estimator.estimate(wide, 1.0)
     assert moved.id not in ids | {still.id}
 
 
 def test_a_lost_person_starts_over_with_a_new_id(estimator: PoseEstimator, photo: ImageArray) -> None:
     (first,) = estimator.estimate(photo, 0.0)
-    assert estimator.estimate(np.zeros_like(photo), 0.1) == []  # nobody: the crop starts over
+    assert estimator.estimate(np.zeros(photo.shape, np.uint8), 0.1) == []  # nobody: the crop starts over
     (again,) = estimator.estimate(photo, 0.2)
     assert again.id != first.id
     # Started over from the first frame's centred square: the same pose as at the start.
