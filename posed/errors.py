@@ -10,9 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from posed.urls import mask_credentials
+
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
+EXIT_SKIPPED = 3  # `posed estimate`: some inputs could not be read; the output holds all the others
 EXIT_CONFIG = 78  # sysexits.h EX_CONFIG
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
 
@@ -31,6 +34,12 @@ class ConfigIssue:
     line: int | None
     key: str
     message: str
+
+    def __post_init__(self) -> None:
+        # Every error check, run and a reload print is one of these: masking the message here
+        # masks a password quoted from the config (a URL, a host) wherever it goes.
+
+        object.__setattr__(self, "message", mask_credentials(self.message))
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line is not None else self.file

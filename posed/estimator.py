@@ -22,6 +22,7 @@ from posed.config.schema import ModelConfig
 from posed.errors import ModelError
 from posed.keypoints import COCO_17
 from posed.models.resolve import resolve_model
+from posed.movenet.estimator import MoveNetEstimator
 from posed.posenet.estimator import PoseNetEstimator
 from posed.posenet.options import PoseNetOptions
 from posed.tracking.ids import RUN_IDS, IdSource
@@ -102,6 +103,8 @@ def open_estimator(
                 resolved, model, backend, backend_config, model_dirs=model_dirs, ids=ids
             )
         return BlazePoseEstimator.open(resolved, options, backend, backend_config, ids=ids)
+    if resolved.family == "movenet":
+        return MoveNetEstimator.open(resolved, model.movenet, backend, backend_config, ids=ids)
 
     return PoseNetEstimator.open(resolved, model.posenet, backend, backend_config, ids=ids)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-Family = Literal["blazepose", "posenet"]
+Family = Literal["blazepose", "posenet", "movenet"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -145,7 +145,7 @@ def test_no_text_names_an_issue_or_a_work_session() -> None:
             if p.is_file()
             and p.suffix
             in {".py", ".md", ".toml", ".yaml", ".yml", ".sh", ".js", ".html", ".css", ".service"}
-            and ".venv" not in p.parts
+            and not any(part.startswith(".venv") for part in p.parts)  # .venv-mediapipe too
         ]
     found = [
         f"{path.relative_to(REPO)}:{number}: {line.strip()}"

@@ -93,7 +93,10 @@ def test_gesture_windows_are_found_by_any_of_their_names_and_others_are_false() 
     events = [gesture(1.0, "hand_raised"), gesture(2.0, "both_hands_up"), gesture(13.0, "hand_raised")]
     score = score_clip("e.mp4", labels, events, hold=0.0)
     assert (score.gestures_found, score.gesture_windows) == (1, 2)
-    assert score.false_gestures == [(2.0, "both_hands_up"), (13.0, "hand_raised")]
+    # false: where no gesture was labelled; another name inside a window is reported apart
+    assert score.false_gestures == [(13.0, "hand_raised")]
+    assert score.other_gestures == [(2.0, "both_hands_up")]
+    assert "false gestures 1 (hand_raised at 13.0 s)  other gestures in windows 1" in clip_line(score)
 
 
 def test_no_gesture_makes_every_gesture_false_and_unlabelled_clips_score_none() -> None:

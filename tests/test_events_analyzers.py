@@ -290,10 +290,10 @@ def test_bicep_curls_alternating_arms() -> None:
 
 
 def test_curls_seen_from_the_side_with_the_elbow_drifting_forward() -> None:
-    # the far arm hidden, the torso seen; the upper arm swings 35 degrees forward as the
+    # the far arm hidden, the torso seen; the upper arm swings 45 degrees forward as the
     # forearm comes up to 55 degrees at the elbow
     def curl(t: float) -> Pose:
-        upper = 35.0 * t
+        upper = 45.0 * t
         pose = figure(arms=((upper, upper + 180 - (175 - 120 * t)), (0.0, 5.0)), width_factor=0.05)
         return hidden(hidden(pose, "right_elbow"), "right_wrist")
 

@@ -66,6 +66,16 @@ def test_the_squat_clip_gives_exactly_two_squats_and_no_fall(
     assert all(e["timestamp"] == pytest.approx(e["frame"] / 5.0, abs=1e-3) for e in events)
 
 
+@pytest.mark.parametrize("backend", ["tflite", "openvino"])
+@pytest.mark.parametrize(
+    "model", ["movenet-singlepose-lightning", "movenet-singlepose-thunder", "movenet-multipose-lightning"]
+)
+def test_movenet_bodies_count_the_same_two_squats(squat_config: Path, model: str, backend: str) -> None:
+    """MoveNet gives COCO's 17 keypoints, as PoseNet does; the analyzers take them as they are."""
+    events = estimate_events(SQUATS, "--events-config", str(squat_config), model=model, backend=backend)
+    assert [(e["type"], e["count"]) for e in events] == [("rep", 1), ("rep", 2)]
+
+
 def test_a_folder_of_images_gives_the_events_of_the_video(squat_config: Path, tmp_path: Path) -> None:
     import cv2  # noqa: PLC0415 (OpenCV loads on first frame)
 

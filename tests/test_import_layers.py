@@ -30,11 +30,12 @@ LAZY_ALLOWED = frozenset(
         "pytest",
         "selenium",
         "mediapipe",
+        "av",
     }
 )
 # posed's own modules that import one of those at their top (a camera source: OpenCV; the
-# preview server: aiohttp) are imported late for the same reason.
-LAZY_ALLOWED_POSED = ("posed.cameras.sources.", "posed.preview.server")
+# preview server and zone editor: aiohttp) are imported late for the same reason.
+LAZY_ALLOWED_POSED = ("posed.cameras.sources.", "posed.preview.server", "posed.preview.zone_edit")
 LINTED = ("posed", "backends", "tests", "tools", "bench")
 SOURCES = ((ROOT, "posed"), *((ROOT / "backends", name) for name in PLUGINS))
 

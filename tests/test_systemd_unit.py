@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from posed.cameras.config import FRAME_COPIES, MAX_FRAME_PIXELS, UNIT_MEMORY_MAX
 from tests.conftest import REPO
 
 UNIT = REPO / "systemd" / "posed.service"
@@ -115,6 +116,14 @@ def test_memory_and_task_limits_and_a_writable_cache() -> None:
     assert s["CacheDirectory"] == ["posed"]
     assert "XDG_CACHE_HOME=%C" in s["Environment"]
     assert "systemctl edit posed" in UNIT.read_text()  # how to raise the limits
+
+
+def test_the_config_bounds_frames_by_the_units_memory_max() -> None:
+    (value,) = _settings()["MemoryMax"]
+    units = {"K": 2**10, "M": 2**20, "G": 2**30}
+    assert int(value[:-1]) * units[value[-1]] == UNIT_MEMORY_MAX
+    assert MAX_FRAME_PIXELS * 3 * FRAME_COPIES < UNIT_MEMORY_MAX
+    assert 7680 * 4320 <= MAX_FRAME_PIXELS < 16384 * 16384
 
 
 def test_the_descriptor_limit_is_raised_above_the_default() -> None:

@@ -110,6 +110,8 @@ class Connection:
 def connect(config: KServeConfig) -> Connection:
     """A client for the configured server; no request is made yet."""
     module = tritonclient_module(config.protocol)
+    if unreadable := config.unreadable_files():
+        raise BackendError(f"kserve {unreadable[0]}")
     try:
         headers = config.headers()
     except (ValueError, OSError) as exc:

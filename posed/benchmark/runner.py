@@ -37,8 +37,10 @@ from posed.errors import ModelNotFoundError, PosedError
 from posed.estimator import open_estimator
 from posed.model_files import ResolvedModel
 from posed.models.resolve import known_models, model_search_path, resolve_model
+from posed.movenet.layout import detect_layout as detect_movenet_layout
+from posed.movenet.resample import multipose_size
 from posed.plugins import discover, load_backend
-from posed.posenet.layout import detect_layout
+from posed.posenet.layout import detect_layout as detect_posenet_layout
 from posed.posenet.options import PoseNetOptions
 from posed.posenet.resolution import Resolution, as_height_width, auto_resolution, check_resolution
 from posed.tflite_file import read_model_info
@@ -161,8 +163,12 @@ def measure_one(
 ) -> BenchRecord:
     backend, config = target.backend, target.config
     role = ROLE_LANDMARKS if resolved.family == "blazepose" else ROLE_MAIN
-    media, images = frames.get(resolved.family)
+    media, images = frames.get(_media_family(resolved, role))
     name, input_shape = resolved.name, None
+    if resolved.family == "movenet":
+        input_shape = _movenet_input_shape(resolved.files[role], model, images[0])
+        if input_shape is not None:
+            name = f"{resolved.name}@{input_shape[1]}x{input_shape[2]}"
     if resolved.family == "posenet" and model.posenet.input_resolution is not None:
         input_shape = _posenet_input_shape(resolved.files[role], model, images[0])
         name = f"{resolved.name}@{input_shape[1]}x{input_shape[2]}"
@@ -216,6 +222,25 @@ def measure_one(
     )
 
 
+def _media_family(resolved: ResolvedModel, role: str) -> str:
+    """Whose default footage a model is timed on: one person (squats) or several (vtest.avi)."""
+    if resolved.family != "movenet":
+        return resolved.family
+
+    info = read_model_info(resolved.files[role])
+    return "posenet" if detect_movenet_layout(info.inputs, info.outputs).kind == "multi" else "blazepose"
+
+
+def _movenet_input_shape(path: Path, model: ModelConfig, image: ImageArray) -> tuple[int, ...] | None:
+    """MultiPose: the input the frames are resized and padded to (the raw timer runs at it)."""
+    info = read_model_info(path)
+    layout = detect_movenet_layout(info.inputs, info.outputs)
+    if not layout.dynamic_input:
+        return None
+    box = multipose_size(int(image.shape[0]), int(image.shape[1]), model.movenet.multipose_max_dimension)
+    return (1, *box.padded, 3)
+
+
 def model_config(model: str) -> ModelConfig:
     """Tracking mode with MediaPipe's defaults; PoseNet multi-person with tfjs's."""
     if model.endswith(".tflite"):
@@ -255,7 +280,7 @@ def with_precision(model: ModelConfig, precision: str) -> ModelConfig:
 def _posenet_input_shape(path: Path, model: ModelConfig, frame: ImageArray) -> tuple[int, int, int, int]:
     """The input shape the estimator will use on `frame`, for timing the raw model alike."""
     info = read_model_info(path)
-    own = detect_layout(info.inputs, info.outputs, custom_ops=info.custom_ops)
+    own = detect_posenet_layout(info.inputs, info.outputs, custom_ops=info.custom_ops)
     wanted = model.posenet.input_resolution
     if wanted == "auto":
         budget = model.posenet.auto_pixels or own.input_height * own.input_width

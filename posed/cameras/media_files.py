@@ -6,23 +6,32 @@ OpenCV is imported when a file is read, so importing this module stays light.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
+from posed.cameras.config import DEFAULT_MAX_PIXELS
 from posed.errors import CameraError
 from posed.types import ImageArray
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 
 
-def read_image(path: Path) -> ImageArray:
+def read_image(path: Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageArray:
+    """The RGB image; CameraError saying why not. The size is read from the header first, as the
+    images camera does: a 1.2 MB PNG of 20000 x 20000 pixels would decode to 1.2 GB."""
     import cv2  # noqa: PLC0415 (OpenCV loads on first frame)
 
-    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    from posed.cameras.sources.images import read_image_file  # noqa: PLC0415 (imports OpenCV)
+
+    data = read_image_file(path, max_pixels, limit_name="--max-pixels")
+    if isinstance(data, str):
+        raise CameraError(f"{path}: {data}")
+    bgr = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
     if bgr is None:
-        raise CameraError(f"cannot read image {path}: missing, unreadable or not an image")
+        raise CameraError(f"{path}: OpenCV cannot decode it (corrupt, or not an image)")
     return np.asarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), dtype=np.uint8)
 
 
@@ -59,10 +68,19 @@ def video_info(path: Path) -> tuple[float, int]:
         capture.release()
 
 
-def image_sequence(folder: Path, fps: float) -> Iterator[tuple[int, float, ImageArray]]:
-    """The images of a folder in name order, as frames `1/fps` seconds apart."""
+def image_sequence(
+    folder: Path, fps: float, skipped: list[Path], max_pixels: int = DEFAULT_MAX_PIXELS
+) -> Iterator[tuple[int, float, ImageArray]]:
+    """The images of a folder in name order, as frames `1/fps` seconds apart. A file that cannot
+    be read is reported, added to `skipped` and left out; its frame number stays unused."""
     paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
     if not paths:
         raise CameraError(f"no images in {folder} (looked for {', '.join(sorted(IMAGE_SUFFIXES))})")
     for number, path in enumerate(paths):
-        yield number, number / fps, read_image(path)
+        try:
+            image = read_image(path, max_pixels)
+        except CameraError as exc:
+            print(f"posed estimate: skipping {exc}", file=sys.stderr)
+            skipped.append(path)
+            continue
+        yield number, number / fps, image

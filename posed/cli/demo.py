@@ -40,6 +40,8 @@ from posed.models.sources import SourceOptions
 from posed.models.store import store_dir
 from posed.mqtt.config import MqttConfig
 from posed.mqtt.publisher import Publisher
+from posed.people.config import PeopleConfig
+from posed.people.stage import PeopleStage
 from posed.plugins import load_backend
 from posed.samples import (
     SQUATS,
@@ -171,7 +173,9 @@ def execute(args: argparse.Namespace) -> int:
             if events_config is not None:
                 stage = EventStage(events, tap=preview.tap if preview else None)
                 stage.configure(events_config, {CAMERA_NAME: {}})
-            worker = Worker(camera, estimator, sink, events=stage)  # owns the estimator from here
+            people = PeopleStage()  # phantoms dropped, as in the daemon
+            people.configure(PeopleConfig(), [CAMERA_NAME])
+            worker = Worker(camera, estimator, sink, events=stage, people=people)  # owns the estimator
             shown = preview
 
             def refresh() -> None:

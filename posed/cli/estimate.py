@@ -16,15 +16,16 @@ import sys
 from contextlib import nullcontext
 from pathlib import Path
 
+from posed.cameras.config import DEFAULT_MAX_PIXELS
 from posed.cameras.media_files import IMAGE_SUFFIXES, read_image, video_frames, video_info
 from posed.cli.annotate import VIDEO_SUFFIXES, VideoOut, write_image
 from posed.cli.estimate_events import execute_events
 from posed.cli.flags import backend_config, model_config
 from posed.cli.names import add_model_dir_argument, check_inputs_exist, check_model_name
-from posed.cli.progress import ProgressBar
+from posed.cli.progress import ProgressBar, report_skipped
 from posed.daemon.signals import SignalEvents, stopped_code
 from posed.draw import draw_poses
-from posed.errors import EXIT_OK, EXIT_USAGE, PosedError
+from posed.errors import EXIT_OK, EXIT_USAGE, CameraError, PosedError
 from posed.estimator import PoseEstimator, open_estimator
 from posed.models.resolve import model_search_path
 from posed.people.config import PhantomConfig
@@ -72,7 +73,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"PoseNet decoding (default: {posenet['decoding'].default}).",
     )
     add_input_resolution(parser)
-    parser.add_argument("--no-smoothing", action="store_true", help="BlazePose: turn landmark smoothing off.")
+    parser.add_argument(
+        "--no-smoothing", action="store_true", help="BlazePose and MoveNet: turn keypoint smoothing off."
+    )
+    parser.add_argument(
+        "--multipose-max-dimension",
+        type=int,
+        default=None,
+        help="MoveNet MultiPose: the frame's long side in model pixels, a multiple of 32 "
+        "(model.movenet.multipose_max_dimension; default: 256).",
+    )
     parser.add_argument(
         "--num-poses",
         type=int,
@@ -99,6 +109,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="OUT",
         help="Also write the input with the poses drawn on it: an image (.png, .jpg) for an image, "
         "a folder for several images, a video (.mp4, .avi) for a video (default: draw nothing).",
+    )
+    parser.add_argument(
+        "--max-pixels",
+        type=int,
+        default=DEFAULT_MAX_PIXELS,
+        metavar="N",
+        help="Skip images larger than N pixels (width x height, read from the file's header before "
+        "decoding), as the images camera's max_pixels does.",
     )
     parser.add_argument(
         "--keep-phantoms",
@@ -172,7 +190,7 @@ def execute(args: argparse.Namespace) -> int:
         if videos:
             phantoms = PhantomConfig(enabled=not args.keep_phantoms)
             return _estimate_video(estimator, videos[0], args.fps, args.draw, PhantomFilter(phantoms))
-        return _estimate_images(estimator, inputs, args.draw)
+        return _estimate_images(estimator, inputs, args.draw, args.max_pixels)
 
 
 def check_draw_target(out: Path | None, inputs: list[Path], *, video: bool) -> None:
@@ -191,12 +209,18 @@ def check_draw_target(out: Path | None, inputs: list[Path], *, video: bool) -> N
         raise PosedError(f"--draw {out}: the folder {folder} does not exist")
 
 
-def _estimate_images(estimator: PoseEstimator, paths: list[Path], draw: Path | None) -> int:
+def _estimate_images(estimator: PoseEstimator, paths: list[Path], draw: Path | None, max_pixels: int) -> int:
     results = []
-    code = EXIT_OK
+    code: int | None = None
+    skipped = 0
     with SignalEvents() as signals:  # Ctrl-C ends the loop between two images
         for path in paths:
-            image = read_image(path)
+            try:
+                image = read_image(path, max_pixels)
+            except CameraError as exc:  # one bad file must not cost the others' results
+                print(f"posed estimate: skipping {exc}", file=sys.stderr)
+                skipped += 1
+                continue
             poses = estimator.estimate(image, None)
             if draw is not None:
                 write_image(draw / path.name if draw.is_dir() else draw, draw_poses(image, poses))
@@ -208,7 +232,7 @@ def _estimate_images(estimator: PoseEstimator, paths: list[Path], draw: Path | N
                     "poses": [pose.to_dict() for pose in poses],
                 }
             )
-            if signals.stop_requested and len(results) < len(paths):
+            if signals.stop_requested and len(results) + skipped < len(paths):
                 print(
                     f"posed estimate: interrupted; the JSON holds the {len(results)} image(s) done",
                     file=sys.stderr,
@@ -217,7 +241,7 @@ def _estimate_images(estimator: PoseEstimator, paths: list[Path], draw: Path | N
                 break
     json.dump(results, sys.stdout)
     sys.stdout.write("\n")
-    return code
+    return code if code is not None else report_skipped(skipped, len(paths), "image(s)")
 
 
 def _estimate_video(

@@ -15,12 +15,13 @@ from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 
-from posed.cameras.media_files import image_sequence, video_frames
+from posed.cameras.media_files import IMAGE_SUFFIXES, image_sequence, video_frames
 from posed.cli.flags import backend_config, model_config
 from posed.cli.names import check_inputs_exist, check_model_name
+from posed.cli.progress import report_skipped
 from posed.config.loader import load_model
 from posed.daemon.signals import SignalEvents, stopped_code
-from posed.errors import EXIT_OK, EXIT_USAGE
+from posed.errors import EXIT_USAGE
 from posed.estimator import open_estimator
 from posed.evaluation.frames import frame_events, frame_poses
 from posed.events.config import EventsFile
@@ -47,10 +48,13 @@ def execute_events(args: argparse.Namespace) -> int:
     dirs = model_search_path(cli_dir=args.model_dir)
     check_model_name(args.model, dirs)
     engine = EventEngine(settings.events, settings.cameras.estimate.zones)
+    skipped: list[Path] = []
     phantoms = settings.people.phantoms
     people = PhantomFilter(phantoms.model_copy(update={"enabled": False}) if args.keep_phantoms else phantoms)
     frames = (
-        image_sequence(source, args.fps or IMAGES_FPS) if source.is_dir() else video_frames(source, args.fps)
+        image_sequence(source, args.fps or IMAGES_FPS, skipped, args.max_pixels)
+        if source.is_dir()
+        else video_frames(source, args.fps)
     )
     backend = load_backend(args.backend)
     config = backend_config(backend, args.device)
@@ -72,7 +76,8 @@ def execute_events(args: argparse.Namespace) -> int:
                 print(summary_line(count, tally), file=sys.stderr)
                 return stopped_code(signals.last_stop_signal)
     print(summary_line(count, tally), file=sys.stderr)
-    return EXIT_OK
+    total = sum(1 for p in source.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES) if source.is_dir() else 1
+    return report_skipped(len(skipped), total, "image(s)")
 
 
 def summary_line(frames: int, tally: Mapping[str, int]) -> str:

@@ -32,6 +32,7 @@ MODEL_FLAGS: Mapping[str, str] = {
     "num_poses": "--num-poses",
     "detector": "--person-detector",
     "precision": "--precision",
+    "multipose_max_dimension": "--multipose-max-dimension",
     "name": "--model",
     "path": "--model",
 }
@@ -92,7 +93,16 @@ def model_config(args: argparse.Namespace, *, static: bool) -> ModelConfig:
     source: dict[str, Any] = (
         {"path": Path(args.model)} if args.model.endswith(".tflite") else {"name": args.model}
     )
-    document = {**source, "precision": args.precision, "blazepose": blazepose, "posenet": posenet}
+    movenet: dict[str, Any] = {"enable_smoothing": not args.no_smoothing}
+    if args.multipose_max_dimension is not None:
+        movenet["multipose_max_dimension"] = args.multipose_max_dimension
+    document = {
+        **source,
+        "precision": args.precision,
+        "blazepose": blazepose,
+        "posenet": posenet,
+        "movenet": movenet,
+    }
     return checked(lambda: ModelConfig.model_validate(document), ModelConfig, MODEL_FLAGS)
 
 

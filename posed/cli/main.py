@@ -10,8 +10,9 @@ import sys
 from collections.abc import Sequence
 
 from posed import __version__
-from posed.daemon.logs import route_third_party
+from posed.daemon.logs import RedactingFormatter, Redactor, route_third_party
 from posed.errors import EXIT_FAILURE, EXIT_INTERRUPTED, ConfigError, PosedError
+from posed.urls import mask_credentials
 
 # Subcommand modules, imported only when chosen so that `posed --help` stays fast.
 SUBCOMMANDS = {
@@ -102,9 +103,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command != "run":
-        logging.basicConfig(
-            level=(args.log_level or "warning").upper(), format="%(levelname)s %(name)s: %(message)s"
-        )
+        logging.basicConfig(level=(args.log_level or "warning").upper())
+        masking = RedactingFormatter("%(levelname)s %(name)s: %(message)s", Redactor(), journal=False)
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(masking)  # no credential in a warning of `check` or `estimate`
         route_third_party(args.log_level or "warning")
     module = importlib.import_module(args._module)
     try:
@@ -114,7 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"config error: {issue}", file=sys.stderr)
         return exc.exit_code
     except PosedError as exc:
-        print(f"posed {args.command}: {exc}", file=sys.stderr)
+        print(f"posed {args.command}: {mask_credentials(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print(f"posed {args.command}: interrupted", file=sys.stderr)

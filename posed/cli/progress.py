@@ -1,4 +1,5 @@
-"""Progress bars for long commands: on stderr, and only when stderr is a terminal.
+"""Progress bars for long commands (on stderr, and only when stderr is a terminal), and the
+exit code of a batch that skipped some inputs.
 
 tqdm draws them (rate, remaining time, terminal width) rather than a hand-made bar.
 Under a pipe, a log file or journald there is no bar at all, so nothing pollutes them.
@@ -12,6 +13,8 @@ from types import TracebackType
 from typing import Any
 
 from tqdm import tqdm
+
+from posed.errors import EXIT_OK, EXIT_SKIPPED
 
 
 class ProgressBar(AbstractContextManager["ProgressBar"]):
@@ -57,3 +60,11 @@ class ProgressBar(AbstractContextManager["ProgressBar"]):
         if self._bar is not None:
             self._bar.close()
             self._bar = None
+
+
+def report_skipped(skipped: int, total: int, what: str) -> int:
+    """The exit code after a batch: EXIT_SKIPPED, with a summary, when some inputs were skipped."""
+    if not skipped:
+        return EXIT_OK
+    print(f"posed estimate: {skipped} of {total} {what} skipped (see above)", file=sys.stderr)
+    return EXIT_SKIPPED

@@ -7,7 +7,9 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from posed.cameras.config import CameraConfig
-from posed.events.config import EventsConfig, unknown_ignore_zones
+from posed.events.config import EventsConfig
+from posed.evidence.config import SnapshotsConfig
+from posed.movenet.config import MoveNetOptions
 from posed.mqtt.config import MqttConfig
 from posed.people.config import PeopleConfig
 from posed.posenet.options import PoseNetOptions
@@ -77,10 +79,14 @@ class ModelConfig(StrictModel):
         "at most 128 characters.",
     )
     path: ConfigPath | None = Field(
-        None, description="Path of a .tflite file, instead of a name. BlazePose: the landmark model."
+        None,
+        description="Path of a .tflite file, instead of a name. BlazePose: the landmark model. "
+        "A regular file of at most 512 MiB.",
     )
     detector_path: ConfigPath | None = Field(
-        None, description="BlazePose only, with `path`: the pose_detection.tflite to use."
+        None,
+        description="BlazePose only, with `path`: the pose_detection.tflite to use; a regular file "
+        "of at most 512 MiB.",
     )
     blazepose: BlazePoseOptions = Field(
         default_factory=BlazePoseOptions,
@@ -89,6 +95,10 @@ class ModelConfig(StrictModel):
     posenet: PoseNetOptions = Field(
         default_factory=PoseNetOptions,
         description="Options used when the model is PoseNet.",
+    )
+    movenet: MoveNetOptions = Field(
+        default_factory=MoveNetOptions,
+        description="Options used when the model is MoveNet (single pose or MultiPose).",
     )
     precision: Literal["float", "int8"] = Field(
         "float",
@@ -163,16 +173,10 @@ class PosedConfig(StrictModel):
     events: EventsConfig = Field(
         default_factory=EventsConfig, description="Zone, fall, rep and gesture events."
     )
+    snapshots: SnapshotsConfig = Field(
+        default_factory=SnapshotsConfig, description="Snapshots and clips of events (off by default)."
+    )
     people: PeopleConfig = Field(
         default_factory=PeopleConfig,
         description="Which poses count as people (phantoms dropped) for everything that reports them.",
     )
-
-    @model_validator(mode="after")
-    def _ignore_zones(self) -> PosedConfig:
-        zones = {name for camera in self.cameras.values() for name in camera.zones}
-        if unknown := unknown_ignore_zones(self.events, zones):
-            raise ValueError(
-                f"events.falls.ignore_zones: {unknown[0]!r} is no camera's zone; zones: {sorted(zones)}"
-            )
-        return self

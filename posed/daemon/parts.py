@@ -19,6 +19,7 @@ from posed.backend import Backend
 from posed.cameras import open_camera
 from posed.cameras.status import CameraStatus
 from posed.config.loader import LoadedConfig
+from posed.daemon.evidence import EvidencePart
 from posed.daemon.preview import PreviewPart
 from posed.daemon.publishing import PublisherSlot, camera_events
 from posed.daemon.reload import ReloadPlan, configuration_url
@@ -55,9 +56,12 @@ class Parts:
     preview: PreviewPart = field(default_factory=PreviewPart)
     events: EventStage = field(init=False)
     people: PeopleStage = field(default_factory=PeopleStage)
+    evidence: EvidencePart = field(init=False)
 
     def __post_init__(self) -> None:
+        self.preview.model_dir = self.model_dir
         self.events = EventStage(self.publisher, self.preview.tap)
+        self.evidence = EvidencePart(self.publisher, self.events, self.preview.tap)
 
     # -- building ------------------------------------------------------------------------------
 
@@ -160,6 +164,7 @@ class Parts:
         try:
             model = next(iter(estimators.values())).model_name
             self.configure_events(loaded)
+            self.evidence.start(loaded)
             self.publisher.replace(self.new_publisher(loaded, self.backend_name, model), names)
             for name in names:
                 if self.stop_requested():
@@ -237,6 +242,7 @@ class Parts:
                 self.close_camera(name, deadline - time.monotonic() + CAMERA_CLOSE_SHARE)
             except Exception as exc:  # keep closing the rest; the process is ending anyway
                 log.error("camera %s: close failed: %s", name, exc)
+        self.evidence.close()  # after the workers: the last snapshots still reach the publisher
         self.publisher.replace(None)
 
     # -- reloading -----------------------------------------------------------------------------
@@ -258,6 +264,7 @@ class Parts:
             # The publisher first: its start is the last step that can fail on bad settings
             # (password or TLS files), and until it succeeds nothing else has been touched.
             self.configure_events(new)
+            self.evidence.apply(old, new)
             if publisher is not None:
                 self._swap_publisher(publisher, old, new)
                 self.events.republish()

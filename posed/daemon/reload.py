@@ -8,26 +8,10 @@ from __future__ import annotations
 
 import socket
 from dataclasses import dataclass
-from pathlib import Path
 
-from posed.config.loader import LoadedConfig, sort_issues, validate_document
-from posed.config.preflight import preflight_document
-from posed.config.reader import read_document
+from posed.config.loader import LoadedConfig
 from posed.errors import ConfigError, ConfigIssue, ModelError, ModelOptionError
 from posed.mqtt.publisher import connection_settings
-
-
-def load_for_run(path: Path, *, cli_model_dir: Path | None) -> LoadedConfig:
-    """The config, validated and preflighted as `posed check` does; ConfigError names every problem.
-
-    Used at start and on SIGHUP, so a reload is refused for exactly what would stop a start.
-    """
-    document = read_document(path)
-    loaded, issues = validate_document(path, document)
-    issues += preflight_document(path, document, loaded, cli_model_dir=cli_model_dir)
-    if issues or loaded is None:
-        raise ConfigError(sort_issues(issues))
-    return loaded
 
 
 def model_issue(loaded: LoadedConfig, exc: ModelError) -> ConfigError:
@@ -49,6 +33,7 @@ class ReloadPlan:
     log_level: bool
     daemon: bool  # timeouts and budgets, applied in place
     preview: bool = False  # the preview page's server, restarted alone
+    evidence: bool = False  # snapshots and clips (`snapshots:`), restarted alone
     people: bool = False  # which poses are people: applied in place, the cameras' filters start afresh
 
     @property
@@ -62,6 +47,7 @@ class ReloadPlan:
             or self.log_level
             or self.daemon
             or self.preview
+            or self.evidence
             or self.people
         )
 
@@ -82,6 +68,8 @@ class ReloadPlan:
             parts.append("daemon")
         if self.preview:
             parts.append("preview")
+        if self.evidence:
+            parts.append("snapshots")
         if self.people:
             parts.append("people")
         return ", ".join(parts) or "nothing"
@@ -110,6 +98,7 @@ def plan_reload(old: LoadedConfig, new: LoadedConfig) -> ReloadPlan:
         or list(a.cameras) != list(b.cameras)
         or identity_changed
         or events_changed
+        or a.snapshots != b.snapshots  # the image entities
     )
     return ReloadPlan(
         estimators=estimators,
@@ -121,6 +110,7 @@ def plan_reload(old: LoadedConfig, new: LoadedConfig) -> ReloadPlan:
         log_level=a.log_level != b.log_level,
         daemon=a.daemon != b.daemon,
         preview=a.preview != b.preview,
+        evidence=a.snapshots != b.snapshots,
         people=a.people != b.people,
     )
 

@@ -16,11 +16,12 @@ from pathlib import Path
 
 from posed.cameras.status import CameraStatus
 from posed.config.loader import LoadedConfig
+from posed.config.run_load import load_for_run
 from posed.daemon.console import console_wanted, mqtt_summary
 from posed.daemon.logs import DaemonLogging
 from posed.daemon.notify import Notifier
 from posed.daemon.parts import Parts
-from posed.daemon.reload import load_for_run, model_issue, plan_reload
+from posed.daemon.reload import model_issue, plan_reload
 from posed.daemon.signals import SignalEvents
 from posed.daemon.supervision import RestartBudget, WatchdogPing
 from posed.daemon.telemetry import Telemetry

@@ -8,7 +8,7 @@ from pydantic import Field, model_validator
 
 from posed.events.geometry import MeasureKind
 from posed.keypoints import BLAZEPOSE_33, COCO_17
-from posed.strict import StrictModel
+from posed.strict import LAX_CONTAINER, StrictModel
 
 NAME_PATTERN = r"^[A-Za-z0-9_-]+$"
 KEYPOINTS = frozenset({*BLAZEPOSE_33, *COCO_17, "head"})  # `head` is the nose
@@ -24,16 +24,16 @@ class Measure(StrictModel):
     (`knee`, `hip`) is taken on each side, combined by `side`.
     """
 
-    angle: tuple[str, str, str] | None = Field(
+    angle: Annotated[tuple[str, str, str], LAX_CONTAINER] | None = Field(
         None, description="Degrees at the middle keypoint, e.g. [hip, knee, ankle]; 180 is straight."
     )
-    inclination: tuple[str, str] | None = Field(
+    inclination: Annotated[tuple[str, str], LAX_CONTAINER] | None = Field(
         None, description="Degrees of the line between two keypoints from vertical: 0 vertical, 90 level."
     )
-    height: tuple[str, str] | None = Field(
+    height: Annotated[tuple[str, str], LAX_CONTAINER] | None = Field(
         None, description="How far the first keypoint is above the second, in torso lengths."
     )
-    distance: tuple[str, str] | None = Field(
+    distance: Annotated[tuple[str, str], LAX_CONTAINER] | None = Field(
         None, description="Distance between two keypoints, in torso lengths."
     )
     side: SideRule = Field(

@@ -8,9 +8,7 @@ posed/events/gesture_config.py).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from posed.cameras.zone_config import ZoneConfig
 from posed.events.conditions import KEYPOINTS, NAME_PATTERN, Condition, Measure, Name, SideRule
@@ -39,7 +37,6 @@ __all__ = [
     "RepsConfig",
     "SideRule",
     "ZoneConfig",
-    "unknown_ignore_zones",
 ]
 
 
@@ -61,12 +58,6 @@ class EventsConfig(StrictModel):
     gestures: GesturesConfig = Field(default_factory=GesturesConfig, description="Held gestures.")
 
 
-def unknown_ignore_zones(events: EventsConfig, zone_names: Iterable[str]) -> list[str]:
-    """`falls.ignore_zones` names that are no camera's zone (a typo would silently ignore nothing)."""
-    known = set(zone_names)
-    return [name for name in events.falls.ignore_zones if name not in known]
-
-
 class EstimateCamera(StrictModel):
     zones: dict[Name, ZoneConfig] = Field(
         default_factory=dict, description="Zones of the estimated video or images."
@@ -81,20 +72,11 @@ class EstimateCameras(StrictModel):
 
 class EventsFile(StrictModel):
     """The file `posed estimate --events-config` reads: the `events:` and `people:` sections of a
-    posed config, and zones under `cameras.estimate.zones` (the same place as in a daemon config)."""
+    posed config, and zones under `cameras.estimate.zones` (the same place as in a daemon config).
+    Its `ignore_zones` entries are checked against those zones by posed.config.placed."""
 
     events: EventsConfig = Field(default_factory=EventsConfig, description="As in the daemon config.")
     people: PeopleConfig = Field(default_factory=PeopleConfig, description="As in the daemon config.")
     cameras: EstimateCameras = Field(
         default_factory=EstimateCameras, description="Only `estimate`, for its `zones`."
     )
-
-    @model_validator(mode="after")
-    def _ignore_zones(self) -> EventsFile:
-        zones = self.cameras.estimate.zones
-        if unknown := unknown_ignore_zones(self.events, zones):
-            raise ValueError(
-                f"events.falls.ignore_zones: {unknown[0]!r} is not a zone of cameras.estimate; "
-                f"zones: {sorted(zones)}"
-            )
-        return self

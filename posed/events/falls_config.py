@@ -7,7 +7,7 @@ each threshold was measured on.
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from posed.strict import StrictModel
 
@@ -146,3 +146,12 @@ class FallsConfig(StrictModel):
         description="Names of the camera's zones (a bed, a sofa) where lying down is never a fall; "
         "the test point is the hips.",
     )
+
+    @model_validator(mode="after")
+    def _upright_below_lying(self) -> FallsConfig:
+        # Else a torso between the two angles would be upright and lying at once.
+        if self.upright_angle >= self.lying_angle:
+            raise ValueError(
+                f"upright_angle ({self.upright_angle:g}) must be below lying_angle ({self.lying_angle:g})"
+            )
+        return self

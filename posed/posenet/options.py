@@ -6,11 +6,12 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from posed.strict import StrictModel
+from posed.strict import LAX_CONTAINER, StrictModel
 from posed.tracking.config import TrackerOptions
 
 # One side of a PoseNet input, in pixels (posed.posenet.resolution checks it against the stride).
 InputSide = Annotated[int, Field(ge=33, le=2049)]
+InputSize = Annotated[tuple[InputSide, InputSide], LAX_CONTAINER]
 
 
 class PoseNetOptions(StrictModel):
@@ -25,7 +26,7 @@ class PoseNetOptions(StrictModel):
         20.0, gt=0, le=1000, description="Non-maximum suppression radius, model-input pixels, up to 1000."
     )
     flip_horizontal: bool = Field(False, description="Mirror keypoints horizontally (selfie view).")
-    input_resolution: InputSide | tuple[InputSide, InputSide] | Literal["auto"] | None = Field(
+    input_resolution: InputSide | InputSize | Literal["auto"] | None = Field(
         None,
         description="Model input size, as tfjs PoseNet's inputResolution: N (square), [height, width], "
         "or auto (the camera's aspect ratio, area nearest auto_pixels). Each side 33-2049 and "

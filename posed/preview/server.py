@@ -23,6 +23,8 @@ from posed.preview.feed import Feed, hello
 from posed.preview.guard import add_headers, make_guard
 from posed.preview.limits import HANDLER_LIMITS, MAX_BODY, MAX_CONNECTIONS, ConnectionGate
 from posed.preview.tap import PreviewTap
+from posed.preview.timeline import Timeline
+from posed.preview.zone_edit import ZoneEditor
 
 log = logging.getLogger(__name__)
 
@@ -32,11 +34,12 @@ SHUTDOWN_GRACE = 1.0  # seconds aiohttp gives a plain request in flight when sto
 
 
 class PreviewApp:
-    """The routes. Every one is GET: no endpoint changes anything."""
+    """The routes. Every one is GET, except saving a zone with `allow_edit` (posed.preview.zone_edit)."""
 
-    def __init__(self, config: PreviewConfig, tap: PreviewTap) -> None:
+    def __init__(self, config: PreviewConfig, tap: PreviewTap, editor: ZoneEditor | None = None) -> None:
         self._config = config
         self._tap = tap
+        self._editor = editor if config.allow_edit else None
         self._feeds: dict[str, Feed] = {}
         self._websockets: weakref.WeakSet[web.WebSocketResponse] = weakref.WeakSet()
 
@@ -47,6 +50,9 @@ class PreviewApp:
         app.router.add_get("/camera/{camera}", self._camera_page)
         app.router.add_get("/api/stats", self._stats)
         app.router.add_get("/api/cameras/{camera}/ws", self._stream)
+        Timeline(self._tap).add_routes(app)
+        if self._editor is not None:
+            self._editor.add_routes(app)
         app.router.add_static("/static/", STATIC, follow_symlinks=False)
         app.on_shutdown.append(self._close_streams)
         return app
@@ -110,9 +116,9 @@ class PreviewApp:
 class PreviewServer:
     """Serves the page on `config.host:config.port` until `close()`."""
 
-    def __init__(self, config: PreviewConfig, tap: PreviewTap) -> None:
+    def __init__(self, config: PreviewConfig, tap: PreviewTap, editor: ZoneEditor | None = None) -> None:
         self.config = config
-        self._app = PreviewApp(config, tap)
+        self._app = PreviewApp(config, tap, editor)
         self._loop = asyncio.new_event_loop()
         self._runner: web.AppRunner | None = None
         self._listener: asyncio.Server | None = None

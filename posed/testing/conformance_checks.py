@@ -39,6 +39,13 @@ class ModelCase:
     role: Role = ROLE_MAIN
     # For a fully convolutional model: an input shape the backend should resize it to.
     resize_to: tuple[int, ...] | None = None
+    # The file's input size is only a placeholder (MoveNet MultiPose reads as 1 x 1): the
+    # model is checked at `resize_to` alone, never at the size written in the file.
+    dynamic_input: bool = False
+
+    def __post_init__(self) -> None:
+        if self.dynamic_input and self.resize_to is None:
+            raise ValueError(f"{self.path.name}: a dynamic_input case needs resize_to")
 
 
 def resolve_backend(backend: str | Backend) -> Backend:

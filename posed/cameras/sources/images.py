@@ -25,6 +25,7 @@ from posed.cameras.config import ImagesCamera
 from posed.cameras.convert import ToRgb, as_u8
 from posed.cameras.source import EndOfStream
 from posed.errors import CameraError
+from posed.regular_files import file_problem
 from posed.types import ImageArray
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ def list_images(path: str) -> list[Path]:
 _MACHINE_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.ENOBUFS})
 
 
-def read_image_file(path: Path, max_pixels: int) -> bytes | str:
+def read_image_file(path: Path, max_pixels: int, *, limit_name: str = "max_pixels") -> bytes | str:
     """The file's bytes, or why it must not be decoded (its own fault): its header first.
 
     The file is opened here, once, and not by imagesize or OpenCV: both report any
@@ -56,15 +57,18 @@ def read_image_file(path: Path, max_pixels: int) -> bytes | str:
     No image within `max_pixels` takes more than 4 bytes a pixel (a BMP takes 3), so a
     larger file is refused before it is read.
     CameraError when the machine, not the file, is at fault (_MACHINE_ERRNOS).
+    A FIFO or a device is refused before it is opened: opening a FIFO blocks.
     """
+    if path.exists() and (refused := file_problem(path, None)) is not None:
+        return f"cannot read it: {refused}"
     try:
         with path.open("rb") as file:
-            problem = image_problem(file, max_pixels)
+            problem = image_problem(file, max_pixels, limit_name=limit_name)
             if problem is not None:
                 return problem
             limit = 4 * max_pixels + (1 << 20)
             if os.fstat(file.fileno()).st_size > limit:
-                return f"it is larger than {limit:,} bytes, more than an image of max_pixels takes"
+                return f"it is larger than {limit:,} bytes, more than an image of {limit_name} takes"
             file.seek(0)
             return file.read()
     except OSError as exc:
@@ -75,7 +79,7 @@ def read_image_file(path: Path, max_pixels: int) -> bytes | str:
         return f"cannot read it: {exc.strerror or exc}"
 
 
-def image_problem(path: Path | BinaryIO, max_pixels: int) -> str | None:
+def image_problem(path: Path | BinaryIO, max_pixels: int, *, limit_name: str = "max_pixels") -> str | None:
     """Why an image (a path, or an open file) must not be decoded, from its header alone; None
     when it may be."""
     try:
@@ -87,9 +91,8 @@ def image_problem(path: Path | BinaryIO, max_pixels: int) -> str | None:
     if width <= 0 or height <= 0:
         return "it is empty or not a JPEG, PNG or BMP image"
     if width * height > max_pixels:
-        return (
-            f"{width}x{height} is {width * height:,} pixels, more than max_pixels ({max_pixels:,}); "
-            "raise the camera's max_pixels to read it"
+        return f"{width}x{height} is {width * height:,} pixels, more than {limit_name} ({max_pixels:,})" + (
+            "; raise the camera's max_pixels to read it" if limit_name == "max_pixels" else ""
         )
     return None
 
