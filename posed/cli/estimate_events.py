@@ -17,6 +17,8 @@ from pathlib import Path
 from posed.cli.estimate import (
     IMAGE_SUFFIXES,
     backend_config,
+    file_frame,
+    gated,
     model_config,
     read_image,
     stopped_code,
@@ -61,8 +63,11 @@ def execute_events(args: argparse.Namespace) -> int:
         open_estimator(model, backend, config, model_dirs=dirs) as estimator,
         SignalEvents() as signals,
     ):
+        # Through the motion gate, as in the daemon: a fall in progress keeps it open.
+        gate = gated(estimator, no_gate=args.no_gate, in_progress=lambda: engine.watching)
         for number, stamp, image in frames:
-            poses = estimator.estimate(image, stamp)
+            (done,) = gate.push(file_frame(number, stamp, image))
+            poses = done.poses
             for event in engine.update(stamp, poses, int(image.shape[1]), int(image.shape[0])):
                 sys.stdout.write(json.dumps({**event.to_dict(), "frame": number}) + "\n")
             if signals.stop_requested:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from posed.cameras.config import CameraConfig
 from posed.events.config import EventsConfig, unknown_ignore_zones
+from posed.gate.config import MotionGateConfig
 from posed.mqtt.config import MqttConfig
 from posed.preview.config import PreviewConfig
 from posed.strict import MAX_NAME_CHARS, NAME_PATTERN, ConfigPath, Name, StrictModel
@@ -203,6 +204,11 @@ class PosedConfig(StrictModel):
     events: EventsConfig = Field(
         default_factory=EventsConfig, description="Zone, fall, rep and gesture events."
     )
+    motion_gate: MotionGateConfig = Field(
+        default_factory=MotionGateConfig,
+        description="Skip the pose estimator on still frames while nobody is tracked, and the "
+        "motion masks of each camera.",
+    )
 
     @model_validator(mode="after")
     def _ignore_zones(self) -> PosedConfig:
@@ -212,3 +218,13 @@ class PosedConfig(StrictModel):
                 f"events.falls.ignore_zones: {unknown[0]!r} is no camera's zone; zones: {sorted(zones)}"
             )
         return self
+
+    @field_validator("motion_gate")
+    @classmethod
+    def _mask_cameras(cls, gate: MotionGateConfig, info: ValidationInfo) -> MotionGateConfig:
+        cameras = info.data.get("cameras")
+        if cameras is None:
+            return gate  # the cameras are invalid and reported already
+        if unknown := sorted(set(gate.masks) - set(cameras)):
+            raise ValueError(f"masks.{unknown[0]} names no camera; cameras: {sorted(cameras)}")
+        return gate

@@ -8,6 +8,7 @@ when all of them could be built, so a failed reload leaves the old ones running.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -24,6 +25,7 @@ from posed.daemon.worker import Worker
 from posed.errors import BackendUnavailableError
 from posed.estimator import PoseEstimator, open_estimator
 from posed.events.stage import EventStage
+from posed.gate.config import MotionGateConfig
 from posed.models.resolve import model_search_path
 
 if TYPE_CHECKING:
@@ -48,7 +50,10 @@ class Parts:
     cameras: dict[str, Camera] = field(default_factory=dict)
     workers: dict[str, Worker] = field(default_factory=dict)
     preview: PreviewPart = field(default_factory=PreviewPart)
+    no_gate: bool = False  # `--no-gate`: every frame runs, whatever the config says
     events: EventStage = field(init=False)
+    # The motion gate's settings for new workers: the config's, disabled by `--no-gate`.
+    gate: MotionGateConfig = field(default_factory=MotionGateConfig)
 
     def __post_init__(self) -> None:
         self.events = EventStage(self.publisher, self.preview.tap)
@@ -110,11 +115,15 @@ class Parts:
     def configure_events(self, loaded: LoadedConfig) -> None:
         cfg = loaded.config
         self.events.configure(cfg.events, {name: camera.zones for name, camera in cfg.cameras.items()})
+        gate = cfg.motion_gate
+        self.gate = gate.model_copy(update={"enabled": False}) if self.no_gate else gate
 
     def open_camera(self, loaded: LoadedConfig, name: str) -> Camera:
         from posed.cameras import open_camera
 
-        camera = open_camera(name, loaded.config.cameras[name], on_status=self.on_status)
+        camera = open_camera(
+            name, loaded.config.cameras[name], on_status=self.on_status, previews=self.gate.enabled
+        )
         try:
             camera.start()
         except BaseException:
@@ -144,6 +153,8 @@ class Parts:
             self.preview.tap,
             events=self.events,
             on_status=self.publisher.publish_camera_status,
+            gate=self.gate,
+            in_progress=functools.partial(self.events.watching, name),
         )
         self.workers[name] = worker
         worker.start()

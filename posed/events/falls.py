@@ -28,6 +28,9 @@ class Phase(enum.Enum):
     TIMED_OUT = "timed_out"  # cleared by clear_timeout; re-armed once upright
 
 
+_IN_PROGRESS = frozenset({Phase.FALLING, Phase.DOWN, Phase.DETECTED})
+
+
 @dataclass(slots=True)
 class _Sample:
     timestamp: float
@@ -71,6 +74,11 @@ class FallAnalyzer:
     def fallen(self) -> bool:
         """Whether any person's fall is reported and not cleared: the camera's fall state."""
         return any(p.phase is Phase.DETECTED for p in self._people.values())
+
+    @property
+    def in_progress(self) -> bool:
+        """Whether anyone's fall has started and is not cleared (falling, down or detected)."""
+        return any(p.phase in _IN_PROGRESS for p in self._people.values())
 
     def phase_of(self, person: int) -> Phase | None:
         state = self._people.get(person)

@@ -10,22 +10,69 @@ to 1.2 GB.
 
 from __future__ import annotations
 
+import functools
 import glob
 import logging
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import cv2
 import imagesize
+import numpy as np
+import numpy.typing as npt
 
 from posed.cameras.config import ImagesCamera
-from posed.cameras.convert import ToRgb, as_u8
-from posed.cameras.source import EndOfStream
+from posed.cameras.convert import PREVIEW_WIDTH, ToRgb, as_u8, target_size
+from posed.cameras.source import Deferred, EndOfStream
 from posed.errors import CameraError
 from posed.types import ImageArray
 
 log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp"})
+JPEG_SUFFIXES = frozenset({".jpg", ".jpeg"})
+T = TypeVar("T")
+
+
+def reduced_grey_flag(width: int) -> int:
+    """The largest JPEG reduction (1/2, 1/4, 1/8) that keeps the preview at least PREVIEW_WIDTH wide."""
+    for factor, flag in (
+        (8, cv2.IMREAD_REDUCED_GRAYSCALE_8),
+        (4, cv2.IMREAD_REDUCED_GRAYSCALE_4),
+        (2, cv2.IMREAD_REDUCED_GRAYSCALE_2),
+    ):
+        if width // factor >= PREVIEW_WIDTH:
+            return flag
+    return cv2.IMREAD_GRAYSCALE
+
+
+def oriented_size(header: tuple[int, int], preview: ImageArray) -> tuple[int, int]:
+    """The (width, height) the full decode will have: the header's, turned as OpenCV turns the
+    image for its EXIF orientation (the preview shows whether it did)."""
+    width, height = header
+    if width != height and (preview.shape[1] > preview.shape[0]) != (width > height):
+        return height, width
+    return width, height
+
+
+def decode_jpeg(data: npt.NDArray[np.uint8], path: Path, width: int | None, height: int | None) -> ImageArray:
+    """The full RGB image of JPEG bytes already read (the reduced decode of them succeeded)."""
+    bgr = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    if bgr is None:
+        raise CameraError(f"{path}: the full JPEG decode failed where its reduced decode worked")
+    return ToRgb(width=width, height=height)(as_u8(bgr))
+
+
+def rgb_preview(image: ImageArray) -> ImageArray:
+    """A small grey copy of an RGB image already decoded (a PNG or BMP has no reduced decode)."""
+    height = max(1, round(image.shape[0] * PREVIEW_WIDTH / image.shape[1]))
+    small = cv2.resize(image, (PREVIEW_WIDTH, height), interpolation=cv2.INTER_LINEAR)
+    return as_u8(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY))
+
+
+def size_of(image: ImageArray) -> tuple[int, int]:
+    return int(image.shape[1]), int(image.shape[0])
 
 
 def list_images(path: str) -> list[Path]:
@@ -83,6 +130,14 @@ class ImagesSource:
         self._next = 0
 
     def read(self) -> ImageArray:
+        return self._next_image(self._decode)
+
+    def read_deferred(self) -> Deferred:
+        """A JPEG is decoded at 1/2 to 1/8 scale in grey for the preview (libjpeg scales while
+        decoding, a fraction of a full decode); its full decode waits until the frame is used."""
+        return self._next_image(self._defer)
+
+    def _next_image(self, decode: Callable[[Path], T | None]) -> T:
         tried = 0
         while True:
             if self._next >= len(self._files):
@@ -94,7 +149,7 @@ class ImagesSource:
             path = self._files[self._next]
             self._next += 1
             tried += 1
-            image = self._decode(path)
+            image = decode(path)
             if image is not None:
                 return image
 
@@ -108,12 +163,44 @@ class ImagesSource:
         if problem is None and bgr is None:
             problem = "it is gone" if not path.exists() else "OpenCV cannot decode it"
         if problem is not None:
-            if path not in self._skipped:
-                self._skipped.add(path)
-                log.warning("%s: skipping %s: %s", self.description, path, problem)
+            self._skip(path, problem)
             return None
         self._skipped.discard(path)
         return self._to_rgb(as_u8(bgr))
+
+    def _defer(self, path: Path) -> Deferred | None:
+        if path.suffix.lower() not in JPEG_SUFFIXES:
+            image = self._decode(path)
+            return None if image is None else Deferred(rgb_preview(image), lambda: image, size_of(image))
+        problem = image_problem(path, self._config.max_pixels)
+        data: npt.NDArray[np.uint8] | None = None
+        preview = None
+        if problem is None:
+            try:
+                data = np.fromfile(path, dtype=np.uint8)
+            except OSError as exc:
+                problem = f"cannot read it: {exc.strerror or exc}"
+        if data is not None:
+            width, _ = imagesize.get(str(path))
+            preview = cv2.imdecode(data, reduced_grey_flag(width))
+            if preview is None:
+                problem = "OpenCV cannot decode it"
+        if problem is not None or data is None or preview is None:
+            self._skip(path, problem or "OpenCV cannot decode it")
+            return None
+        self._skipped.discard(path)
+        preview = as_u8(preview)
+        size = oriented_size(imagesize.get(str(path)), preview)
+        config = self._config
+        size = target_size((size[1], size[0]), config.width, config.height) or size
+        return Deferred(
+            preview, functools.partial(decode_jpeg, data, path, config.width, config.height), size
+        )
+
+    def _skip(self, path: Path, problem: str) -> None:
+        if path not in self._skipped:
+            self._skipped.add(path)
+            log.warning("%s: skipping %s: %s", self.description, path, problem)
 
     def _list(self) -> list[Path]:
         files = list_images(self._config.path)
