@@ -154,6 +154,12 @@ class PipelineTimer:
                 self.gated += self._step.gated - gated_start
                 return
 
+    def run_frames(self, count: int) -> None:
+        """Feed `count` frames and finish them, untimed (the caller measures a group of steps)."""
+        for _ in range(count):
+            self._next()
+        self._step.flush()
+
     @property
     def fps(self) -> float:
         return self.frames / self.seconds if self.seconds > 0 else 0.0

@@ -59,6 +59,7 @@ class BenchOptions:
     video: Path | None = None  # None: the default media of each model family
     more_videos: Sequence[Path] = ()  # measured too, after `video` (an empty room beside a person)
     gates: Sequence[bool] = (True,)  # motion gate on, off, or both (each a record)
+    camera_fps: float | None = None  # frames stamped at this rate; None: each clip's own
     shared_dir: Path = Path("../shared")
     seconds: float = 5.0
     input_resolution: Resolution | None = None  # PoseNet models run at this size
@@ -173,6 +174,7 @@ def measure_one(
     backend, config = target.backend, target.config
     role = ROLE_LANDMARKS if resolved.family == "blazepose" else ROLE_MAIN
     media, images, clip_fps = frames.get(resolved.family, video)
+    clip_fps = options.camera_fps or clip_fps
     gate_config = MotionGateConfig(enabled=gate)
     name, input_shape = resolved.name, None
     if resolved.family == "posenet" and model.posenet.input_resolution is not None:

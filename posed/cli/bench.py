@@ -67,6 +67,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="Measure every combination twice, motion gate on and off (the `gate` column).",
     )
+    parser.add_argument(
+        "--camera-fps",
+        type=float,
+        default=None,
+        help="Stamp the frames as a camera at this rate would (the motion gate's keep-alive and "
+        "cpu ms per second follow it) (default: each clip's own frame rate).",
+    )
     parser.add_argument("--seconds", type=float, default=5.0, help="Duration of each timed phase.")
     parser.add_argument("--json", action="store_true", help="One JSON object per record on stdout.")
     parser.add_argument(
@@ -91,6 +98,9 @@ def execute(args: argparse.Namespace) -> int:
     if args.seconds <= 0:
         print("posed bench: --seconds must be positive", file=sys.stderr)
         return EXIT_USAGE
+    if args.camera_fps is not None and not 0 < args.camera_fps <= 1000:
+        print("posed bench: --camera-fps must be above 0 and at most 1000", file=sys.stderr)
+        return EXIT_USAGE
     for video in args.video:
         if not video.is_file():
             print(f"posed bench: --video {video}: no such file", file=sys.stderr)
@@ -104,6 +114,7 @@ def execute(args: argparse.Namespace) -> int:
         video=args.video[0] if args.video else fallback_input(shared),
         more_videos=tuple(args.video[1:]),
         gates=(True, False) if args.compare_gate else (not args.no_gate,),
+        camera_fps=args.camera_fps,
         shared_dir=shared,
         seconds=args.seconds,
         input_resolution=args.input_resolution,
