@@ -64,6 +64,13 @@ def test_a_still_room_with_sensor_noise_and_flicker_runs_the_estimator_only_at_t
     assert counters.cpu_seconds > 0
 
 
+def test_a_strong_flicker_or_exposure_swing_over_the_whole_image_is_no_motion() -> None:
+    # +-15 %: a fluorescent tube or a camera's auto exposure hunting; no pixel moved.
+    detector = MotionDetector(MotionGateConfig())
+    results = [detector.update(grey_copy(_frame(t, flicker=0.15).image, 160), t) for t in _times(3.0)]
+    assert not any(r.moved for r in results[1:]), [round(r.area, 4) for r in results]
+
+
 def test_heavy_noise_raises_the_threshold_instead_of_holding_the_gate_open() -> None:
     detector = MotionDetector(MotionGateConfig(width=320))  # less averaging: more noise left
     results = [detector.update(grey_copy(_frame(t, noise=12.0).image, 320), t) for t in _times(3.0)]
@@ -127,6 +134,16 @@ def test_while_anyone_is_watched_every_frame_runs_and_then_for_hold_seconds() ->
     assert set(reasons[30:49]) == {"hold"}, "still every frame for hold_seconds after the last person"
     later = [v for v in verdicts[50:] if v.run]  # 4.9 s: the hold has just ended
     assert [v.reason for v in later] == ["keepalive"] * len(later) and 2 <= len(later) <= 3
+
+
+def test_someone_seen_for_a_moment_in_a_still_view_gets_no_hold() -> None:
+    # A detector's false positive in sensor noise lasts a few frames; a person is seen for longer.
+    gate = MotionGate(MotionGateConfig(hold_seconds=2.0))
+    times = _times(3.0)
+    verdicts = [gate.decide(_frame(t), watching=1.0 <= t < 1.2) for t in times]
+    assert [v.reason for v in verdicts[10:12]] == ["watching", "watching"]
+    assert not any(v.run for v in verdicts[12:21]), "back to gating at once"
+    assert verdicts[21].reason == "keepalive", "a second after the last run (at 1.1 s)"
 
 
 def test_keepalive_interval_is_configurable() -> None:

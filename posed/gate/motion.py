@@ -100,10 +100,9 @@ class MotionDetector:
             self._start(current, now)
             return Motion(True, 1.0, 0.0, 0.0)
         assert self._counted is not None and self._counted_u8 is not None and self._counted_sample is not None
-        counted = self._counted
         config = self._config
-        level = float(background[counted].mean())
-        mean = float(current[counted].mean())
+        level = float(cv2.mean(background, mask=self._counted_u8)[0])
+        mean = float(cv2.mean(current, mask=self._counted_u8)[0])
         matched = current * (level / mean) if mean > 1.0 else current
         diff = matched - background
         # Medians of every other pixel in each direction: as robust, a quarter of the cost.
@@ -115,7 +114,8 @@ class MotionDetector:
         changed = (deviation > threshold).astype(np.uint8)
         changed &= self._counted_u8
         # A clipped pixel (a window, a lamp) cannot follow the brightness: not evidence of motion.
-        changed[current >= SATURATED] = 0
+        # Matched up to the clip level, a pixel dimmed below it was clipped at full brightness.
+        changed[(current >= SATURATED) | (matched >= SATURATED) | (background >= SATURATED)] = 0
         area = self._largest_region(changed)
         self._blend(current, now)
         return Motion(area >= config.min_area, area, noise, threshold)

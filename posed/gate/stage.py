@@ -19,6 +19,10 @@ from posed.gate.config import MotionGateConfig, MotionMask
 from posed.gate.motion import MotionDetector, grey_copy
 from posed.types import Frame
 
+# A person seen for less than this (a detector's false positive in sensor noise lasts a few
+# frames) gets no hold_seconds afterwards; one who walked in or sits there is seen for longer.
+CONFIRM_SECONDS = 0.5
+
 Reason = Literal["off", "watching", "hold", "motion", "keepalive", "still"]
 
 
@@ -50,6 +54,8 @@ class MotionGate:
         self._detector = MotionDetector(config, masks)
         self._last_run: float | None = None
         self._last_watched: float | None = None
+        self._watched_since: float | None = None  # start of the current (or last) watched stretch
+        self._hold_until: float | None = None
         self._looked = 0
         self._gated = 0
         self._cpu = 0.0
@@ -70,6 +76,8 @@ class MotionGate:
         self._detector.reset()
         self._last_run = None
         self._last_watched = None
+        self._watched_since = None
+        self._hold_until = None
 
     def decide(self, frame: Frame, watching: bool) -> Verdict:
         """The verdict on `frame`; `watching`: someone is tracked or a fall is in progress."""
@@ -92,9 +100,16 @@ class MotionGate:
     def _verdict(self, now: float, watching: bool, moved: bool) -> Verdict:
         config = self.config
         if watching:
+            if self._last_watched is None or self._watched_since is None:
+                self._watched_since = now
             self._last_watched = now
             return Verdict(True, "watching")
-        if self._last_watched is not None and now - self._last_watched < config.hold_seconds:
+        if self._last_watched is not None and self._watched_since is not None:
+            # The watched stretch just ended: hold only after someone seen long enough to be real.
+            if self._last_watched - self._watched_since >= min(CONFIRM_SECONDS, config.hold_seconds):
+                self._hold_until = self._last_watched + config.hold_seconds
+            self._last_watched = self._watched_since = None
+        if self._hold_until is not None and now < self._hold_until:
             return Verdict(True, "hold")
         if moved:
             return Verdict(True, "motion")
