@@ -11,7 +11,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from posed.cli.estimate import (
@@ -27,12 +28,13 @@ from posed.cli.estimate import (
 from posed.cli.names import check_inputs_exist, check_model_name
 from posed.config.loader import load_model
 from posed.errors import EXIT_OK, EXIT_USAGE, CameraError
-from posed.estimator import open_estimator
+from posed.estimator import PoseEstimator, open_estimator
 from posed.events.config import EventsFile
 from posed.events.engine import EventEngine
+from posed.events.event import Event
 from posed.models.resolve import model_search_path
 from posed.plugins import load_backend
-from posed.types import ImageArray
+from posed.types import ImageArray, Pose
 
 IMAGES_FPS = 1.0  # a folder of images without --fps: one a second
 
@@ -64,16 +66,48 @@ def execute_events(args: argparse.Namespace) -> int:
         SignalEvents() as signals,
     ):
         # Through the motion gate, as in the daemon: a fall in progress keeps it open.
-        gate = gated(estimator, no_gate=args.no_gate, in_progress=lambda: engine.watching)
-        for number, stamp, image in frames:
-            (done,) = gate.push(file_frame(number, stamp, image))
-            poses = done.poses
-            for event in engine.update(stamp, poses, int(image.shape[1]), int(image.shape[0])):
-                sys.stdout.write(json.dumps({**event.to_dict(), "frame": number}) + "\n")
+        seen_frames = frame_poses(
+            frames, estimator, no_gate=args.no_gate, in_progress=lambda: engine.watching
+        )
+        for seen in seen_frames:
+            for event in frame_events(seen, engine):
+                sys.stdout.write(json.dumps({**event.to_dict(), "frame": seen.number}) + "\n")
             if signals.stop_requested:
-                print(f"posed estimate: interrupted after frame {number}", file=sys.stderr)
+                print(f"posed estimate: interrupted after frame {seen.number}", file=sys.stderr)
                 return stopped_code(signals.last_stop_signal)
     return EXIT_OK
+
+
+@dataclass(frozen=True, slots=True)
+class FramePoses:
+    """One frame's poses, on the frame's media time, with the image size the analyzers need."""
+
+    number: int
+    timestamp: float
+    width: int
+    height: int
+    poses: list[Pose]
+
+
+def frame_poses(
+    frames: Iterable[tuple[int, float, ImageArray]],
+    estimator: PoseEstimator,
+    *,
+    no_gate: bool = False,
+    in_progress: Callable[[], bool] | None = None,
+) -> Iterator[FramePoses]:
+    """The estimator (tracked and smoothed, as in the daemon) behind the motion gate, on each
+    frame in order; `in_progress()` (the analyzers have a fall in progress) keeps the gate open.
+    A frame the gate skips has no poses, as in the daemon."""
+    gate = gated(estimator, no_gate=no_gate, in_progress=in_progress)
+    for number, stamp, image in frames:
+        (done,) = gate.push(file_frame(number, stamp, image))
+        yield FramePoses(number, stamp, int(image.shape[1]), int(image.shape[0]), done.poses)
+
+
+def frame_events(seen: FramePoses, engine: EventEngine) -> list[Event]:
+    """The analyzers on one frame's poses: what `posed estimate --events` prints for it."""
+    return engine.update(seen.timestamp, seen.poses, seen.width, seen.height)
 
 
 def image_sequence(folder: Path, fps: float) -> Iterator[tuple[int, float, ImageArray]]:

@@ -21,6 +21,7 @@ SUBCOMMANDS = {
     "estimate": ("posed.cli.estimate", "Estimate poses in images or a video; JSON on stdout."),
     "models": ("posed.cli.models", "List, fetch, verify and import models."),
     "bench": ("posed.cli.bench", "Measure inference and pipeline speed."),
+    "evaluate": ("posed.cli.evaluate", "Score the event analyzers on labelled clips."),
 }
 LOG_LEVELS = ["debug", "info", "warning", "error"]
 GLOBAL_OPTIONS_NOTE = "Global options (before or after the command): --log-level {debug,info,warning,error}."

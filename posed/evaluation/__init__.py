@@ -1,0 +1,1 @@
+"""Scoring posed's events against labelled clips (`posed evaluate`)."""
