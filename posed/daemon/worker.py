@@ -21,7 +21,7 @@ from posed.errors import BackendUnreachableError
 from posed.estimator import PoseEstimator
 from posed.gate.config import MotionGateConfig
 from posed.gate.loop import GatedEstimation
-from posed.gate.stage import GateCounters, MotionGate
+from posed.gate.stage import MotionGate
 from posed.overlap import Estimated
 from posed.stats import RollingWindow
 from posed.types import Frame, Pose
@@ -165,9 +165,6 @@ class Worker:
             if orphaned:
                 log.warning("camera %s: a hung inference returned; closing its estimator", self.name)
                 self.estimator.close()
-
-    def gate_counters(self) -> GateCounters:
-        return self.gate.counters()
 
     def _loop(self) -> None:
         frames = GatedEstimation(self.estimator, self.gate, in_progress=self._in_progress or (lambda: False))
