@@ -286,6 +286,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "noisy_on_over_person_on": cpu["noisy_on"]["cpu_ms_per_frame"] / person_ms,
             "empty_on_over_empty_off": cpu["empty_on"]["cpu_ms_per_frame"]
             / cpu["empty_off"]["cpu_ms_per_frame"],
+            "empty_on_at_clip_fps_over_person_on": cpu[f"empty_on_{CLIP_FPS:g}fps"]["cpu_ms_per_frame"]
+            / person_ms,
             "entry": entry(model, args.backend, shared),
             "four_cameras": four_cameras(
                 model,
