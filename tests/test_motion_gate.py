@@ -71,6 +71,19 @@ def test_a_strong_flicker_or_exposure_swing_over_the_whole_image_is_no_motion() 
     assert not any(r.moved for r in results[1:]), [round(r.area, 4) for r in results]
 
 
+def test_a_lamp_lit_wall_in_a_dark_room_flickering_is_no_motion() -> None:
+    # Most of the image is dark, a wall is bright: a +-15 % flicker moves the wall by 30 grey
+    # levels and the rest by 6, so no single offset or noise level explains it; the gain does.
+    rng = np.random.default_rng(5)
+    room = np.full((90, 160), 40.0)
+    room[10:60, 40:110] = 200.0
+    detector = MotionDetector(MotionGateConfig())
+    for t in _times(3.0):
+        grey = room * (1.0 + 0.15 * np.sin(2 * np.pi * t)) + rng.normal(0.0, 1.0, room.shape)
+        moved = detector.update(np.clip(grey, 0, 255).astype(np.uint8), t).moved
+        assert t == 0.0 or not moved, f"motion at {t} s"
+
+
 def test_heavy_noise_raises_the_threshold_instead_of_holding_the_gate_open() -> None:
     detector = MotionDetector(MotionGateConfig(width=320))  # less averaging: more noise left
     results = [detector.update(grey_copy(_frame(t, noise=12.0).image, 320), t) for t in _times(3.0)]
