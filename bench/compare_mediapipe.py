@@ -1,10 +1,10 @@
 """posed against MediaPipe's two Python pose APIs, on the same frames, in the same run.
 
-Issue 10, target 2: on ../shared/conformance/tfjs-pose-detection/pose_squats.mp4,
+Targets: on ../shared/conformance/tfjs-pose-detection/pose_squats.mp4,
     posed with TFLite   >= 1.5x MediaPipe's fps for full,
     posed with OpenVINO >= 2x MediaPipe's fps for full and >= 3x for heavy.
 
-Issue 22: posed's CPU ms per frame <= 0.8x MediaPipe Tasks' for lite/full/heavy;
+and posed's CPU ms per frame <= 0.8x MediaPipe Tasks' for lite/full/heavy;
 posed full >= 1.5x (TFLite) and >= 2x (OpenVINO) the faster MediaPipe API.
 
 Setup, once: two separate venvs, since MediaPipe 0.10.14 (legacy `Pose`) needs

@@ -1,11 +1,11 @@
-"""Before/after of the payload encoder, in one run: json.dumps against orjson (issue 22).
+"""Before/after of the payload encoder, in one run: json.dumps against orjson.
 
     .venv/bin/python bench/encode_ab.py [--backend tflite --backend openvino]
         [--model blazepose-full --model posenet-mobilenet-075-353x481] [--rounds 5] [--block 0.5]
 
 For each backend x model one estimator and one raw session are opened; then, in
 every round, raw inference, the pipeline with the old encoder (json.dumps with
-compact separators, as before issue 22) and the pipeline with the current one
+compact separators, the encoder before orjson) and the pipeline with the current one
 (posed.mqtt.payloads.encode, orjson) each run for --block seconds, in that
 order, rotated each round, so load that comes and goes hits all three alike.
 Printed: medians over rounds of raw fps (1000 / p50 ms), pipeline fps, the
@@ -40,7 +40,7 @@ CURRENT = payloads.encode
 
 
 def json_encode(document: Mapping[str, Any]) -> bytes:
-    """The encoder before issue 22."""
+    """The encoder before orjson: json.dumps with compact separators."""
     return json.dumps(document, separators=(",", ":"), allow_nan=False).encode("utf-8")
 
 

@@ -1,4 +1,4 @@
-"""Issue 22, goal 5: BlazePose int8 against float, speed and accuracy side by side, both backends.
+"""BlazePose int8 against float, speed and accuracy side by side, both backends.
 
     .venv/bin/posed models quantize blazepose-full --model-dir STORE        # once (pip install '.[quantize]')
     .venv/bin/python bench/int8.py --model-dir STORE [--model full] [--backend openvino --backend tflite]

@@ -1,6 +1,6 @@
 """The memory floor of each backend: a process holding both BlazePose models and nothing else.
 
-Issue 10, target 3: `posed bench`'s steady-state rss_mb must stay within 1.25x
+The target: `posed bench`'s steady-state rss_mb must stay within 1.25x
 this floor. For every backend and BlazePose model (lite, full, heavy) a fresh
 process loads the detector and that landmark model, runs each once (so that the
 runtime's arenas and packed weights really exist), and reports its RSS. Two

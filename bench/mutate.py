@@ -20,10 +20,10 @@ Results: killed (the tests failed), survived (they passed: a promise no test gua
 broken (pytest could not run them: an import or collection error, usually a bad
 `replace`). Exit 0 when every mutation was killed, 1 on any survivor or broken mutation,
 2 when a list is invalid or a baseline fails. Slow by nature (one pytest run per mutation),
-so not part of CI; see README, "Tests".
+so not part of CI; see docs/development.md, "The mutation check".
 
 Why not mutmut or cosmic-ray: they generate thousands of blind operator swaps; the point
-here is a short, reviewed list of the README's promises, each tied to the tests that
+here is a short, reviewed list of the documented promises, each tied to the tests that
 guard it.
 """
 

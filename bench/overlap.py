@@ -7,7 +7,7 @@ and `posed bench`'s pipeline (posed.benchmark.pipeline: estimate, then build and
 encode the MQTT payload) is timed on vtest.avi's frames in alternating
 half-second blocks: raw inference, the pipeline as the daemon runs it
 (overlapped where the backend can), and the pipeline one frame at a time. It
-prints fps and the ratio to raw inference (target 1 of issue 10) for both.
+prints fps and the ratio to raw inference (the pipeline target) for both.
 """
 
 from __future__ import annotations

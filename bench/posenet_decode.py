@@ -1,6 +1,6 @@
 """PoseNet decoding time against inference time, on the same model, image and machine.
 
-Issue 5's figure: on posenet-mobilenet-075-481x641 and Coral's test_couple.jpg,
+The target: on posenet-mobilenet-075-481x641 and Coral's test_couple.jpg,
 multi-person decoding must take at most 30% of OpenVINO's inference time.
 
     .venv/bin/python bench/posenet_decode.py [--runs 200] [--backend openvino] [--model NAME]

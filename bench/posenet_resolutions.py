@@ -7,7 +7,7 @@ For each resolution it runs `posed bench --model posenet-mobilenet-075 --input-r
 --json` (raw inference p50 and pipeline fps, one child per resolution) and decodes the first
 `--frames` frames of ../shared/media/vtest.avi with posed's default multi-person settings
 (but up to 10 poses), counting the poses found per frame. It prints a Markdown table for the
-README, and the load.
+docs, and the load.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Reload soak: SIGHUP `posed run` N times with configs that change cameras and MQTT; memory per reload.
 
-Issue 15, item 11: 133 reloads took RSS from 166 MB to 256 MB, about 0.15 MB per reload
+Observed once: 133 reloads took RSS from 166 MB to 256 MB, about 0.15 MB per reload
 after the first jump. Is that a leak?
 
     .venv/bin/python bench/reload_soak.py [--reloads 100] [--host 127.0.0.1 --port 1883]

@@ -1,6 +1,6 @@
 """Soak test: `posed run` on a looping video for N minutes; does its memory grow?
 
-Issue 10, target 3b: no RSS growth beyond 5 MB over a 10-minute run.
+The target: no RSS growth beyond 5 MB over a 10-minute run.
 
     .venv/bin/python bench/soak.py [--minutes 10] [--backend tflite] [--model blazepose-full]
                                    [--video FILE] [--realtime] [--host 127.0.0.1 --port 1883] [--json]

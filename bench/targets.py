@@ -1,4 +1,4 @@
-"""Issue 10's targets 1, 3 and 4 from one `posed bench --json` run, plus the memory floor.
+"""The pipeline, memory and startup targets from one `posed bench --json` run, plus the memory floor.
 
     .venv/bin/python bench/targets.py [--seconds 5] [--backend B ...] [--soak-minutes 10]
     .venv/bin/python bench/targets.py --records bench.jsonl    (from `posed bench --json > bench.jsonl`)

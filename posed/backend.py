@@ -35,7 +35,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import Field
 
-from posed.errors import BackendError, ModelError
+from posed.errors import BackendError, BadAnswerError, ModelError
 from posed.strict import StrictModel
 
 # Which model a session serves, so a backend can put each on its own device.
@@ -261,6 +261,31 @@ def check_inputs(
             raise BackendError(
                 f"{model_name} input {i} ({spec.name!r}) must be {spec.dtype} {list(spec.shape)}, "
                 f"got {array.dtype.name} {list(array.shape)}"
+            )
+
+
+# No pose network writes a value beyond this (pixels, logits and metres are all far smaller), and
+# decoding squares and sums these values in float32, which overflows near 1.8e19: a bound at 1e9
+# keeps every step of the decoding finite.
+MAX_OUTPUT_MAGNITUDE = 1e9
+
+
+def check_outputs(model_name: str, arrays: Sequence[npt.NDArray[np.generic]]) -> None:
+    """Before decoding: raise BadAnswerError when a float output holds NaN, an infinity or a value
+    beyond +-MAX_OUTPUT_MAGNITUDE, or any output is empty. Any backend can answer so (a remote
+    server, a broken accelerator); it is one failed inference, never a crash of the decoding.
+
+    min() and max() propagate NaN, so two passes check every value without a temporary array.
+    """
+    for i, array in enumerate(arrays):
+        if array.size == 0:
+            raise BadAnswerError(f"{model_name} output {i} is empty")
+        if array.dtype.kind != "f":
+            continue  # integer (quantized) outputs are bounded by their type
+        low, high = float(array.min()), float(array.max())
+        if not (low >= -MAX_OUTPUT_MAGNITUDE and high <= MAX_OUTPUT_MAGNITUDE):
+            raise BadAnswerError(
+                f"{model_name} output {i} holds values no network produces (from {low:g} to {high:g})"
             )
 
 

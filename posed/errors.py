@@ -13,6 +13,7 @@ from dataclasses import dataclass
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
+EXIT_SKIPPED = 3  # `posed estimate`: some inputs could not be read; the output holds all the others
 EXIT_CONFIG = 78  # sysexits.h EX_CONFIG
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
 
@@ -31,6 +32,13 @@ class ConfigIssue:
     line: int | None
     key: str
     message: str
+
+    def __post_init__(self) -> None:
+        # Every error check, run and a reload print is one of these: masking the message here
+        # masks a password quoted from the config (a URL, a host) wherever it goes.
+        from posed.urls import mask_credentials  # deferred: posed.errors imports nothing of posed
+
+        object.__setattr__(self, "message", mask_credentials(self.message))
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line is not None else self.file
@@ -78,9 +86,18 @@ class BackendUnavailableError(BackendError):
     """A backend or device cannot run on this machine; the message says how to fix it."""
 
 
-class BackendUnreachableError(BackendError):
-    """A remote backend did not answer (down, restarting, timed out). It may come back, so the
-    worker drops frames and retries with back-off instead of failing."""
+class InferenceFailedError(BackendError):
+    """One inference failed in a way the next one may not: the worker counts it, drops the frame,
+    reports the camera degraded and retries with back-off, instead of failing."""
+
+
+class BackendUnreachableError(InferenceFailedError):
+    """A remote backend did not answer (down, restarting, timed out). It may come back."""
+
+
+class BadAnswerError(InferenceFailedError):
+    """A backend answered, but not with the model's tensors: a server-side error, a wrong shape or
+    type, an empty tensor, or values no network produces (NaN, infinity, beyond +-1e9)."""
 
 
 class ClosedError(BackendError):

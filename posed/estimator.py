@@ -98,6 +98,10 @@ def open_estimator(
         from posed.blazepose.estimator import BlazePoseEstimator
 
         return BlazePoseEstimator.open(resolved, options, backend, backend_config, ids=ids)
+    if resolved.family == "movenet":
+        from posed.movenet.estimator import MoveNetEstimator
+
+        return MoveNetEstimator.open(resolved, model.movenet, backend, backend_config, ids=ids)
     from posed.posenet.estimator import PoseNetEstimator
 
     return PoseNetEstimator.open(resolved, model.posenet, backend, backend_config, ids=ids)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any, cast
 
 from annotated_types import Ge, Gt, Le, Lt, MaxLen
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict
 from pydantic.fields import FieldInfo
 
 MAX_PATH_CHARS = 4096  # Linux PATH_MAX
@@ -23,14 +23,19 @@ NAME_PATTERN = r"^[A-Za-z0-9_-]+$"  # what Home Assistant accepts in discovery t
 
 
 class StrictModel(BaseModel):
-    """Frozen, rejects unknown keys, and never coerces strings into numbers.
+    """Frozen, rejects unknown keys, and never coerces: pydantic's strict mode, for every model.
+
+    `fps: '5'`, `fps: true` and `num_threads: 2.0` are refused, not turned into 5, 1.0 and 2.
+    The only values strict mode would refuse that YAML cannot write otherwise are lists for
+    fixed-length tuples and text for paths: those types carry `LAX_CONTAINER` (their items
+    stay strict).
 
     Every field's description states its range: where the author did not write it, the
     range of the field's constraints is appended when the class is made, so the text and
     the limits can never disagree.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=False, validate_default=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, validate_default=True)
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
@@ -81,7 +86,9 @@ def _with_range(field: FieldInfo) -> str | None:
         text = f"{_number(lower)} to {_number(upper)}" if lower is not None else f"up to {_number(upper)}"
         return f"{description.rstrip().rstrip('.')}. Range: {text}."
     if length is not None and upper is None and not spellings(length) & _words(description):
-        return f"{description.rstrip().rstrip('.')}. At most {length:,} characters."
+        sized = typing.get_origin(field.annotation) in (list, tuple, set, frozenset)
+        unit = "items" if sized else "characters"
+        return f"{description.rstrip().rstrip('.')}. At most {length:,} {unit}."
     return description
 
 
@@ -109,8 +116,12 @@ def _bounded_path(value: object) -> object:
     return value
 
 
+LAX_CONTAINER = Strict(False)
+"""On a tuple: a YAML list is accepted for it (strict mode wants a Python tuple); on a Path: text
+is. What they hold is still validated strictly: `['0.1', '0.2']` is no point."""
+
 PATH_BOUND = BeforeValidator(_bounded_path)
-ConfigPath = Annotated[Path, PATH_BOUND]
+ConfigPath = Annotated[Path, LAX_CONTAINER, PATH_BOUND]
 """A file or directory path of at most MAX_PATH_CHARS characters."""
 
 
@@ -120,6 +131,14 @@ class CheckedByValidator:
     cannot express with one clear message); its description still states the range."""
 
     validator: str
+
+
+@dataclass(frozen=True, slots=True)
+class SecretValue:
+    """Field metadata: the value is a secret (a token); an error about it never quotes it."""
+
+
+SECRET = SecretValue()
 
 
 Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME_CHARS, pattern=NAME_PATTERN)]

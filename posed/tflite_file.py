@@ -15,6 +15,7 @@ from typing import Any
 
 from posed.backend import Quantization, TensorSpec
 from posed.errors import ModelError
+from posed.regular_files import MAX_MODEL_BYTES, read_regular
 
 TFLITE_IDENTIFIER = b"TFL3"
 _DTYPES = {0: "float32", 1: "float16", 2: "int32", 3: "uint8", 4: "int64", 9: "int8"}
@@ -43,13 +44,13 @@ def schema() -> ModuleType:
 def check_header(path: Path) -> bytes:
     """The file's bytes, after checking that it is a TFLite flatbuffer at all."""
     try:
-        data = path.read_bytes()
+        data = read_regular(path, MAX_MODEL_BYTES)  # never a FIFO or /dev/zero
     except FileNotFoundError as exc:
         raise ModelError(
             f"model file not found: {path}. Check the path, or fetch the model with `posed models fetch`"
         ) from exc
     except OSError as exc:
-        raise ModelError(f"cannot read model file {path}: {exc.strerror}") from exc
+        raise ModelError(f"cannot read model file {path}: {exc.strerror or exc}") from exc
     if len(data) < 8 or data[4:8] != TFLITE_IDENTIFIER:
         raise ModelError(
             f"{path} is not a TFLite model (no TFL3 header): the file is corrupt or of "

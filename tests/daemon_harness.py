@@ -9,7 +9,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -116,7 +116,9 @@ class Daemon:
         *,
         watchdog_usec: int | None = None,
         env: Mapping[str, str] | None = None,
+        prefix: Sequence[str] = (),
     ) -> None:
+        """`prefix`: a command that runs posed, e.g. `prlimit --nofile=N:N --`."""
         self.notify = NotifyListener()
         self.log_path = log
         environment = dict(os.environ if env is None else env)
@@ -126,7 +128,7 @@ class Daemon:
             environment["WATCHDOG_USEC"] = str(watchdog_usec)
         with log.open("wb") as stderr:
             self.process = subprocess.Popen(
-                [*POSED, "run", "-c", str(config), "--model-dir", str(MODELS)],
+                [*prefix, *POSED, "run", "-c", str(config), "--model-dir", str(MODELS)],
                 env=environment,
                 stdout=subprocess.DEVNULL,
                 stderr=stderr,

@@ -73,7 +73,7 @@ class InferenceServer:
             model_settings: dict[str, object] = {
                 "name": name,
                 "implementation": "mlserver_litert.LiteRTModel",
-                "parameters": {"uri": str(path)},
+                "parameters": {"uri": str(path), "extra": {"fault_file": str(self.fault_file(name))}},
             }
             (folder / "model-settings.json").write_text(json.dumps(model_settings))
 
@@ -118,6 +118,23 @@ class InferenceServer:
             except OSError:
                 return False
         return True
+
+    def fault_file(self, model: str) -> Path:
+        return self.directory.parent / f"{model}.fault"
+
+    def misbehave(self, model: str, fault: str) -> None:
+        """From the next request on, `model` answers with `fault` (tests/servers/mlserver_litert.py's
+        FAULTS: raise, shape, float64, empty, inf, huge, nan); "" answers normally again."""
+        self.fault_file(model).write_text(fault)
+
+    def repository(self, model: str, action: str) -> None:
+        """The model repository extension: `load` or `unload` `model`, as an operator would."""
+        request = urllib.request.Request(
+            f"http://{self.http_url}/v2/repository/models/{model}/{action}", data=b"", method="POST"
+        )
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            if answer.status != 200:
+                raise RuntimeError(f"MLServer: {action} {model} answered {answer.status}")
 
     def kill(self) -> None:
         """SIGKILL the server's process group, like a crash or a pulled cable."""

@@ -28,7 +28,8 @@ from posed.testing.backend_conformance import (
     reference_outputs,
 )
 from posed.testing.compare import Tolerance
-from posed.testing.inputs import DETECTOR_RANGE, model_inputs
+from posed.testing.cpu_features import has_int8_dot_product
+from posed.testing.inputs import DETECTOR_RANGE, PIXEL_RANGE, model_inputs
 from posed.testing.overlap_conformance import check_overlap, exactly_equal
 from tests.conftest import CONFORMANCE, MODELS
 
@@ -36,11 +37,20 @@ DETECTOR = MODELS / "pose_detection.tflite"
 POSENET = MODELS / "posenet_mobilenet_v1_075_353_481_quant.tflite"
 POSENET_RESIZED = (1, 257, 321, 3)  # a size none of the Coral files has
 COUPLE = CONFORMANCE / "coral-posenet" / "test_couple.jpg"
+MOVENET_SINGLE = MODELS / "movenet_singlepose_lightning_f32_from_tfjs.tflite"  # int32 input
+MOVENET_MULTI = MODELS / "movenet_multipose_lightning_float16.tflite"  # uint8 input, any size
+MOVENET_MULTI_INPUT = (1, 192, 256, 3)  # test_couple.jpg at MoveNet's default 256 long side
 # OpenVINO vs LiteRT/XNNPACK on PoseNet, in uint8 steps (measured worst over 4 images x 3 sizes:
 # short offsets max 57, p99 17, mean 3.1). See test_backend_parity.py for why.
 POSENET_TOLERANCES = {
     "float_short_offsets": Tolerance(quant_mean_steps=4.5, quant_p99_steps=24, quant_max_steps=80)
 }
+if not has_int8_dot_product():  # a CPU without VNNI rounds uint8 layers its own way (cpu_features.py)
+    POSENET_TOLERANCES = {
+        "float_heatmaps": Tolerance(quant_mean_steps=2.5, quant_p99_steps=16, quant_max_steps=40),
+        "float_short_offsets": Tolerance(quant_mean_steps=15, quant_p99_steps=100, quant_max_steps=255),
+        "float_mid_offsets": Tolerance(quant_mean_steps=1.5, quant_p99_steps=8, quant_max_steps=24),
+    }
 
 
 class TestTFLiteConformance(BackendConformance):
@@ -50,6 +60,8 @@ class TestTFLiteConformance(BackendConformance):
     cases = (
         ModelCase(DETECTOR, float_range=DETECTOR_RANGE),
         ModelCase(POSENET, resize_to=POSENET_RESIZED),
+        ModelCase(MOVENET_SINGLE, float_range=PIXEL_RANGE),
+        ModelCase(MOVENET_MULTI, resize_to=MOVENET_MULTI_INPUT, dynamic_input=True),
     )
 
 
@@ -69,6 +81,8 @@ class TestOpenVINOConformance(BackendConformance):
     cases = (
         ModelCase(DETECTOR, float_range=DETECTOR_RANGE),
         ModelCase(POSENET, tolerances=POSENET_TOLERANCES, resize_to=POSENET_RESIZED),
+        ModelCase(MOVENET_SINGLE, float_range=PIXEL_RANGE),
+        ModelCase(MOVENET_MULTI, resize_to=MOVENET_MULTI_INPUT, dynamic_input=True),
     )
 
 

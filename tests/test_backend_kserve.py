@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from posed.cli.estimate import read_image
-from posed.config.schema import ModelConfig
+from posed.config.schema import BlazePoseOptions, ModelConfig
 from posed.errors import EXIT_CONFIG, BackendUnreachableError
 from posed.estimator import open_estimator
 from posed.plugins import load_backend
@@ -104,7 +104,9 @@ def test_posenet_poses_are_identical_to_local_tflite(server: InferenceServer, pr
 
 def test_blazepose_landmarks_agree_with_local_tflite_within_half_a_pixel(server: InferenceServer) -> None:
     image = read_image(CONFORMANCE / "tfjs-pose-detection" / "pose.jpg")
-    model = ModelConfig(path=LANDMARKS, detector_path=DETECTOR, blazepose={"static_image_mode": True})
+    model = ModelConfig(
+        path=LANDMARKS, detector_path=DETECTOR, blazepose=BlazePoseOptions(static_image_mode=True)
+    )
     remote, remote_config = kserve_config(server)
     local = load_backend("tflite")
     with (

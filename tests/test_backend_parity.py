@@ -5,7 +5,8 @@ landmarks to [0, 1]; PoseNet raw uint8. Reference: LiteRT with XNNPACK (its defa
 OpenVINO runs on the CPU at its default posed precision (f32).
 
 Tolerances, and what was measured (4 images: pose.jpg, test_couple.jpg, a vtest.avi frame,
-a pose_squats.mp4 frame; OpenVINO 2026.4, LiteRT 2.3):
+a pose_squats.mp4 frame; OpenVINO 2026.4, LiteRT 2.3, on a CPU with AVX-512 VNNI; a CPU without
+an int8 dot-product instruction is held to its own measured figures, below):
 
 * Float models (BlazePose detector, landmarks lite/full/heavy): max |a - b| <=
   1e-3 x max(range of the LiteRT output, max |LiteRT output|, 1). Measured worst:
@@ -33,18 +34,29 @@ import pytest
 from posed.backend import InferenceSession
 from posed.plugins import load_backend
 from posed.testing.compare import Tolerance, compare_outputs
+from posed.testing.cpu_features import has_int8_dot_product
 from posed.testing.inputs import DETECTOR_RANGE, UNIT_RANGE, image_input, load_rgb
 from tests.conftest import CONFORMANCE, MODELS
 
 IMAGES = (CONFORMANCE / "tfjs-pose-detection" / "pose.jpg", CONFORMANCE / "coral-posenet" / "test_couple.jpg")
 FLOAT_TOLERANCE = Tolerance(float_rel=1e-3)
-POSENET_TOLERANCES = {
-    "float_heatmaps": Tolerance(quant_mean_steps=1.0, quant_p99_steps=4, quant_max_steps=10),
-    "float_short_offsets": Tolerance(quant_mean_steps=4.5, quant_p99_steps=24, quant_max_steps=80),
-    "float_mid_offsets": Tolerance(quant_mean_steps=0.5, quant_p99_steps=2, quant_max_steps=6),
-}
-KEYPOINT_HEATMAP_STEPS = 4
-KEYPOINT_SHORT_OFFSET_STEPS = 32
+# Held to the figures measured on this kind of CPU (posed/testing/cpu_features.py says why).
+if has_int8_dot_product():
+    POSENET_TOLERANCES = {
+        "float_heatmaps": Tolerance(quant_mean_steps=1.0, quant_p99_steps=4, quant_max_steps=10),
+        "float_short_offsets": Tolerance(quant_mean_steps=4.5, quant_p99_steps=24, quant_max_steps=80),
+        "float_mid_offsets": Tolerance(quant_mean_steps=0.5, quant_p99_steps=2, quant_max_steps=6),
+    }
+    KEYPOINT_HEATMAP_STEPS = 4
+    KEYPOINT_SHORT_OFFSET_STEPS = 32
+else:  # measured worst over 2 images x 3 sizes: 1.81/13/32, 12/80/253, 1.06/6/18; cells 9 and 61
+    POSENET_TOLERANCES = {
+        "float_heatmaps": Tolerance(quant_mean_steps=2.5, quant_p99_steps=16, quant_max_steps=40),
+        "float_short_offsets": Tolerance(quant_mean_steps=15, quant_p99_steps=100, quant_max_steps=255),
+        "float_mid_offsets": Tolerance(quant_mean_steps=1.5, quant_p99_steps=8, quant_max_steps=24),
+    }
+    KEYPOINT_HEATMAP_STEPS = 12
+    KEYPOINT_SHORT_OFFSET_STEPS = 80
 MODEL_FILES = sorted(p.name for p in MODELS.glob("*.tflite"))
 
 

@@ -14,7 +14,7 @@ import shutil
 import sys
 import types
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pytest
@@ -95,7 +95,9 @@ def test_no_interpreter_says_what_to_install(monkeypatch: pytest.MonkeyPatch) ->
 
 
 @pytest.mark.parametrize(("delegate", "device"), [("xnnpack", "cpu:xnnpack"), ("none", "cpu")])
-def test_cpu_delegates_report_their_device(delegate: str, device: str, couple_input: Any) -> None:
+def test_cpu_delegates_report_their_device(
+    delegate: Literal["xnnpack", "none"], device: str, couple_input: Any
+) -> None:
     config = TFLiteConfig(type="tflite", delegate=delegate, num_threads=1)
     with TFLiteBackend().open_session(POSENET, config) as session:
         assert session.device == device

@@ -4,7 +4,7 @@ Promise guarded: posed's sigmoids (heatmap refinement, landmark visibility,
 detector scores), its projection's cos/sin and its ROI angle's atan2 give
 glibc's float results bit for bit. One ulp anywhere moves a tracked crop onto
 another 1/32-px warp step, and over the squat video that grows into pixels
-(each of these was worth 1.5-22 px there; README, accuracy).
+(each of these was worth 1.5-22 px there; docs/models.md, accuracy).
 """
 
 from __future__ import annotations

@@ -61,7 +61,7 @@ class Bounds:
 
 
 # Measured here: TFLite bit-exact (3e-5 px: float32 pixels), OpenVINO 0.019 px, 2.5e-4 visibility,
-# 0.1 mm world; see README.
+# 0.1 mm world; see docs/models.md.
 STILL_BOUNDS = {
     "tflite": Bounds(1e-5, 1e-5, 0.05, 1e-3, 1e-3, 0.5, 0.01, 0.005),
     "openvino": Bounds(1e-3, 1e-3, 0.4, 5e-3, 5e-3, 1.0, 0.01, 0.005),
@@ -260,9 +260,9 @@ def test_still_image_landmarks_visibility_and_world(
 # outputs bit for bit (ai-edge-litert 2.1+ and 1.0.1, tflite-runtime 2.14 and
 # TensorFlow 2.15-2.17 did on this machine; ai-edge-litert 1.2-2.0 and every
 # builtin-kernel run did not): TFLite is exact here (measured 3e-5 px, float32
-# pixel rounding), held to the 1 px / 0.1 px. OpenVINO's networks round
+# pixel rounding), held to 1 px / 0.1 px. OpenVINO's networks round
 # differently, and the same growth takes them to 7-13 px at worst (mean 0.6 px),
-# so only the first frames are held tight there; see README (accuracy).
+# so only the first frames are held tight there; see docs/models.md (accuracy).
 VIDEO_MEAN_PX = {"tflite": 0.1, "openvino": 1.0}
 VIDEO_MAX_PX = {"tflite": 1.0, "openvino": 20.0}
 EARLY_FRAMES = 5

@@ -1,9 +1,9 @@
 """BlazePose for several people (model.blazepose.num_poses > 1), on real images and video.
 
 Measured on test_couple.jpg (1920x1278, two people side by side): both detectors find
-both; MediaPipe Tasks 1.2.2 with num_poses=5 finds one (the issue's figure), because its
+both; MediaPipe Tasks 1.2.2 with num_poses=5 finds one, because its
 detector sees the couple as one box between them; posed runs it again with the person
-found blanked out. On vtest.avi with num_poses 5 (README): blazepose 0.70 people per
+found blanked out. On vtest.avi with num_poses 5 (docs/people.md): blazepose 0.70 people per
 frame, posenet 3.54.
 """
 

@@ -20,7 +20,7 @@ from posed.errors import CameraError
 from tests.camera_helpers import camera_config
 from tests.test_cameras_files import drain
 
-HUGE = 20000  # the 20000 x 20000 PNG: 1.2 GB once decoded
+HUGE = 20000  # a 20000 x 20000 PNG: 1.2 GB once decoded
 
 
 def png_header_only(path: Path, width: int, height: int) -> Path:

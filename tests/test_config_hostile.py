@@ -42,7 +42,7 @@ def refused(tmp_path: Path, content: str | bytes) -> list[ConfigIssue]:
 
 def test_alias_bomb_is_refused_within_a_second_without_growing_memory(tmp_path: Path) -> None:
     text = alias_bomb()
-    assert len(text) < 1500  # the issue's 1 KB file: 9**10 values once expanded
+    assert len(text) < 1500  # a 1 KB file: 9**10 values once expanded
     tracemalloc.start()
     started = time.monotonic()
     try:
@@ -208,7 +208,7 @@ LONG = "x" * 65536
         ("mqtt: {reconnect_min_delay: 1e-300}", "mqtt.reconnect_min_delay", "greater than or equal to 0.01"),
         ("daemon: {shutdown_timeout: 1e308}", "daemon.shutdown_timeout", "less than or equal to 600"),
         ("daemon: {hang_timeout: 1e-9}", "daemon.hang_timeout", "greater than or equal to 1"),
-        ("backend: {type: tflite, num_threads: 1e20}", "backend.num_threads", "1e+20 is far too large"),
+        ("backend: {type: tflite, num_threads: 1e20}", "backend.num_threads", "1e+20 is not a whole number"),
         ("cameras: {kämera²: {type: video, path: a}}", "cameras.kämera²", "only letters A-Z"),
         ("cameras: {front door: {type: video, path: a}}", "cameras.front door", "only letters A-Z"),
         ("device_id: dév", "device_id", "only letters A-Z"),

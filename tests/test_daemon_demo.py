@@ -1,4 +1,4 @@
-"""Issue 2's first end-to-end run: the demo config, BlazePose full on TFLite, a real video, MQTT."""
+"""The first end-to-end run: the demo config, BlazePose full on TFLite, a real video, MQTT."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from tests.conftest import CONFORMANCE, REPO
 from tests.daemon_harness import Daemon
 from tests.mosquitto import Mosquitto, Received, Subscriber
 
-TOPIC = "posed/demo/gym/poses"
+TOPIC = "posed/demo-video/gym/poses"
 SCHEMA = json.loads((REPO / "posed" / "schemas" / "poses.json").read_text())
 
 
@@ -31,7 +31,7 @@ def test_demo_config_publishes_poses(tmp_path: Path) -> None:
     (a pipeline that publishes only empty frames fails here)."""
     demo = (REPO / "config" / "demo-video.yaml").read_text()
     assert "name: blazepose-full" in demo and "type: tflite" in demo
-    with Mosquitto(tmp_path) as broker, Subscriber(broker, ["posed/demo/#"]) as sub:
+    with Mosquitto(tmp_path) as broker, Subscriber(broker, ["posed/demo-video/#"]) as sub:
         config = tmp_path / "demo.yaml"
         # Only the broker's port and the clip's place (`posed demo` caches it in ~/.cache) differ.
         clip = CONFORMANCE / "tfjs-pose-detection" / "pose_squats.mp4"

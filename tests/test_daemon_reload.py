@@ -70,7 +70,7 @@ def test_camera_added_and_removed(load: Loader) -> None:
     plan = plan_reload(load(), load(extra="side: {type: video, path: c.avi}"))
     assert plan.cameras_added == ("side",) and plan.cameras_removed == ("back",)
     assert plan.publisher, "the publisher announces the camera list (discovery)"
-    # ... on the same MQTT client: the device's availability must not blink (issue 17).
+    # ... on the same MQTT client: the device's availability must not blink.
     assert not plan.mqtt_restart
     assert not plan.estimators
 

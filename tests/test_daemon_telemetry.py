@@ -22,6 +22,7 @@ class Counters:
 class Camera:
     status: str = "offline"
     totals: Counters = field(default_factory=Counters)
+    problem: str | None = None
 
     def counters(self) -> Counters:
         return self.totals

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from posed.cli.estimate_events import FramePoses
 from posed.config.loader import load_model
 from posed.errors import ConfigError
+from posed.evaluation.cache import PoseCache, cache_key
 from posed.evaluation.labels import ClipLabels, LabelsFile
 from posed.evaluation.runner import clip_events_config, held_frames
 from posed.evaluation.scoring import clip_line, score_clip, summarize, summary_line
 from posed.events.config import EventsConfig
 from posed.events.event import Event
+from posed.types import Pose
 
 
 def fall(at: float, state: str = "detected") -> Event:
@@ -88,7 +93,10 @@ def test_gesture_windows_are_found_by_any_of_their_names_and_others_are_false() 
     events = [gesture(1.0, "hand_raised"), gesture(2.0, "both_hands_up"), gesture(13.0, "hand_raised")]
     score = score_clip("e.mp4", labels, events, hold=0.0)
     assert (score.gestures_found, score.gesture_windows) == (1, 2)
-    assert score.false_gestures == [(2.0, "both_hands_up"), (13.0, "hand_raised")]
+    # false: where no gesture was labelled; another name inside a window is reported apart
+    assert score.false_gestures == [(13.0, "hand_raised")]
+    assert score.other_gestures == [(2.0, "both_hands_up")]
+    assert "false gestures 1 (hand_raised at 13.0 s)  other gestures in windows 1" in clip_line(score)
 
 
 def test_no_gesture_makes_every_gesture_false_and_unlabelled_clips_score_none() -> None:
@@ -143,3 +151,44 @@ def test_the_last_frame_is_held_at_the_frame_rate_for_the_hold() -> None:
     assert held[-1][0] == 12 and held[-1][1] == pytest.approx(1.2)
     assert held[-1][2] is image
     assert len(list(held_frames(frames, 0.0, 10.0))) == 3  # type: ignore[arg-type]
+
+
+def test_the_pose_cache_key_follows_the_clip_and_the_flags_and_entries_read_back(tmp_path: Path) -> None:
+    clip = tmp_path / "a.mp4"
+    clip.write_bytes(b"frames")
+    flags: dict[str, str | float | bool | None] = {
+        "model": "blazepose-full",
+        "backend": "tflite",
+        "hold": 10.0,
+    }
+    key = cache_key(clip, flags)
+    assert key == cache_key(clip, dict(flags))
+    assert key != cache_key(clip, {**flags, "model": "blazepose-lite"})
+    assert key != cache_key(clip, {**flags, "hold": 5.0})
+    clip.write_bytes(b"other frames")
+    assert key != cache_key(clip, flags)
+    keypoints = np.array([[1.5, 2.5, 0.9], [3.0, 4.0, 0.2]], dtype=np.float32)
+    pose = Pose(0.8, keypoints, ("nose", "left_eye"), (1.0, 2.0, 3.0, 4.0), id=7)
+    frames = [FramePoses(0, 0.0, 640, 480, [pose]), FramePoses(1, 0.1, 640, 480, [])]
+    cache = PoseCache(tmp_path / "cache")
+    assert cache.load(clip, key) is None
+    assert list(cache.store(clip, key, iter(frames))) == frames
+    loaded = cache.load(clip, key)
+    assert loaded is not None and [f.timestamp for f in loaded] == [0.0, 0.1]
+    (back,) = loaded[0].poses
+    assert back.id == 7 and back.names == pose.names and back.box == pose.box
+    assert np.array_equal(back.keypoints, keypoints)
+
+
+def test_an_interrupted_cache_write_leaves_no_entry(tmp_path: Path) -> None:
+    clip = tmp_path / "a.mp4"
+    clip.write_bytes(b"frames")
+    cache = PoseCache(tmp_path / "cache")
+
+    def frames() -> Iterator[FramePoses]:
+        yield FramePoses(0, 0.0, 640, 480, [])
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        list(cache.store(clip, "k", frames()))
+    assert cache.load(clip, "k") is None and list((tmp_path / "cache").iterdir()) == []

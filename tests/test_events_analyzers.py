@@ -253,14 +253,30 @@ def test_jumping_jacks() -> None:
     one = [jack(t) for t in [*np.linspace(0, 1, 5), *np.linspace(1, 0, 5)]]
     events = run(clip(one * 4), W, H, {"reps": {"exercises": ["jumping_jack"]}})[0]
     assert reps(events, "jumping_jack") == [1, 2, 3, 4]
-    arms_only = [
-        figure(arms=((20 + 150 * t,) * 2, (-(20 + 150 * t),) * 2))
+    to_shoulders = [
+        figure(arms=((20 + 75 * t,) * 2, (-(20 + 75 * t),) * 2))
         for t in [*np.linspace(0, 1, 5), *np.linspace(1, 0, 5)]
     ]
-    assert (
-        reps(run(clip(arms_only * 2), W, H, {"reps": {"exercises": ["jumping_jack"]}})[0], "jumping_jack")
-        == []
-    )
+    counted = run(clip(to_shoulders * 2), W, H, {"reps": {"exercises": ["jumping_jack"]}})[0]
+    assert reps(counted, "jumping_jack") == []  # arms only to shoulder height: no jack
+
+
+def hidden(pose: Pose, prefix: str) -> Pose:
+    """The pose with the keypoints whose names start with `prefix` not seen (turned away)."""
+    keypoints = pose.keypoints.copy()
+    for i, name in enumerate(pose.names):
+        if name.startswith(prefix):
+            keypoints[i, 2] = 0.0
+    return Pose(pose.score, keypoints, pose.names, pose.box, id=pose.id)
+
+
+def test_jumping_jacks_from_the_side_with_one_arm_seen_and_the_feet_together() -> None:
+    side_on = [
+        hidden(figure(arms=((20 + 150 * t,) * 2, (-(20 + 150 * t),) * 2), width_factor=0.05), "right")
+        for t in [*np.linspace(0, 1, 5), *np.linspace(1, 0, 5)]
+    ]
+    events = run(clip(side_on * 3), W, H, {"reps": {"exercises": ["jumping_jack"]}})[0]
+    assert reps(events, "jumping_jack") == [1, 2, 3]
 
 
 def test_bicep_curls_alternating_arms() -> None:
@@ -271,6 +287,32 @@ def test_bicep_curls_alternating_arms() -> None:
     frames = clip([curl(a, 175) for a in sweep] + [curl(175, a) for a in sweep])
     events = run(frames, W, H, {"reps": {"exercises": ["bicep_curl"]}})[0]
     assert reps(events, "bicep_curl") == [1, 2]
+
+
+def test_curls_seen_from_the_side_with_the_elbow_drifting_forward() -> None:
+    # the far arm hidden, the torso seen; the upper arm swings 45 degrees forward as the
+    # forearm comes up to 55 degrees at the elbow
+    def curl(t: float) -> Pose:
+        upper = 45.0 * t
+        pose = figure(arms=((upper, upper + 180 - (175 - 120 * t)), (0.0, 5.0)), width_factor=0.05)
+        return hidden(hidden(pose, "right_elbow"), "right_wrist")
+
+    one = [curl(t) for t in [*np.linspace(0, 1, 6), *np.linspace(1, 0, 6)]]
+    events = run(clip(one * 4), W, H, {"reps": {"exercises": ["bicep_curl"]}})[0]
+    assert reps(events, "bicep_curl") == [1, 2, 3, 4]
+
+
+def test_arms_bending_while_leaning_into_a_squat_are_no_curl() -> None:
+    # seen from an angle, one side of the torso leans 25 degrees, the other under 15
+    def lean(t: float) -> Pose:
+        pose = figure(arms=((10.0 * t, 10 + 140 * t), (-10.0 * t, -10 - 140 * t)))
+        keypoints = pose.keypoints.copy()
+        left_hip, left_shoulder = pose.names.index("left_hip"), pose.names.index("left_shoulder")
+        keypoints[left_hip, 0] = keypoints[left_shoulder, 0] + 47.0 * t  # tan(25) x the torso
+        return Pose(pose.score, keypoints, pose.names, pose.box)
+
+    one = [lean(t) for t in [*np.linspace(0, 1, 6), *np.linspace(1, 0, 6)]]
+    assert reps(run(clip(one * 2), W, H, {"reps": {"exercises": ["bicep_curl"]}})[0], "bicep_curl") == []
 
 
 def test_lunges() -> None:
@@ -337,7 +379,8 @@ def test_a_gesture_within_the_cooldown_does_not_fire_again() -> None:
         hold(standing(), 0.3),
         hold(pose, 1.5),
     )
-    assert gestures(run(frames, W, H)[0]) == [("hand_raised", 1.0), ("hand_raised", 4.6)]
+    released_at_once = {"gestures": {"release_seconds": 0}}
+    assert gestures(run(frames, W, H, released_at_once)[0]) == [("hand_raised", 1.0), ("hand_raised", 4.6)]
 
 
 def test_gestures_are_per_person() -> None:
@@ -413,3 +456,54 @@ def test_the_feet_anchor_falls_back_to_the_hips() -> None:
     hips_zone = {"points": [[0.5, 0.3], [1.0, 0.3], [1.0, 0.6], [0.5, 0.6]]}
     assert run(clip(hold(no_feet, 1)), W, H, {}, {"z": hips_zone})[1].state().zones == {"z": 1}
     assert run(clip(hold(pose, 1)), W, H, {}, {"z": hips_zone})[1].state().zones == {"z": 0}
+
+
+def waving(swings: int, *, frames_per_swing: int = 5) -> list[Pose]:
+    """The left forearm up (upper arm level, out to the side), swinging side to side at the elbow."""
+    angles: list[float] = []
+    for k in range(swings):
+        start, end = (150.0, 210.0) if k % 2 == 0 else (210.0, 150.0)
+        angles += list(np.linspace(start, end, frames_per_swing))
+    return [figure(arms=((100.0, a), (-10.0, -10.0))) for a in angles]
+
+
+def test_a_hand_at_head_height_is_hand_raised() -> None:
+    # the wrist just above the nose (the hand at the side of the head), held
+    at_head = figure(arms=((90.0, 150.0), (-10.0, -10.0)))  # 0.08 torso lengths above the nose
+    below = figure(arms=((90.0, 120.0), (-10.0, -10.0)))  # 0.1 under the nose: not raised
+    assert gestures(run(clip(hold(at_head, 2)), W, H)[0])[:1] == [("hand_raised", 1.0)]
+    assert gestures(run(clip(hold(below, 3)), W, H)[0]) == []
+
+
+WAVE_ON = {"gestures": {"gestures": ["hand_raised", "both_hands_up", "t_pose", "wave"]}}
+
+
+def test_a_raised_hand_moving_side_to_side_is_a_wave() -> None:
+    events = run(clip(hold(standing(), 1), waving(4), hold(standing(), 1)), W, H, WAVE_ON)[0]
+    assert [g for g, _ in gestures(events)].count("wave") == 1
+
+
+def test_a_raised_hand_held_still_or_one_swing_is_no_wave() -> None:
+    still = hold(figure(arms=((100.0, 180.0), (-10.0, -10.0))), 3)
+    assert "wave" not in [g for g, _ in gestures(run(clip(still), W, H, WAVE_ON)[0])]
+    one_swing = waving(1, frames_per_swing=20)
+    assert "wave" not in [g for g, _ in gestures(run(clip(one_swing), W, H, WAVE_ON)[0])]
+
+
+def test_a_wave_needs_the_hand_up_for_the_hold() -> None:
+    # two quick swings, then the hand comes down before hold_seconds (a jumping jack's arc)
+    quick = waving(2, frames_per_swing=3)
+    assert "wave" not in [g for g, _ in gestures(run(clip(quick, hold(standing(), 2)), W, H, WAVE_ON)[0])]
+
+
+def test_a_short_dip_of_the_hand_does_not_rearm_the_gesture() -> None:
+    frames = clip(hold(LEFT_UP, 2), hold(standing(), 0.5), hold(LEFT_UP, 5))
+    assert gestures(run(frames, W, H)[0]) == [("hand_raised", 1.0)]
+    frames = clip(hold(LEFT_UP, 2), hold(standing(), 1.5), hold(LEFT_UP, 5))
+    assert [g for g, _ in gestures(run(frames, W, H)[0])] == ["hand_raised", "hand_raised"]
+
+
+def test_a_raised_hand_that_trembles_after_one_swing_is_no_wave() -> None:
+    trembling = [figure(arms=((100.0, 210.0 + (4.0 if i % 2 else -4.0)), (-10.0, -10.0))) for i in range(20)]
+    events = run(clip(waving(1), trembling), W, H, WAVE_ON)[0]
+    assert "wave" not in [g for g, _ in gestures(events)]

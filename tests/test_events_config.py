@@ -40,7 +40,7 @@ def test_reps_exercises_squat_turns_on_squat_counting() -> None:
 def test_every_builtin_exercise_and_gesture_is_valid_data() -> None:
     assert set(EXERCISES) == {"squat", "push_up", "jumping_jack", "bicep_curl", "lunge"}
     assert all(isinstance(e, ExerciseConfig) for e in EXERCISES.values())
-    assert set(GESTURES) == {"hand_raised", "both_hands_up", "t_pose"}
+    assert set(GESTURES) == {"hand_raised", "both_hands_up", "t_pose", "wave"}
 
 
 def _models() -> list[type[BaseModel]]:

@@ -24,6 +24,13 @@ SQUAT_COUNTING = "events:\n  reps: {exercises: [squat]}\n"
 def estimate_events(
     source: Path, *extra: str, model: str = "blazepose-full", backend: str = "tflite"
 ) -> list[dict[str, Any]]:
+    return run_estimate_events(source, *extra, model=model, backend=backend)[0]
+
+
+def run_estimate_events(
+    source: Path, *extra: str, model: str = "blazepose-full", backend: str = "tflite"
+) -> tuple[list[dict[str, Any]], str]:
+    """The events `posed estimate --events` prints on stdout, and its stderr."""
     command = [*POSED, "estimate", "--events", "--model", model, "--backend", backend]
     result = subprocess.run(
         [*command, "--model-dir", str(MODELS), *extra, str(source)],
@@ -33,7 +40,7 @@ def estimate_events(
         check=False,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    return [json.loads(line) for line in result.stdout.splitlines()]
+    return [json.loads(line) for line in result.stdout.splitlines()], result.stderr
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +65,16 @@ def test_the_squat_clip_gives_exactly_two_squats_and_no_fall(
     assert all(e["timestamp"] == pytest.approx(e["frame"] / 5.0, abs=1e-3) for e in events)
 
 
+@pytest.mark.parametrize("backend", ["tflite", "openvino"])
+@pytest.mark.parametrize(
+    "model", ["movenet-singlepose-lightning", "movenet-singlepose-thunder", "movenet-multipose-lightning"]
+)
+def test_movenet_bodies_count_the_same_two_squats(squat_config: Path, model: str, backend: str) -> None:
+    """MoveNet gives COCO's 17 keypoints, as PoseNet does; the analyzers take them as they are."""
+    events = estimate_events(SQUATS, "--events-config", str(squat_config), model=model, backend=backend)
+    assert [(e["type"], e["count"]) for e in events] == [("rep", 1), ("rep", 2)]
+
+
 def test_a_folder_of_images_gives_the_events_of_the_video(squat_config: Path, tmp_path: Path) -> None:
     import cv2
 
@@ -75,6 +92,27 @@ def test_a_folder_of_images_gives_the_events_of_the_video(squat_config: Path, tm
     assert [(e["type"], e["count"], e["frame"]) for e in from_images] == [
         (e["type"], e["count"], e["frame"]) for e in from_video
     ]
+
+
+def test_the_run_ends_with_a_one_line_tally_on_stderr(squat_config: Path) -> None:
+    """Guards: stdout stays pure JSON Lines, and stderr's last line says what was found."""
+    events, err = run_estimate_events(SQUATS, "--events-config", str(squat_config))
+    assert len(events) == 2
+    assert (
+        err.strip().splitlines()[-1] == "posed estimate --events: 65 frames, 2 events: 2 squat reps, no fall"
+    )
+
+
+def test_a_file_without_events_does_not_end_in_silence(tmp_path: Path) -> None:
+    """Guards: with nothing found, stderr still says how many frames were looked at."""
+    import cv2
+    import numpy as np
+
+    for number in range(3):
+        cv2.imwrite(str(tmp_path / f"{number}.png"), np.zeros((64, 64, 3), np.uint8))
+    events, err = run_estimate_events(tmp_path)
+    assert events == []
+    assert err.strip().splitlines()[-1] == "posed estimate --events: 3 frames, no events"
 
 
 def test_people_walking_past_in_vtest_give_no_fall() -> None:

@@ -1,4 +1,4 @@
-"""posed against a real Home Assistant Core 2024.3.3 (issue 17, item 5). Not in the default suite:
+"""posed against a real Home Assistant Core 2024.3.3. Not in the default suite:
 
     .venv/bin/python -m pytest -m homeassistant tests/test_ha_real.py
 
@@ -279,3 +279,111 @@ def _check_everything(
         if re.search(r"\b(WARNING|ERROR)\b", line) and re.search(r"mqtt|posed", line, re.IGNORECASE)
     ]
     assert complaints == [], "\n".join(complaints)
+
+
+# -- snapshots and blueprints ------------------------------------------------------------------
+
+BLUEPRINTS = Path(__file__).resolve().parents[1] / "blueprints" / "automation" / "posed"
+FALL_SENSOR = "binary_sensor.posed_evid_hall_fall"
+FALL_IMAGE = "image.posed_evid_hall_fall_snapshot"
+
+
+def blueprint_automations() -> str:
+    """One automation from each of posed's blueprints, the fall's sending persistent notifications."""
+    return f"""\
+- id: posed_fall
+  alias: posed fall
+  use_blueprint:
+    path: posed/fall_notification.yaml
+    input:
+      fall_sensor: {FALL_SENSOR}
+      snapshot: {FALL_IMAGE}
+      notify_service: notify.persistent_notification
+      repeat_minutes: 1
+      max_repeats: 2
+- id: posed_zone_light
+  alias: posed zone light
+  use_blueprint:
+    path: posed/zone_light.yaml
+    input:
+      zone_occupancy: binary_sensor.posed_evid_hall_zone_floor_occupancy
+      light_target: {{entity_id: light.hall}}
+      off_delay: 30
+- id: posed_gesture
+  alias: posed gesture
+  use_blueprint:
+    path: posed/gesture_action.yaml
+    input:
+      gestures_event: event.posed_evid_hall_gestures
+      gesture: hand_raised
+      actions:
+        - service: persistent_notification.create
+          data: {{message: "hand raised"}}
+- id: posed_reps
+  alias: posed reps
+  use_blueprint:
+    path: posed/reps_counter.yaml
+    input:
+      reps_sensor: sensor.posed_evid_hall_squat_reps
+      counter_entity: counter.squats_today
+"""
+
+
+def test_blueprints_load_and_a_real_fall_fires_the_fall_notification_with_its_snapshot(
+    setup: tuple[HomeAssistantCore, Mosquitto, Path],
+) -> None:
+    from tests.evidence_support import fall_clip, idle_images
+
+    ha, broker, tmp = setup
+    clip = fall_clip()
+    target = ha.directory / "blueprints" / "automation" / "posed"
+    target.mkdir(parents=True, exist_ok=True)
+    for blueprint in BLUEPRINTS.glob("*.yaml"):
+        shutil.copy(blueprint, target / blueprint.name)
+    (listed,) = ha.ws({"type": "blueprint/list", "domain": "automation"})
+    ours = {path: entry for path, entry in listed.items() if path.startswith("posed/")}
+    assert set(ours) == {f"posed/{b.name}" for b in BLUEPRINTS.glob("*.yaml")}, sorted(listed)
+    for path, entry in ours.items():
+        assert "error" not in entry and entry["metadata"]["domain"] == "automation", (path, entry)
+    (ha.directory / "automations.yaml").write_text(blueprint_automations())
+    ha.call("automation", "reload")
+    for automation in ("posed_fall", "posed_zone_light", "posed_gesture", "posed_reps"):
+        wait_state(ha, f"automation.{automation}", lambda s: s == "on", 30, "a valid automation")
+
+    evidence = tmp / "evidence"
+    config = tmp / "posed-evid.yaml"
+    config.write_text(
+        "device_id: evid\n"
+        "backend: {type: tflite, num_threads: 1}\n"
+        "model: {name: blazepose-lite}\n"
+        "cameras:\n"
+        # Every frame analysed on the file's own clock, however busy the machine; looping keeps
+        # the camera (and so the fall sensor) available after the fall.
+        f"  hall: {{type: video, path: {clip}, realtime: false, loop: true}}\n"
+        f"  idle: {{type: images, path: {idle_images(tmp / 'idle')}, realtime: true, fps: 2, loop: true}}\n"
+        f"mqtt: {{host: 127.0.0.1, port: {broker.port}, homeassistant: {{enabled: true}}}}\n"
+        f"snapshots: {{enabled: true, directory: {evidence}, min_free_megabytes: 0}}\n"
+    )
+    topic = "posed/evid/hall/events/fall/snapshot"
+    with Subscriber(broker, [topic]) as snapshots, Daemon(config, tmp / "posed-evid.log") as posed:
+        try:
+            wait_state(ha, FALL_SENSOR, lambda s: s == "on", 240, "a fall")
+            jpeg = snapshots.wait_for(lambda m: m.topic == topic, timeout=30).payload
+            wait_state(ha, FALL_IMAGE, lambda s: s not in ("unknown", "unavailable"), 30, "a snapshot")
+            assert ha.raw(f"/api/image_proxy/{FALL_IMAGE}") == jpeg  # HA shows posed's picture
+            assert jpeg in [p.read_bytes() for p in evidence.glob("*-fall-*.jpg")]
+            deadline = time.monotonic() + 30
+            while True:
+                (notes,) = ha.ws({"type": "persistent_notification/get"})
+                sent = [
+                    n for n in notes if n["notification_id"] == f"posed_fall_{FALL_SENSOR.replace('.', '_')}"
+                ]
+                if sent or time.monotonic() > deadline:
+                    break
+                time.sleep(0.5)
+            assert sent, notes
+            assert f"/api/image_proxy/{FALL_IMAGE}" in sent[0]["message"] and "hall" in sent[0]["message"]
+            fired = ha.state("automation.posed_fall")
+            assert fired is not None and fired["attributes"]["last_triggered"] is not None
+        finally:
+            print(posed.log_text()[-3000:])

@@ -1,4 +1,4 @@
-"""The README's promise that downloads honour `https_proxy` and `no_proxy`.
+"""The documented promise that downloads honour `https_proxy` and `no_proxy`.
 
 A real HTTPS server on loopback stands in for the official hosts (its certificate is
 signed by a test CA that the fetch trusts through SSL_CERT_FILE). A forward proxy on

@@ -1,5 +1,5 @@
-"""Per-camera availability, reloads on the live connection, measured values only (issue 17, items 1-3),
-and the warning for a broker that never answers CONNECT (issue 15, item 8). Real Mosquitto."""
+"""Per-camera availability, reloads on the live connection, measured values only,
+and the warning for a broker that never answers CONNECT. Real Mosquitto."""
 
 from __future__ import annotations
 

@@ -136,7 +136,7 @@ def test_what_counts_as_stale() -> None:
 
 
 def test_same_device_id_under_two_prefixes_never_deletes_the_other(tmp_path: Path) -> None:
-    """Issue 15 item 9: the node id is unique per (topic_prefix, device_id), and the clean-up
+    """Guards: the node id is unique per (topic_prefix, device_id), and the clean-up
     clears only discovery configs whose availability topic is this device's.
 
     No settle times: the test waits for each publisher's configs to reach a watcher, and for

@@ -1,4 +1,4 @@
-"""Home Assistant discovery payloads: devices, names, entity ids, availability, units (issue 17)."""
+"""Home Assistant discovery payloads: devices, names, entity ids, availability, units."""
 
 from __future__ import annotations
 

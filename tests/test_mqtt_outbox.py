@@ -211,3 +211,64 @@ def test_a_refused_event_counts_as_an_event_lost() -> None:
     assert message is not None
     box.drop(message)
     assert box.events_dropped == 1 and box.dropped == 0
+
+
+def _replay_box(topics: int) -> Outbox:
+    box = Outbox(queue_size=100_000, max_inflight=10, event_queue_size=100)
+    for i in range(topics):
+        box.put_state(_state(f"p/d/zone{i}/occupancy", b"OFF", rank=1 + i % 3))
+    _drain(box)
+    return box
+
+
+def test_a_replay_takes_turns_with_poses_instead_of_holding_them_up() -> None:
+    box = _replay_box(4000)
+    assert box.replay_state()
+    for i in range(100):
+        box.put_stream(_stream(i))
+    first = _drain(box)[:200]
+    # Every second message is a pose while both wait: the poses are through within 200 messages.
+    assert sum(m.lane is Lane.STREAM for m in first) == 100
+    assert [m.lane for m in first[:4]] == [Lane.STATE, Lane.STREAM, Lane.STATE, Lane.STREAM]
+
+
+def test_replays_asked_for_during_a_replay_are_coalesced_into_one() -> None:
+    box = _replay_box(1000)
+    assert box.replay_state()
+    mid = 1
+    sent: list[Message] = []
+    for _ in range(5000):  # Home Assistant says `online` over and over while the replay runs
+        assert not box.replay_state()
+        if (m := box.take()) is not None:
+            box.handed(mid, m)
+            box.confirmed(mid)
+            sent.append(m)
+            mid += 1
+            if len(sent) == 500:
+                break
+    sent += _drain(box, mid)
+    # The replay under way, and one more after it: 2 x 1000, not one per `online`.
+    assert len(sent) == 2000
+    assert len({m.topic for m in sent[:1000]}) == 1000 and len({m.topic for m in sent[1000:]}) == 1000
+    assert box.idle()
+
+
+def test_a_replay_sends_lower_ranks_first_and_a_newer_value_only_once() -> None:
+    box = _replay_box(30)
+    box.replay_state()
+    box.put_state(_state("p/d/zone4/occupancy", b"ON", rank=2))  # an update outranks the replay
+    sent = _drain(box)
+    assert sent[0].payload == b"ON" and len(sent) == 30
+    ranks = [m.rank for m in sent[1:]]
+    assert ranks == sorted(ranks)
+    assert len({m.topic for m in sent}) == 30
+
+
+def test_a_reconnect_during_a_replay_sends_everything_first_once() -> None:
+    box = _replay_box(50)
+    box.replay_state()
+    box.replay_state()  # coalesced
+    box.put_stream(_stream(1))
+    box.reset()
+    sent = _drain(box)
+    assert [m.lane for m in sent] == [Lane.STATE] * 50 + [Lane.STREAM]

@@ -47,7 +47,7 @@ def test_exposure_score_is_at_most_1_5() -> None:
 
 
 def test_verify_accepts_the_unit(tmp_path: Path) -> None:
-    # verify insists that ExecStart's binary exists. The unit names the README's install
+    # verify insists that ExecStart's binary exists. The unit names the documented install
     # location; here that path is swapped for this checkout's own `posed` entry point.
     local = Path(shutil.which("posed") or REPO / ".venv" / "bin" / "posed")
     assert local.is_file(), "the posed entry point is not installed in this environment"
@@ -115,6 +115,21 @@ def test_memory_and_task_limits_and_a_writable_cache() -> None:
     assert s["CacheDirectory"] == ["posed"]
     assert "XDG_CACHE_HOME=%C" in s["Environment"]
     assert "systemctl edit posed" in UNIT.read_text()  # how to raise the limits
+
+
+def test_the_config_bounds_frames_by_the_units_memory_max() -> None:
+    from posed.cameras.config import FRAME_COPIES, MAX_FRAME_PIXELS, UNIT_MEMORY_MAX
+
+    (value,) = _settings()["MemoryMax"]
+    units = {"K": 2**10, "M": 2**20, "G": 2**30}
+    assert int(value[:-1]) * units[value[-1]] == UNIT_MEMORY_MAX
+    assert MAX_FRAME_PIXELS * 3 * FRAME_COPIES < UNIT_MEMORY_MAX
+    assert 7680 * 4320 <= MAX_FRAME_PIXELS < 16384 * 16384
+
+
+def test_the_descriptor_limit_is_raised_above_the_default() -> None:
+    # systemd's default soft limit of 1024 is what a flood of connections once exhausted.
+    assert int(_settings()["LimitNOFILE"][0]) >= 4096
 
 
 def test_memory_deny_write_execute_is_not_set() -> None:

@@ -6,9 +6,10 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from posed.backend import BackendConfig
+from posed.regular_files import MAX_PEM_BYTES, MAX_SECRET_BYTES, file_problem, read_regular
 from posed.strict import ConfigPath, StrictModel
 
 Role = Literal["main", "detector", "landmarks"]
@@ -58,9 +59,15 @@ class KServeConfig(BackendConfig):
         description="Seconds between gRPC keepalive pings on an idle connection, 1 to 3600.",
     )
     tls: bool = Field(False, description="Connect with TLS (https for HTTP).")
-    ca_file: ConfigPath | None = Field(None, description="CA bundle for the server's certificate (TLS).")
-    cert_file: ConfigPath | None = Field(None, description="Client certificate for mutual TLS.")
-    key_file: ConfigPath | None = Field(None, description="Client key for mutual TLS.")
+    ca_file: ConfigPath | None = Field(
+        None, description="CA bundle for the server's certificate (TLS); a regular file of at most 1 MiB."
+    )
+    cert_file: ConfigPath | None = Field(
+        None, description="Client certificate for mutual TLS; a regular file of at most 1 MiB."
+    )
+    key_file: ConfigPath | None = Field(
+        None, description="Client key for mutual TLS; a regular file of at most 1 MiB."
+    )
     token_env: str | None = Field(
         None,
         max_length=128,
@@ -69,7 +76,8 @@ class KServeConfig(BackendConfig):
         "128 characters; the token itself never goes in the config.",
     )
     token_file: ConfigPath | None = Field(
-        None, description="File holding a bearer token, instead of token_env."
+        None,
+        description="File holding a bearer token, instead of token_env; a regular file of at most 64 KiB.",
     )
     api_key_header: str | None = Field(
         None,
@@ -81,6 +89,17 @@ class KServeConfig(BackendConfig):
     api_key_env: str | None = Field(
         None, max_length=128, pattern=ENV_NAME, description="Environment variable holding the API key."
     )
+
+    @field_validator("url")
+    @classmethod
+    def _no_credentials(cls, url: str) -> str:
+        # They would be printed in every connection message; headers carry them instead.
+        if "@" in url:
+            raise ValueError(
+                "credentials do not go in `url`: use token_env or token_file (a bearer token), "
+                "or api_key_header with api_key_env"
+            )
+        return url
 
     @model_validator(mode="after")
     def _pairs(self) -> KServeConfig:
@@ -104,6 +123,15 @@ class KServeConfig(BackendConfig):
         configured = self.models.get(role)  # type: ignore[call-overload]
         return configured if configured is not None else ServedModel(name=model_path.stem)
 
+    def unreadable_files(self) -> list[str]:
+        """Why a TLS file must not be handed to gRPC or OpenSSL (a FIFO, a device, too large)."""
+        files = (("ca_file", self.ca_file), ("cert_file", self.cert_file), ("key_file", self.key_file))
+        return [
+            f"{key}: cannot read {path}: {problem}"
+            for key, path in files
+            if path is not None and (problem := file_problem(path, MAX_PEM_BYTES)) is not None
+        ]
+
     def headers(self) -> dict[str, str]:
         """Request headers with the credentials, read now from the environment or the token file."""
         headers: dict[str, str] = {}
@@ -113,7 +141,7 @@ class KServeConfig(BackendConfig):
             if not token:
                 raise ValueError(f"token_env: the environment variable {self.token_env} is not set")
         elif self.token_file is not None:
-            token = self.token_file.read_text(encoding="utf-8").strip()
+            token = read_regular(self.token_file, MAX_SECRET_BYTES).decode("utf-8").strip()
         if token:
             headers["authorization"] = f"Bearer {token}"
         if self.api_key_header is not None and self.api_key_env is not None:

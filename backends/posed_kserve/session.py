@@ -12,10 +12,10 @@ import numpy as np
 import numpy.typing as npt
 
 from posed.backend import MAX_IN_FLIGHT, TensorSpec, check_inputs
-from posed.errors import BackendError, ClosedError
+from posed.errors import BackendError, BadAnswerError, ClosedError
 from posed.tflite_file import ModelInfo
 from posed_kserve.config import ServedModel
-from posed_kserve.transport import Connection, failure
+from posed_kserve.transport import Connection, inference_failure
 
 Arrays = tuple[npt.NDArray[np.generic], ...]
 
@@ -55,7 +55,8 @@ class KServeSession:
         connection = self._live()
         check_inputs(self._info.path.name, self._info.inputs, inputs)
         try:
-            result = connection.client.infer(
+            result = connection.call(
+                connection.client.infer,
                 self._served.name,
                 connection.inputs(self._info.inputs, inputs),
                 model_version=self._served.version,
@@ -64,7 +65,7 @@ class KServeSession:
                 **self._timeout_argument(),
             )
         except Exception as exc:  # tritonclient raises its own and transport exceptions
-            raise failure(connection, f"inference of {self._served.name}", exc) from exc
+            raise inference_failure(connection, f"inference of {self._served.name}", exc) from exc
         return self._arrays(result)
 
     def _timeout_argument(self) -> dict[str, Any]:
@@ -73,12 +74,21 @@ class KServeSession:
         return {"client_timeout": connection.config.timeout} if connection.config.protocol == "grpc" else {}
 
     def _arrays(self, result: Any) -> Arrays:
+        """The answer's outputs, exactly as the file declares them, or BadAnswerError.
+
+        Their values are checked where posed decodes them (posed.backend.check_outputs).
+        """
         arrays = []
         for spec in self._info.outputs:
-            array = result.as_numpy(spec.name)
+            try:
+                array = result.as_numpy(spec.name)
+            except Exception as exc:  # a body that does not decode (truncated, wrong size)
+                raise BadAnswerError(
+                    f"kserve model {self._served.name}: output {spec.name!r} does not decode: {exc}"
+                ) from exc
             if array is None or array.shape != spec.shape or array.dtype.name != spec.dtype:
                 got = "nothing" if array is None else f"{array.dtype.name} {list(array.shape)}"
-                raise BackendError(
+                raise BadAnswerError(
                     f"kserve model {self._served.name} returned {got} for output {spec.name!r}, "
                     f"expected {spec.dtype} {list(spec.shape)}"
                 )
@@ -150,7 +160,8 @@ class KServeOverlappingSession(KServeSession):
         pending = _Pending()
         try:
             # set_data_from_numpy serialises the arrays now, so the caller may reuse them at once.
-            connection.client.async_infer(
+            connection.call(
+                connection.client.async_infer,
                 self._served.name,
                 connection.inputs(self.inputs, inputs),
                 pending,
@@ -160,7 +171,7 @@ class KServeOverlappingSession(KServeSession):
                 client_timeout=connection.config.timeout,
             )
         except Exception as exc:
-            raise failure(connection, f"inference of {self._served.name}", exc) from exc
+            raise inference_failure(connection, f"inference of {self._served.name}", exc) from exc
         self._pending.append(pending)
 
     def wait(self) -> Arrays:
@@ -169,10 +180,11 @@ class KServeOverlappingSession(KServeSession):
             raise BackendError(f"{self.path.name}: wait() without a started run")
         pending = self._pending.popleft()
         # The call's own deadline ends it; the margin covers the callback's scheduling.
+        what = f"inference of {self._served.name}"
         if not pending.done.wait(connection.config.timeout + 5.0):
-            raise failure(connection, f"inference of {self._served.name}", TimeoutError("no answer"))
+            raise inference_failure(connection, what, TimeoutError("no answer"))
         if pending.error is not None:
-            raise failure(connection, f"inference of {self._served.name}", pending.error)
+            raise inference_failure(connection, what, pending.error)
         return self._arrays(pending.result)
 
     def close(self) -> None:

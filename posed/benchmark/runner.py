@@ -39,6 +39,7 @@ from posed.gate.config import MotionGateConfig
 from posed.models.resolve import ResolvedModel, known_models, model_search_path, resolve_model
 from posed.plugins import discover, load_backend
 from posed.posenet.resolution import Resolution, as_height_width, auto_resolution, check_resolution
+from posed.tflite_file import read_model_info
 from posed.types import ImageArray
 
 log = logging.getLogger(__name__)
@@ -173,10 +174,14 @@ def measure_one(
 ) -> BenchRecord:
     backend, config = target.backend, target.config
     role = ROLE_LANDMARKS if resolved.family == "blazepose" else ROLE_MAIN
-    media, images, clip_fps = frames.get(resolved.family, video)
+    media, images, clip_fps = frames.get(_media_family(resolved, role), video)
     clip_fps = options.camera_fps or clip_fps
     gate_config = MotionGateConfig(enabled=gate)
     name, input_shape = resolved.name, None
+    if resolved.family == "movenet":
+        input_shape = _movenet_input_shape(resolved.files[role], model, images[0])
+        if input_shape is not None:
+            name = f"{resolved.name}@{input_shape[1]}x{input_shape[2]}"
     if resolved.family == "posenet" and model.posenet.input_resolution is not None:
         input_shape = _posenet_input_shape(resolved.files[role], model, images[0])
         name = f"{resolved.name}@{input_shape[1]}x{input_shape[2]}"
@@ -234,6 +239,29 @@ def measure_one(
         startup_s=figures.startup_s,
         cpu_ms_per_frame=cpu_ms,
     )
+
+
+def _media_family(resolved: ResolvedModel, role: str) -> str:
+    """Whose default footage a model is timed on: one person (squats) or several (vtest.avi)."""
+    if resolved.family != "movenet":
+        return resolved.family
+    from posed.movenet.layout import detect_layout
+
+    info = read_model_info(resolved.files[role])
+    return "posenet" if detect_layout(info.inputs, info.outputs).kind == "multi" else "blazepose"
+
+
+def _movenet_input_shape(path: Path, model: ModelConfig, image: ImageArray) -> tuple[int, ...] | None:
+    """MultiPose: the input the frames are resized and padded to (the raw timer runs at it)."""
+    from posed.movenet.layout import detect_layout
+    from posed.movenet.resample import multipose_size
+
+    info = read_model_info(path)
+    layout = detect_layout(info.inputs, info.outputs)
+    if not layout.dynamic_input:
+        return None
+    box = multipose_size(int(image.shape[0]), int(image.shape[1]), model.movenet.multipose_max_dimension)
+    return (1, *box.padded, 3)
 
 
 def model_config(model: str) -> ModelConfig:

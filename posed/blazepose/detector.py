@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from posed.backend import InferenceSession
+from posed.backend import InferenceSession, check_outputs
 from posed.blazepose.anchors import DETECTOR_INPUT_SIZE, ssd_anchor_centres
 from posed.blazepose.cmath import sigmoid
 from posed.blazepose.roi import crop_geometry, remove_letterbox
@@ -95,6 +95,7 @@ class PoseDetector:
         self._sampler.sample(image, self._pixels, border=cv2.BORDER_CONSTANT)
         np.take(_TO_UNIT_RANGE, self._pixels, out=self._input[0])
         outputs = self._session.run(self._input)
+        check_outputs("the BlazePose detector", outputs)
         raw = np.asarray(outputs[self._boxes_index], dtype=np.float32).reshape(NUM_ANCHORS, NUM_COORDS)
         logits = np.asarray(outputs[self._scores_index], dtype=np.float32).reshape(NUM_ANCHORS)
         candidates = decode_detections(raw, logits, self._anchors, self._min_score)
@@ -138,6 +139,8 @@ def weighted_nms_first(found: Detections) -> Detection:
     best = int(order[0])
     iou = box_iou(found.boxes[best], found.boxes[order])
     members = order[iou > NMS_IOU_THRESHOLD]
+    # A box of no area overlaps nothing, itself included: MediaPipe then keeps it unweighted.
+    members = members if members.size else order[:1]
     weights = found.scores[members]
     boxes = found.boxes[members]
     corners = np.concatenate([boxes[:, :2], boxes[:, :2] + boxes[:, 2:]], axis=1)

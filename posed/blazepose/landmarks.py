@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from posed.backend import InferenceSession
+from posed.backend import InferenceSession, check_outputs
 from posed.blazepose.cmath import cosf, sigmoid, sinf
 from posed.blazepose.roi import NormRect, crop_geometry, remove_letterbox
 from posed.blazepose.warp import PerspectiveSampler, crop_to_image_matrix, rect_corners
@@ -86,6 +86,7 @@ class LandmarkModel:
         self._sampler.sample(image, self._pixels, border=CROP_BORDER)
         np.multiply(self._pixels, F32(1.0) / F32(255.0), out=self._input[0])
         outputs = self._session.run(self._input)
+        check_outputs("the BlazePose landmark model", outputs)
         # The model ends in a sigmoid here: the flag is already a probability.
         presence = float(np.asarray(outputs[self._index["presence"]]).reshape(-1)[0])
         if not presence > self._min_presence:  # ThresholdingCalculator: strictly above

@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from posed.backend import InferenceSession
+from posed.backend import InferenceSession, check_outputs
 from posed.blazepose.anchors import DETECTOR_INPUT_SIZE, ssd_anchor_centres
 from posed.blazepose.detector import NMS_IOU_THRESHOLD, NUM_ANCHORS, NUM_COORDS, NUM_KEYPOINTS
 from posed.errors import ModelError
@@ -119,6 +119,7 @@ class BlazePoseSeeds:
         np.multiply(self._pixels, np.float32(2.0 / 255.0), out=self._input[0])
         np.subtract(self._input, np.float32(1.0), out=self._input)
         outputs = self._session.run(self._input)
+        check_outputs("the BlazePose detector", outputs)
         raw = np.asarray(outputs[self._boxes], dtype=np.float64).reshape(NUM_ANCHORS, NUM_COORDS)
         logits = np.asarray(outputs[self._scores], dtype=np.float64).reshape(NUM_ANCHORS)
         seeds = []

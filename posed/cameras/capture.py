@@ -111,6 +111,11 @@ class Camera:
         return self._slot.take(timeout)
 
     @property
+    def problem(self) -> str | None:
+        """Why the camera is not delivering frames (its last failure), until it delivers again."""
+        return self._last_reason
+
+    @property
     def status(self) -> CameraStatus:
         return self._status
 

@@ -6,16 +6,42 @@ touch a device, a file or the network (that is `posed.cameras.probe`).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from posed.events.config import ZoneConfig
+from posed.evidence.config import PRIVACY_DESCRIPTION, Privacy
 from posed.strict import MAX_PATH_CHARS, CheckedByValidator, ConfigPath, Name, StrictModel
 
 MAX_SIDE = 16384  # pixels; more than any camera or sensible image on a device posed runs on
 DEFAULT_MAX_PIXELS = 50_000_000  # an 8-bit RGB image of 50 MP decodes to 150 MB: a Pi copes, barely
+
+# What the frames of all cameras may take, by the systemd unit's MemoryMax= (systemd/posed.service;
+# tests/test_systemd_unit.py keeps the two equal). Measured with `posed run` on vtest.avi resized to
+# 4096 x 4096 (48 MiB a frame): peak RSS 392 MiB against 204 MiB at 768 x 576, i.e. about
+# FRAME_COPIES frames of each camera are alive at once (capture buffer, resize, RGB, the worker's).
+# BASE_MEMORY is posed without frames: Python, OpenCV, the backend and a BlazePose model (204 MiB
+# measured with tflite and blazepose-full), with room for OpenVINO and the heavy model.
+UNIT_MEMORY_MAX = 1024 * 1024 * 1024
+BASE_MEMORY = 384 * 1024 * 1024
+FRAME_COPIES = 4
+FRAME_MEMORY = UNIT_MEMORY_MAX - BASE_MEMORY
+MAX_FRAME_PIXELS = FRAME_MEMORY // (3 * FRAME_COPIES)  # 55,924,053: 8K (7680 x 4320) fits, 16384 x 16384 not
+
+
+def frame_memory_problem(pixels: int, what: str) -> str | None:
+    """Why frames of `pixels` (width x height) would not fit in the unit's memory, or None."""
+    need = pixels * 3 * FRAME_COPIES
+    if need <= FRAME_MEMORY:
+        return None
+    return (
+        f"{what} {pixels:,} pixels; with about {FRAME_COPIES} frames alive per camera that is "
+        f"{need / 2**20:,.0f} MiB, and the systemd unit's MemoryMax={UNIT_MEMORY_MAX // 2**30}G leaves "
+        f"{FRAME_MEMORY / 2**20:,.0f} MiB for frames ({MAX_FRAME_PIXELS:,} pixels, e.g. 7680 x 4320)"
+    )
 
 
 class CameraCommon(StrictModel):
@@ -24,7 +50,8 @@ class CameraCommon(StrictModel):
         ge=1,
         le=MAX_SIDE,
         description="Frame width in pixels, 1 to 16384: requested from picamera2/v4l2 devices; streams, "
-        "files and images are resized to it (keeping the aspect ratio when only one of width/height is set).",
+        "files and images are resized to it (keeping the aspect ratio when only one of width/height is set). "
+        "width x height at most 55,924,053 pixels: what the unit's MemoryMax leaves for frames.",
     )
     height: int | None = Field(
         None, ge=1, le=MAX_SIDE, description="Frame height in pixels, 1 to 16384; see `width`."
@@ -57,11 +84,16 @@ class CameraCommon(StrictModel):
     zones: dict[Name, ZoneConfig] = Field(
         default_factory=dict, description="Named zones of this camera's image, for zone events."
     )
+    privacy: Privacy = Field("full", description=PRIVACY_DESCRIPTION)
 
     @model_validator(mode="after")
     def _backoff_order(self) -> CameraCommon:
         if self.reconnect_max_delay < self.reconnect_min_delay:
             raise ValueError("reconnect_max_delay must be >= reconnect_min_delay")
+        if self.width is not None and self.height is not None:
+            what = f"width x height = {self.width} x {self.height} ="
+            if (problem := frame_memory_problem(self.width * self.height, what)) is not None:
+                raise ValueError(problem)
         return self
 
 
@@ -170,6 +202,14 @@ class VideoCamera(CameraCommon):
     )
     loop: bool = Field(False, description="Start again at the end of the file.")
 
+    @field_validator("path", mode="before")
+    @classmethod
+    def _not_a_url(cls, value: object) -> object:
+        # Checked on the text: pathlib would fold rtsp:// into rtsp:/ and keep the password.
+        if isinstance(value, str) and re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", value):
+            raise ValueError("a URL is no video file: use `type: stream` with `url:` for a stream")
+        return value
+
     @field_validator("path")
     @classmethod
     def _home(cls, value: Path) -> Path:
@@ -193,10 +233,10 @@ class ImagesCamera(CameraCommon):
     max_pixels: int = Field(
         DEFAULT_MAX_PIXELS,
         ge=1,
-        le=1_000_000_000,
+        le=MAX_FRAME_PIXELS,
         description="Largest image, in pixels (width x height, read from the file's header before "
-        "decoding), up to 1,000,000,000; larger images are skipped with a warning. The default, "
-        "50,000,000, suits a Raspberry Pi.",
+        "decoding), up to 55,924,053 (what the unit's MemoryMax=1G leaves for frames); larger "
+        "images are skipped with a warning. The default, 50,000,000, suits a Raspberry Pi.",
     )
     realtime: bool = Field(
         False, description="Pace the images at `fps` (default 1) instead of as fast as possible."

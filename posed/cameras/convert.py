@@ -7,7 +7,9 @@ from typing import cast
 import cv2
 import numpy as np
 
+from posed.cameras.config import frame_memory_problem
 from posed.cameras.source import Deferred
+from posed.errors import CameraError
 from posed.types import ImageArray
 
 # Sources aim their grey previews at this width (the motion gate's default); any width works.
@@ -76,6 +78,11 @@ class ToRgb:
             self._shape = image.shape
             self._size = target_size(image.shape, self._width, self._height)
             self._resized = None
+            if self._size is not None:  # one side given: the other follows the source, unknown until now
+                what = f"resized to {self._size[0]} x {self._size[1]}, frames would be"
+                if (problem := frame_memory_problem(self._size[0] * self._size[1], what)) is not None:
+                    self._shape = None
+                    raise CameraError(f"{problem}; give both width and height")
         if self._size is not None:
             shrink = self._size[0] * self._size[1] < image.shape[0] * image.shape[1]
             resized = as_u8(

@@ -22,7 +22,6 @@ from posed.estimator import open_estimator
 from posed.models.resolve import model_search_path
 from posed.mqtt.config import MqttConfig
 from posed.plugins import load_backend
-from posed.urls import mask_url_credentials
 
 BROKER_TIMEOUT = 3.0  # seconds; a broker on the local network answers in milliseconds
 
@@ -99,7 +98,7 @@ def _probe(loaded: LoadedConfig, model_dir: Path | None, *, model_ok: bool) -> l
             probe_camera(name, camera)
         except PosedError as exc:
             key = f"cameras.{name}"
-            issues.append(ConfigIssue(file, loaded.line_of(key), key, mask_url_credentials(str(exc))))
+            issues.append(ConfigIssue(file, loaded.line_of(key), key, str(exc)))  # masked by ConfigIssue
     return issues
 
 

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from posed.estimator import PoseEstimator
     from posed.mqtt.events_discovery import CameraEvents
     from posed.mqtt.publisher import Publisher
+    from posed.samples import SampleUnavailableError
 
 DEMO_MODEL = "blazepose-full"
 DEVICE_ID = "demo"
@@ -115,6 +116,8 @@ def execute(args: argparse.Namespace) -> int:
     from posed.daemon.worker import Worker
     from posed.events.stage import EventStage
     from posed.gate.config import MotionGateConfig
+    from posed.people.config import PeopleConfig
+    from posed.people.stage import PeopleStage
 
     if args.seconds is not None and args.seconds <= 0:
         raise PosedError("--seconds must be positive")
@@ -154,11 +157,14 @@ def execute(args: argparse.Namespace) -> int:
             if events_config is not None:
                 stage = EventStage(events, tap=preview.tap if preview else None)
                 stage.configure(events_config, {CAMERA_NAME: {}})
+            people = PeopleStage()  # phantoms dropped, as in the daemon
+            people.configure(PeopleConfig(), [CAMERA_NAME])
             worker = Worker(  # owns the estimator from here
                 camera,
                 estimator,
                 sink,
                 events=stage,
+                people=people,
                 gate=MotionGateConfig(enabled=not args.no_gate),
                 in_progress=None if stage is None else functools.partial(stage.watching, CAMERA_NAME),
             )
@@ -256,10 +262,22 @@ def sample_clip(mirror: str | None) -> Path:
     try:
         return ensure_sample(mirror=mirror)
     except SampleUnavailableError as exc:
-        instead = "Play a video you have instead: posed demo --video PATH (or --camera)"
-        if exc.offline:
-            raise PosedError(f"offline: {exc}. {instead}") from exc
-        raise PosedError(f"{exc}. {instead}") from exc
+        raise PosedError(sample_missing_message(exc)) from exc
+
+
+def sample_missing_message(exc: SampleUnavailableError) -> str:
+    """Why the sample clip is not at hand, and every way to go on without the network."""
+    from posed.samples import SQUATS, samples_dir
+
+    ways = (
+        f"Get it from your own web directory with --mirror URL (or $POSED_MODEL_MIRROR); "
+        f"or copy {SQUATS.filename} into {samples_dir()}/ yourself; "
+        "or play a video you have: posed demo --video PATH (or --camera)"
+    )
+    why = str(exc).rstrip()
+    if not why.endswith((".", "?", "!")):
+        why += "."
+    return f"{'offline: ' if exc.offline else ''}{why} {ways}"
 
 
 def first_v4l2_camera(sysfs: Path = _V4L2_SYSFS, dev: Path = Path("/dev")) -> Path:
@@ -284,7 +302,7 @@ def first_v4l2_camera(sysfs: Path = _V4L2_SYSFS, dev: Path = Path("/dev")) -> Pa
 def ensure_model(name: str, model_dir: Path | None, mirror: str | None) -> None:
     """Fetch `name` into the store, as `posed models fetch NAME` would, if it is not installed."""
     from posed.cli.models import report_fetch
-    from posed.models.fetch import Fetcher
+    from posed.models.fetch import Fetcher, FetchFailedError
     from posed.models.registry import packaged_registry
     from posed.models.resolve import model_search_path, resolve_named
     from posed.models.sources import SourceOptions
@@ -299,7 +317,14 @@ def ensure_model(name: str, model_dir: Path | None, mirror: str | None) -> None:
     store = store_dir(cli_dir=model_dir)
     say(f"{name} is not installed: fetching it into {store} (as `posed models fetch {name}` does)")
     with Fetcher(store, SourceOptions(mirror=mirror)) as fetcher:
-        report_fetch(name, fetcher.fetch_model(name), fetcher.store)
+        try:
+            results = fetcher.fetch_model(name)
+        except FetchFailedError as exc:
+            raise PosedError(
+                f"{exc}. Without the network: posed demo --mirror URL (your own web directory of the "
+                f"files under their upstream names), or `posed models fetch {name} --from DIR` first"
+            ) from exc
+        report_fetch(name, results, fetcher.store)
 
 
 def open_demo_estimator(model: str, backend_name: str, model_dir: Path | None) -> PoseEstimator:
@@ -342,7 +367,8 @@ def connect_broker(
     if not broker_answers(host, port):
         say(
             f"no MQTT broker answers on {host}:{port}: running without publishing. To publish, start one "
-            "(e.g. `sudo apt install mosquitto`) or pass --broker HOST:PORT, and run posed demo again"
+            "(e.g. `sudo apt install mosquitto mosquitto-clients`) or pass --broker HOST:PORT, "
+            "and run posed demo again"
         )
         return None
     config = MqttConfig(host=host, port=port)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from posed.events.config import EventsConfig, RepsConfig
-from posed.events.wording import describe
+from posed.events.wording import describe, tally_key, tally_summary
 
 if TYPE_CHECKING:
     from posed.events.engine import EventState
@@ -54,26 +54,10 @@ class DemoEvents:
         for event in events:
             self._say(f"         event: {describe(event)}")
             with self._lock:
-                self._counts[_tally_key(event)] += 1
+                self._counts[tally_key(event)] += 1
 
     def summary(self) -> str:
         """What happened in the whole run, e.g. `events: 2 squat reps, no fall`."""
         with self._lock:
             counts = dict(self._counts)
-        parts = [f"{n} {key}" for key, n in sorted(counts.items()) if not key.startswith("fall")]
-        falls = counts.get("fall detected", 0)
-        parts.append(f"{falls} fall{'s' if falls != 1 else ''}" if falls else "no fall")
-        return "events: " + ", ".join(parts)
-
-
-def _tally_key(event: Mapping[str, Any]) -> str:
-    kind = event["type"]
-    if kind == "rep":
-        return f"{event['exercise']} reps"
-    if kind == "set":
-        return f"{event['exercise']} sets"
-    if kind == "fall":
-        return f"fall {event['state']}"
-    if kind == "gesture":
-        return f"{event['gesture']} gestures"
-    return f"{kind} events"
+        return "events: " + tally_summary(counts)

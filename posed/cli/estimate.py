@@ -22,15 +22,18 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from posed.backend import Backend, BackendConfig
+from posed.cameras.config import DEFAULT_MAX_PIXELS
 from posed.cli.annotate import VIDEO_SUFFIXES, VideoOut, write_image
 from posed.cli.names import add_model_dir_argument, check_inputs_exist, check_model_name
 from posed.cli.progress import ProgressBar
 from posed.cli.run import add_no_gate_argument
 from posed.config.schema import ModelConfig, PoseNetOptions
 from posed.draw import draw_poses
-from posed.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CameraError, PosedError
+from posed.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_SKIPPED, EXIT_USAGE, CameraError, PosedError
 from posed.estimator import PoseEstimator, open_estimator
 from posed.models.resolve import model_search_path
+from posed.people.config import PhantomConfig
+from posed.people.phantoms import PhantomFilter
 from posed.plugins import load_backend
 from posed.posenet.resolution import Resolution, parse_resolution
 from posed.tracking.ids import IdSource
@@ -79,7 +82,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"PoseNet decoding (default: {posenet['decoding'].default}).",
     )
     add_input_resolution(parser)
-    parser.add_argument("--no-smoothing", action="store_true", help="BlazePose: turn landmark smoothing off.")
+    parser.add_argument(
+        "--no-smoothing", action="store_true", help="BlazePose and MoveNet: turn keypoint smoothing off."
+    )
+    parser.add_argument(
+        "--multipose-max-dimension",
+        type=int,
+        default=None,
+        help="MoveNet MultiPose: the frame's long side in model pixels, a multiple of 32 "
+        "(model.movenet.multipose_max_dimension; default: 256).",
+    )
     parser.add_argument(
         "--num-poses",
         type=int,
@@ -108,6 +120,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "a folder for several images, a video (.mp4, .avi) for a video (default: draw nothing).",
     )
     add_no_gate_argument(parser)
+    parser.add_argument(
+        "--max-pixels",
+        type=int,
+        default=DEFAULT_MAX_PIXELS,
+        metavar="N",
+        help="Skip images larger than N pixels (width x height, read from the file's header before "
+        "decoding), as the images camera's max_pixels does.",
+    )
+    parser.add_argument(
+        "--keep-phantoms",
+        action="store_true",
+        help="Video: report every pose the model finds, also those that never moved since they "
+        "appeared (default: dropped, as in the daemon; people.phantoms).",
+    )
     parser.add_argument(
         "--events",
         action="store_true",
@@ -195,7 +221,16 @@ def model_config(args: argparse.Namespace, *, static: bool) -> ModelConfig:
     source: dict[str, Any] = (
         {"path": Path(args.model)} if args.model.endswith(".tflite") else {"name": args.model}
     )
-    document = {**source, "precision": args.precision, "blazepose": blazepose, "posenet": posenet}
+    movenet: dict[str, Any] = {"enable_smoothing": not args.no_smoothing}
+    if args.multipose_max_dimension is not None:
+        movenet["multipose_max_dimension"] = args.multipose_max_dimension
+    document = {
+        **source,
+        "precision": args.precision,
+        "blazepose": blazepose,
+        "posenet": posenet,
+        "movenet": movenet,
+    }
     return checked(lambda: ModelConfig.model_validate(document), ModelConfig, MODEL_FLAGS)
 
 
@@ -229,8 +264,9 @@ def execute(args: argparse.Namespace) -> int:
     with open_estimator(model, backend, config, model_dirs=dirs, ids=IdSource()) as estimator:
         if videos:
             frames = gated(estimator, no_gate=args.no_gate)
-            return _estimate_video(frames, videos[0], args.fps, args.draw)
-        return _estimate_images(estimator, inputs, args.draw)
+            phantoms = PhantomConfig(enabled=not args.keep_phantoms)
+            return _estimate_video(frames, videos[0], args.fps, args.draw, PhantomFilter(phantoms))
+        return _estimate_images(estimator, inputs, args.draw, args.max_pixels)
 
 
 def check_draw_target(out: Path | None, inputs: list[Path], *, video: bool) -> None:
@@ -249,23 +285,44 @@ def check_draw_target(out: Path | None, inputs: list[Path], *, video: bool) -> N
         raise PosedError(f"--draw {out}: the folder {folder} does not exist")
 
 
-def read_image(path: Path) -> ImageArray:
+def read_image(path: Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageArray:
+    """The RGB image; CameraError saying why not. The size is read from the header first, as the
+    images camera does: a 1.2 MB PNG of 20000 x 20000 pixels would decode to 1.2 GB."""
     import cv2
 
-    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    from posed.cameras.sources.images import read_image_file
+
+    data = read_image_file(path, max_pixels, limit_name="--max-pixels")
+    if isinstance(data, str):
+        raise CameraError(f"{path}: {data}")
+    bgr = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
     if bgr is None:
-        raise CameraError(f"cannot read image {path}: missing, unreadable or not an image")
+        raise CameraError(f"{path}: OpenCV cannot decode it (corrupt, or not an image)")
     return np.asarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), dtype=np.uint8)
 
 
-def _estimate_images(estimator: PoseEstimator, paths: list[Path], draw: Path | None) -> int:
+def report_skipped(skipped: int, total: int, what: str) -> int:
+    """The exit code after a batch: EXIT_SKIPPED, with a summary, when some inputs were skipped."""
+    if not skipped:
+        return EXIT_OK
+    print(f"posed estimate: {skipped} of {total} {what} skipped (see above)", file=sys.stderr)
+    return EXIT_SKIPPED
+
+
+def _estimate_images(estimator: PoseEstimator, paths: list[Path], draw: Path | None, max_pixels: int) -> int:
     from posed.daemon.signals import SignalEvents
 
     results = []
-    code = EXIT_OK
+    code: int | None = None
+    skipped = 0
     with SignalEvents() as signals:  # Ctrl-C ends the loop between two images
         for path in paths:
-            image = read_image(path)
+            try:
+                image = read_image(path, max_pixels)
+            except CameraError as exc:  # one bad file must not cost the others' results
+                print(f"posed estimate: skipping {exc}", file=sys.stderr)
+                skipped += 1
+                continue
             poses = estimator.estimate(image, None)
             if draw is not None:
                 write_image(draw / path.name if draw.is_dir() else draw, draw_poses(image, poses))
@@ -277,7 +334,7 @@ def _estimate_images(estimator: PoseEstimator, paths: list[Path], draw: Path | N
                     "poses": [pose.to_dict() for pose in poses],
                 }
             )
-            if signals.stop_requested and len(results) < len(paths):
+            if signals.stop_requested and len(results) + skipped < len(paths):
                 print(
                     f"posed estimate: interrupted; the JSON holds the {len(results)} image(s) done",
                     file=sys.stderr,
@@ -286,7 +343,7 @@ def _estimate_images(estimator: PoseEstimator, paths: list[Path], draw: Path | N
                 break
     json.dump(results, sys.stdout)
     sys.stdout.write("\n")
-    return code
+    return code if code is not None else report_skipped(skipped, len(paths), "image(s)")
 
 
 def video_frames(path: Path, fps: float | None) -> Iterator[tuple[int, float, ImageArray]]:
@@ -341,7 +398,9 @@ def file_frame(number: int, stamp: float, image: ImageArray) -> Frame:
     return Frame(image, number, stamp, stamp, media_time=stamp)
 
 
-def _estimate_video(frames: GatedEstimation, path: Path, fps: float | None, draw: Path | None) -> int:
+def _estimate_video(
+    frames: GatedEstimation, path: Path, fps: float | None, draw: Path | None, people: PhantomFilter
+) -> int:
     from posed.daemon.signals import SignalEvents
 
     file_fps, count = video_info(path)
@@ -353,7 +412,7 @@ def _estimate_video(frames: GatedEstimation, path: Path, fps: float | None, draw
     ):
         for number, stamp, image in video_frames(path, fps):
             (done_frame,) = frames.push(file_frame(number, stamp, image))
-            poses = done_frame.poses
+            poses = people.update(stamp, image, done_frame.poses)
             if out is not None:
                 out.write(draw_poses(image, poses))
             line = {

@@ -11,10 +11,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from posed.cameras.config import DEFAULT_MAX_PIXELS
 from posed.cli.estimate import (
     IMAGE_SUFFIXES,
     backend_config,
@@ -22,17 +24,20 @@ from posed.cli.estimate import (
     gated,
     model_config,
     read_image,
+    report_skipped,
     stopped_code,
     video_frames,
 )
 from posed.cli.names import check_inputs_exist, check_model_name
 from posed.config.loader import load_model
-from posed.errors import EXIT_OK, EXIT_USAGE, CameraError
+from posed.errors import EXIT_USAGE, CameraError
 from posed.estimator import PoseEstimator, open_estimator
 from posed.events.config import EventsFile
 from posed.events.engine import EventEngine
 from posed.events.event import Event
+from posed.events.wording import plural, tally_key, tally_summary
 from posed.models.resolve import model_search_path
+from posed.people.phantoms import PhantomFilter
 from posed.plugins import load_backend
 from posed.types import ImageArray, Pose
 
@@ -53,29 +58,50 @@ def execute_events(args: argparse.Namespace) -> int:
     dirs = model_search_path(cli_dir=args.model_dir)
     check_model_name(args.model, dirs)
     engine = EventEngine(settings.events, settings.cameras.estimate.zones)
+    skipped: list[Path] = []
+    phantoms = settings.people.phantoms
+    people = PhantomFilter(phantoms.model_copy(update={"enabled": False}) if args.keep_phantoms else phantoms)
     frames = (
-        image_sequence(source, args.fps or IMAGES_FPS) if source.is_dir() else video_frames(source, args.fps)
+        image_sequence(source, args.fps or IMAGES_FPS, skipped, args.max_pixels)
+        if source.is_dir()
+        else video_frames(source, args.fps)
     )
     backend = load_backend(args.backend)
     config = backend_config(backend, args.device)
     from posed.daemon.signals import SignalEvents
 
     model = model_config(args, static=False)  # a sequence: tracked and smoothed, as in the daemon
+    tally: Counter[str] = Counter()
+    count = 0
     with (
         open_estimator(model, backend, config, model_dirs=dirs) as estimator,
         SignalEvents() as signals,
     ):
         # Through the motion gate, as in the daemon: a fall in progress keeps it open.
         seen_frames = frame_poses(
-            frames, estimator, no_gate=args.no_gate, in_progress=lambda: engine.watching
+            frames, estimator, people, no_gate=args.no_gate, in_progress=lambda: engine.watching
         )
         for seen in seen_frames:
+            count += 1
             for event in frame_events(seen, engine):
-                sys.stdout.write(json.dumps({**event.to_dict(), "frame": seen.number}) + "\n")
+                payload = event.to_dict()
+                tally[tally_key(payload)] += 1
+                sys.stdout.write(json.dumps({**payload, "frame": seen.number}) + "\n")
             if signals.stop_requested:
                 print(f"posed estimate: interrupted after frame {seen.number}", file=sys.stderr)
+                print(summary_line(count, tally), file=sys.stderr)
                 return stopped_code(signals.last_stop_signal)
-    return EXIT_OK
+    print(summary_line(count, tally), file=sys.stderr)
+    total = sum(1 for p in source.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES) if source.is_dir() else 1
+    return report_skipped(len(skipped), total, "image(s)")
+
+
+def summary_line(frames: int, tally: Mapping[str, int]) -> str:
+    """The run in one line on stderr, so that a file without events does not end in silence:
+    `posed estimate --events: 65 frames, 2 events: 2 squat reps, no fall`."""
+    events = sum(tally.values())
+    found = f"{plural(events, 'event')}: {tally_summary(tally)}" if events else "no events"
+    return f"posed estimate --events: {plural(frames, 'frame')}, {found}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,17 +118,19 @@ class FramePoses:
 def frame_poses(
     frames: Iterable[tuple[int, float, ImageArray]],
     estimator: PoseEstimator,
+    people: PhantomFilter,
     *,
     no_gate: bool = False,
     in_progress: Callable[[], bool] | None = None,
 ) -> Iterator[FramePoses]:
-    """The estimator (tracked and smoothed, as in the daemon) behind the motion gate, on each
-    frame in order; `in_progress()` (the analyzers have a fall in progress) keeps the gate open.
-    A frame the gate skips has no poses, as in the daemon."""
+    """The estimator (tracked and smoothed, as in the daemon) behind the motion gate, then the
+    people stage (phantoms dropped), on each frame in order; `in_progress()` (the analyzers have
+    a fall in progress) keeps the gate open. A frame the gate skips has no poses, as in the daemon."""
     gate = gated(estimator, no_gate=no_gate, in_progress=in_progress)
     for number, stamp, image in frames:
         (done,) = gate.push(file_frame(number, stamp, image))
-        yield FramePoses(number, stamp, int(image.shape[1]), int(image.shape[0]), done.poses)
+        poses = people.update(stamp, image, done.poses)
+        yield FramePoses(number, stamp, int(image.shape[1]), int(image.shape[0]), poses)
 
 
 def frame_events(seen: FramePoses, engine: EventEngine) -> list[Event]:
@@ -110,10 +138,19 @@ def frame_events(seen: FramePoses, engine: EventEngine) -> list[Event]:
     return engine.update(seen.timestamp, seen.poses, seen.width, seen.height)
 
 
-def image_sequence(folder: Path, fps: float) -> Iterator[tuple[int, float, ImageArray]]:
-    """The images of a folder in name order, as frames `1/fps` seconds apart."""
+def image_sequence(
+    folder: Path, fps: float, skipped: list[Path], max_pixels: int = DEFAULT_MAX_PIXELS
+) -> Iterator[tuple[int, float, ImageArray]]:
+    """The images of a folder in name order, as frames `1/fps` seconds apart. A file that cannot
+    be read is reported, added to `skipped` and left out; its frame number stays unused."""
     paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
     if not paths:
         raise CameraError(f"no images in {folder} (looked for {', '.join(sorted(IMAGE_SUFFIXES))})")
     for number, path in enumerate(paths):
-        yield number, number / fps, read_image(path)
+        try:
+            image = read_image(path, max_pixels)
+        except CameraError as exc:
+            print(f"posed estimate: skipping {exc}", file=sys.stderr)
+            skipped.append(path)
+            continue
+        yield number, number / fps, image

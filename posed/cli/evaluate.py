@@ -80,6 +80,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         no_smoothing=False,
         num_poses=None,
         person_detector=None,
+        multipose_max_dimension=None,
     )
 
 

@@ -28,6 +28,7 @@ MODEL_FLAGS: Mapping[str, str] = {
     "num_poses": "--num-poses",
     "detector": "--person-detector",
     "precision": "--precision",
+    "multipose_max_dimension": "--multipose-max-dimension",
     "name": "--model",
     "path": "--model",
 }

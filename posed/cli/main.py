@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from posed import __version__
 from posed.errors import EXIT_FAILURE, EXIT_INTERRUPTED, ConfigError, PosedError
+from posed.urls import mask_credentials
 
 # Subcommand modules, imported only when chosen so that `posed --help` stays fast.
 SUBCOMMANDS = {
@@ -22,6 +23,7 @@ SUBCOMMANDS = {
     "models": ("posed.cli.models", "List, fetch, verify and import models."),
     "bench": ("posed.cli.bench", "Measure inference and pipeline speed."),
     "evaluate": ("posed.cli.evaluate", "Score the event analyzers on labelled clips."),
+    "config": ("posed.cli.config_schema", "Config file tools: `posed config schema` prints its JSON Schema."),
 }
 LOG_LEVELS = ["debug", "info", "warning", "error"]
 GLOBAL_OPTIONS_NOTE = "Global options (before or after the command): --log-level {debug,info,warning,error}."
@@ -100,11 +102,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command != "run":
-        logging.basicConfig(
-            level=(args.log_level or "warning").upper(), format="%(levelname)s %(name)s: %(message)s"
-        )
-        from posed.daemon.logs import route_third_party  # deferred: only once a command runs
+        logging.basicConfig(level=(args.log_level or "warning").upper())
+        # deferred: only once a command runs
+        from posed.daemon.logs import RedactingFormatter, Redactor, route_third_party
 
+        masking = RedactingFormatter("%(levelname)s %(name)s: %(message)s", Redactor(), journal=False)
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(masking)  # no credential in a warning of `check` or `estimate`
         route_third_party(args.log_level or "warning")
     module = importlib.import_module(args._module)
     try:
@@ -114,7 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"config error: {issue}", file=sys.stderr)
         return exc.exit_code
     except PosedError as exc:
-        print(f"posed {args.command}: {exc}", file=sys.stderr)
+        print(f"posed {args.command}: {mask_credentials(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print(f"posed {args.command}: interrupted", file=sys.stderr)

@@ -184,7 +184,7 @@ def _list(args: argparse.Namespace) -> int:
 
 def _fetch(args: argparse.Namespace) -> int:
     from posed.models.download import DownloadPolicy
-    from posed.models.fetch import Fetcher
+    from posed.models.fetch import Fetcher, FetchFailedError
     from posed.models.registry import packaged_registry
     from posed.models.sources import SOURCE_NAMES, SourceOptions, parse_source_list, without
     from posed.models.store import store_dir
@@ -229,7 +229,8 @@ def _fetch(args: argparse.Namespace) -> int:
                         "(or `all`, or a file name from `posed models list --json`)"
                     )
             except ModelError as exc:
-                print(f"posed models fetch: {name}: {exc}", file=sys.stderr)
+                hint = f". {FetchFailedError.WITHOUT_NETWORK}" if isinstance(exc, FetchFailedError) else ""
+                print(f"posed models fetch: {name}: {exc}{hint}", file=sys.stderr)
                 failures += 1
                 continue
             report_fetch(name, results, fetcher.store)

@@ -26,8 +26,9 @@ def check_model_name(name: str, model_dirs: Sequence[Path]) -> None:
 
 
 def check_inputs_exist(paths: Sequence[Path], what: str = "input") -> None:
-    """Every path is an existing file; one error listing all that are not."""
-    missing = [str(p) for p in paths if not p.is_file()]
+    """Every path exists and is no folder; one error listing all that are not. (A FIFO or a device
+    passes here: reading it is refused later, per file, and the rest of a batch goes on.)"""
+    missing = [str(p) for p in paths if not p.exists() or p.is_dir()]
     if missing:
         plural = "s" if len(missing) > 1 else ""
         raise PosedError(f"{what}{plural} not found: {', '.join(missing)}")

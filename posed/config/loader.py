@@ -16,6 +16,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from posed.backend import BackendConfig
 from posed.config.messages import message, short_key, show
+from posed.config.placed import placed_issues
 from posed.config.reader import read_document
 from posed.config.schema import PosedConfig
 from posed.errors import BackendError, ConfigError, ConfigIssue
@@ -60,6 +61,9 @@ def validate_document(path: Path, document: CommentedMap) -> tuple[LoadedConfig 
         config = PosedConfig.model_validate(plain)
     except ValidationError as exc:
         issues.extend(_issues(exc, display, document, PosedConfig, ()))
+    else:
+        issues.extend(_placed(config, display, document))
+        config = None if issues else config
     backend = _validate_backend(plain, document, display, issues)
     if issues or config is None or backend is None:
         return None, issues
@@ -77,6 +81,8 @@ def load_model(path: Path, model: type[ModelT]) -> ModelT:
         loaded = model.model_validate(plain)
     except ValidationError as exc:
         issues.extend(_issues(exc, display, document, model, ()))
+    else:
+        issues.extend(_placed(loaded, display, document))
     if issues:
         raise ConfigError(sort_issues(issues))
     return loaded
@@ -122,6 +128,16 @@ def _validate_backend(
         return None
 
 
+def _placed(model: BaseModel, display: str, document: CommentedMap) -> list[ConfigIssue]:
+    """The cross-section problems (posed.config.placed), each on the line of its own key."""
+    return [
+        ConfigIssue(
+            display, _line_of(document, found.loc), ".".join(str(p) for p in found.loc), found.message
+        )
+        for found in placed_issues(model)
+    ]
+
+
 def _issues(
     exc: ValidationError, display: str, document: CommentedMap, model: type[BaseModel], prefix: Loc
 ) -> Iterable[ConfigIssue]:
@@ -142,6 +158,8 @@ def _yaml_loc(document: Any, loc: Loc) -> Loc:
         elif isinstance(node, Sequence) and not isinstance(node, str) and isinstance(part, int):
             kept.append(part)
             node = node[part] if part < len(node) else None
+        elif isinstance(node, Mapping) and node.get("type") == part:
+            continue  # the tag of a union by `type` (a camera's `video`): the mapping itself
         elif (
             isinstance(node, Mapping)
             and part == loc[-1]

@@ -9,16 +9,18 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from posed.strict import NAME_PATTERN
+from posed.strict import NAME_PATTERN, SECRET, constraints
 from posed.suggest import did_you_mean
+from posed.urls import mask_credentials
 
 Loc = tuple[str | int, ...]
 SHOWN_CHARS = 60  # a 66,000-character value is shown by its start and its length
 
 
 def show(value: object) -> str:
-    """A value as the user wrote it, shortened when it is very long."""
-    text = repr(value)
+    """A value as the user wrote it, credentials masked, shortened when it is very long
+    (masked first: a cut could split a URL's password from the `@` that marks it)."""
+    text = repr(mask_credentials(value)) if isinstance(value, str) else repr(value)
     if len(text) > SHOWN_CHARS:
         length = f"{len(value)} characters" if isinstance(value, str | list | dict) else "long"
         text = f"{text[: SHOWN_CHARS - 5]}...' ({length})"
@@ -35,6 +37,8 @@ def message(error: Mapping[str, Any], model: type[BaseModel], loc: Loc) -> str:
     kind = error["type"]
     value = error.get("input")
     ctx = error.get("ctx") or {}
+    if _is_secret(model, loc):
+        return f"{error['msg']}; the value is not shown (it is a secret)"
     if kind == "extra_forbidden":
         valid = fields_at(model, loc[:-1])
         key = str(loc[-1]) if loc else ""
@@ -44,13 +48,13 @@ def message(error: Mapping[str, Any], model: type[BaseModel], loc: Loc) -> str:
     if kind == "missing":
         return "required key is missing"
     if kind in ("bool_parsing", "bool_type"):
-        return f"{show(value)} is not a boolean (true or false)"
+        return f"{show(value)} is not a boolean (true or false){_unquote_hint(value)}"
     if kind in ("int_parsing", "int_type", "int_from_float"):
-        return f"{show(value)} is not a whole number"
+        return f"{show(value)} is not a whole number{_unquote_hint(value)}"
     if kind == "int_parsing_size":
         return f"{show(value)} is far too large"
     if kind in ("float_parsing", "float_type"):
-        return f"{show(value)} is not a number"
+        return f"{show(value)} is not a number{_unquote_hint(value)}"
     if kind == "string_type":
         return f"{show(value)} is not text"
     if kind == "literal_error":
@@ -71,6 +75,38 @@ def message(error: Mapping[str, Any], model: type[BaseModel], loc: Loc) -> str:
     if kind != "value_error" and not isinstance(value, Mapping | list):
         text = f"{text[:1].lower()}{text[1:]}, not {show(value)}"
     return text
+
+
+def _is_secret(model: type[BaseModel], loc: Loc) -> bool:
+    if not loc:
+        return False
+    current: Any = model
+    for part in loc[:-1]:
+        current = _step(current, part)
+        if current is None:
+            return False
+    current = _unwrap(current)
+    if not (isinstance(current, type) and issubclass(current, BaseModel)):
+        return False
+    field = current.model_fields.get(str(loc[-1]))
+    return field is not None and SECRET in constraints(field)
+
+
+def _unquote_hint(value: object) -> str:
+    """Why a value that looks right is refused: posed never converts one type into another."""
+    if isinstance(value, bool):
+        return f": {str(value).lower()} is a boolean"
+    if isinstance(value, float):
+        return ": write it without a decimal point" if value.is_integer() else ""
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return f": it is text in quotes; write {value.strip().lower()} without quotes"
+    if isinstance(value, str):
+        try:
+            float(value)
+        except ValueError:
+            return ""
+        return f": it is text in quotes; write {value.strip()} without quotes"
+    return ""
 
 
 def _words(expected: str) -> list[str]:

@@ -10,6 +10,7 @@ may come up later; those are warnings in `check` and retries in `run`.
 from __future__ import annotations
 
 import os
+import socket
 import ssl
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -20,7 +21,10 @@ from ruamel.yaml.comments import CommentedMap
 
 from posed.config.schema import ModelConfig
 from posed.errors import ConfigIssue, ModelNotFoundError, ModelOptionError, PosedError
+from posed.evidence.config import SnapshotsConfig
 from posed.mqtt.config import MqttConfig, TlsConfig
+from posed.preview.config import PreviewConfig
+from posed.regular_files import MAX_PEM_BYTES, read_regular
 from posed.suggest import did_you_mean
 
 if TYPE_CHECKING:
@@ -36,13 +40,18 @@ def preflight_document(
     so one run of `check` or `run` names every problem."""
     mqtt: MqttConfig | None
     model: ModelConfig | None
+    preview: PreviewConfig | None
+    snapshots: SnapshotsConfig | None
     if loaded is not None:
         cfg = loaded.config
         mqtt, model, model_dir = cfg.mqtt, cfg.model, cfg.model_dir
+        preview, snapshots = cfg.preview, cfg.snapshots
         backend_type: str | None = loaded.backend.type
     else:
         mqtt = _section(MqttConfig, document.get("mqtt", {}))
+        snapshots = _section(SnapshotsConfig, document.get("snapshots", {}))
         model = _section(ModelConfig, document.get("model"))
+        preview = _section(PreviewConfig, document.get("preview", {}))
         raw_dir = document.get("model_dir")
         model_dir = Path(raw_dir) if isinstance(raw_dir, str) and raw_dir and "\0" not in raw_dir else None
         raw_backend = document.get("backend")
@@ -56,6 +65,8 @@ def preflight_document(
         model_dir=model_dir,
         cli_model_dir=cli_model_dir,
         backend_type=backend_type,
+        preview=preview,
+        snapshots=snapshots,
     )
 
 
@@ -76,6 +87,8 @@ def preflight(
     cli_model_dir: Path | None,
     backend_type: str | None = None,
     environ: Mapping[str, str] | None = None,
+    preview: PreviewConfig | None = None,
+    snapshots: SnapshotsConfig | None = None,
 ) -> list[ConfigIssue]:
     """Every problem of this machine with the given sections; None skips a section that did not validate.
 
@@ -93,12 +106,38 @@ def preflight(
         issues += _password(mqtt, env, issue)
         if mqtt.tls is not None:
             issues += _tls(mqtt.tls, issue)
+    if preview is not None and preview.enabled:
+        issues += _preview_host(preview.host, issue)
     issues += _model_dirs(model_dir, cli_model_dir, issue)
     if model is not None:
         issues += _model(
             model, model_dir, cli_model_dir=cli_model_dir, backend_type=backend_type, env=env, issue=issue
         )
+    if snapshots is not None and snapshots.enabled:
+        issues += _snapshots(snapshots, env, issue)
     return issues
+
+
+def _snapshots(
+    snapshots: SnapshotsConfig, env: Mapping[str, str], issue: Callable[[str, str], ConfigIssue]
+) -> list[ConfigIssue]:
+    """The store's directory can be made and written; clips have their encoder."""
+    from posed.evidence.clip import clips_available
+    from posed.evidence.recorder import store_directory
+
+    found: list[ConfigIssue] = []
+    directory = store_directory(snapshots, env)
+    existing = directory
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if existing.exists() and not existing.is_dir():
+        found.append(issue("snapshots.directory", f"{existing} is not a directory"))
+    elif not os.access(existing, os.W_OK | os.X_OK):
+        what = "write to" if existing == directory else f"make {directory} in"
+        found.append(issue("snapshots.directory", f"posed cannot {what} {existing}: permission denied"))
+    if snapshots.clips.enabled and (missing := clips_available()) is not None:
+        found.append(issue("snapshots.clips.enabled", missing))
+    return found
 
 
 def _password(
@@ -143,12 +182,42 @@ def _tls(tls: TlsConfig, issue: Callable[[str, str], ConfigIssue]) -> list[Confi
 
 
 def _unreadable(path: Path) -> str | None:
+    """Why OpenSSL must not be handed `path` (it would block on a FIFO, or read /dev/zero for ever)."""
     try:
-        with path.open("rb") as file:
-            file.read(1)
+        read_regular(path, MAX_PEM_BYTES)
     except OSError as err:
         return err.strerror or type(err).__name__
     return None
+
+
+def _preview_host(host: str, issue: Callable[[str, str], ConfigIssue]) -> list[ConfigIssue]:
+    """A host the page cannot listen on is no address of this machine: a restart cannot fix it.
+
+    The address is bound with port 0, so a posed that already serves the page on its port
+    (a reload, or `check` beside the running daemon) does not make this fail. A name that
+    cannot be looked up just now (EAI_AGAIN: DNS not up yet at boot) is left to `run`.
+    """
+    try:
+        addresses = socket.getaddrinfo(host.strip("[]"), 0, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as err:
+        if err.errno == socket.EAI_AGAIN:
+            return []
+        return [
+            issue("preview.host", f"cannot listen on {host!r}: the name cannot be resolved ({err.strerror})")
+        ]
+    reasons: list[str] = []
+    for family, kind, proto, _, address in addresses:
+        with socket.socket(family, kind, proto) as probe:
+            try:
+                probe.bind((address[0], 0, *address[2:]))
+            except OSError as err:
+                reasons.append(err.strerror or type(err).__name__)
+                continue
+        return []
+    hint = "; give an address of this machine, 127.0.0.1, or 0.0.0.0 for all of them"
+    return [
+        issue("preview.host", f"cannot listen on {host!r}: {reasons[0] if reasons else 'no address'}{hint}")
+    ]
 
 
 def _ssl_reason(err: ssl.SSLError) -> str:

@@ -7,15 +7,21 @@ limit of its own, so before the document is built the file's parser events are
 walked once. That walk is a flat loop over the events (no recursion), and it
 counts how many values the document would hold with every alias expanded,
 using the size recorded for each anchor, without expanding anything.
+
+A scalar that parses but cannot be built (an integer of more than 4,300 digits,
+`2023-02-29`, `!!bool maybe`) makes ruamel raise whatever Python raised, with no
+line; the constructor below turns each into a config error on the value's line.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
+from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import (
     AliasEvent,
@@ -24,10 +30,12 @@ from ruamel.yaml.events import (
     Event,
     ScalarEvent,
 )
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from posed.errors import ConfigError, ConfigIssue
+from posed.regular_files import MAX_CONFIG_BYTES, RefusedFile, read_regular
 
-MAX_FILE_BYTES = 1024 * 1024  # a real config is a few KB; zones and many cameras stay far below
+MAX_FILE_BYTES = MAX_CONFIG_BYTES  # a real config is a few KB; zones and many cameras stay far below
 MAX_VALUES = 50_000  # values with every alias expanded; a 16-camera config with zones has ~5,000
 MAX_DEPTH = 32  # nesting of mappings and lists; posed's own schema needs 7
 
@@ -68,7 +76,9 @@ def read_document(path: Path) -> CommentedMap:
     text = decode_config(display, _read_bytes(path))
     try:
         check_structure(display, text)
-        document = YAML(typ="rt").load(text)
+        document = _yaml().load(text)
+    except _Unbuildable as exc:
+        raise ConfigError([exc.issue(display, text)]) from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -83,15 +93,16 @@ def read_document(path: Path) -> CommentedMap:
 
 def _read_bytes(path: Path) -> bytes:
     try:
-        with path.open("rb") as file:
-            data = file.read(MAX_FILE_BYTES + 1)
+        return read_regular(path, MAX_FILE_BYTES)
+    except RefusedFile as exc:
+        if exc.too_large:
+            message = f"the file is larger than {MAX_FILE_BYTES // 1024} KiB; is this really posed's config?"
+        else:
+            message = f"cannot read config: {exc.strerror}"
+        raise ConfigError([ConfigIssue(str(path), None, "", message)]) from None
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         raise ConfigError([ConfigIssue(str(path), None, "", f"cannot read config: {reason}")]) from None
-    if len(data) > MAX_FILE_BYTES:
-        message = f"the file is larger than {MAX_FILE_BYTES // 1024} KiB; is this really posed's config?"
-        raise ConfigError([ConfigIssue(str(path), None, "", message)])
-    return data
 
 
 def decode_config(display: str, data: bytes) -> str:
@@ -144,3 +155,82 @@ def _step(walk: _Walk, event: Event) -> None:
 
 def _first_line(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+_WHAT = {
+    "tag:yaml.org,2002:int": "a whole number",
+    "tag:yaml.org,2002:float": "a number",
+    "tag:yaml.org,2002:bool": "a boolean (true or false)",
+    "tag:yaml.org,2002:timestamp": "a date or time",
+    "tag:yaml.org,2002:binary": "base64 binary data",
+}
+
+
+_QUOTE_HINT = frozenset({"tag:yaml.org,2002:int", "tag:yaml.org,2002:timestamp"})
+
+
+class _Unbuildable(Exception):
+    """A node the YAML constructor could not turn into a value; carries the node for its line."""
+
+    def __init__(self, node: Node, cause: Exception) -> None:
+        super().__init__(str(cause))
+        self.node = node
+        self.cause = cause
+
+    def issue(self, display: str, text: str) -> ConfigIssue:
+        from posed.config.messages import show
+
+        mark = self.node.start_mark
+        what = _WHAT.get(str(self.node.tag), f"a {self.node.tag} value")
+        reason = _first_line(self.cause)
+        if isinstance(self.cause, ValueError) and "integer string conversion" in reason:
+            reason = "it has more than 4,300 digits"
+        elif isinstance(self.cause, KeyError):
+            reason = "that is no value of this type"
+        value = self.node.value if isinstance(self.node, ScalarNode) else ""
+        message = f"{show(value)} cannot be read as {what}: {reason}"
+        if str(self.node.tag) in _QUOTE_HINT:
+            message += " (put it in quotes if it is meant as text)"
+        key = _key_at(text, mark.line, mark.column)
+        return ConfigIssue(display, mark.line + 1, key, message)
+
+
+class _Constructor(RoundTripConstructor):
+    """ruamel's round-trip constructor, with any failure to build a value tied to its node.
+
+    A scalar's constructor raises what Python raises (ValueError for int("9" * 5000) or a
+    29th of February, KeyError for `!!bool maybe`), so every exception that is not already
+    a located YAML error is caught here: none of them may escape as a traceback.
+    """
+
+    def construct_object(self, node: Any, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep=deep)
+        except (YAMLError, _Unbuildable):
+            raise
+        except Exception as exc:  # any failure to build a value: see the docstring
+            raise _Unbuildable(node, exc) from None
+
+
+def _yaml() -> YAML:
+    yaml = YAML(typ="rt")
+    yaml.Constructor = _Constructor
+    return yaml
+
+
+def _key_at(text: str, line: int, column: int) -> str:
+    """The dotted key of the value that starts at (line, column), from the composed nodes
+    (composing builds no values, so it cannot fail where construction did)."""
+    todo: list[tuple[Any, str]] = [(YAML(typ="rt").compose(text), "")]
+    while todo:
+        node, key = todo.pop()
+        if node.start_mark.line == line and node.start_mark.column == column and key:
+            return key
+        if isinstance(node, MappingNode):
+            for key_node, value_node in node.value:
+                name = str(key_node.value) if isinstance(key_node, ScalarNode) else "?"
+                dotted = f"{key}.{name}" if key else name
+                todo += [(key_node, dotted), (value_node, dotted)]
+        elif isinstance(node, SequenceNode):
+            todo += [(item, f"{key}.{i}" if key else str(i)) for i, item in enumerate(node.value)]
+    return ""

@@ -7,11 +7,14 @@ from typing import Annotated, Literal
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from posed.cameras.config import CameraConfig
-from posed.events.config import EventsConfig, unknown_ignore_zones
+from posed.events.config import EventsConfig
+from posed.evidence.config import SnapshotsConfig
 from posed.gate.config import MotionGateConfig
+from posed.movenet.config import MoveNetOptions
 from posed.mqtt.config import MqttConfig
+from posed.people.config import PeopleConfig
 from posed.preview.config import PreviewConfig
-from posed.strict import MAX_NAME_CHARS, NAME_PATTERN, ConfigPath, Name, StrictModel
+from posed.strict import LAX_CONTAINER, MAX_NAME_CHARS, NAME_PATTERN, ConfigPath, Name, StrictModel
 from posed.tracking.config import TrackerOptions
 
 LogLevel = Literal["debug", "info", "warning", "error"]
@@ -70,6 +73,7 @@ class BlazePoseOptions(StrictModel):
 
 # One side of a PoseNet input, in pixels (posed.posenet.resolution checks it against the stride).
 InputSide = Annotated[int, Field(ge=33, le=2049)]
+InputSize = Annotated[tuple[InputSide, InputSide], LAX_CONTAINER]
 
 
 class PoseNetOptions(StrictModel):
@@ -84,7 +88,7 @@ class PoseNetOptions(StrictModel):
         20.0, gt=0, le=1000, description="Non-maximum suppression radius, model-input pixels, up to 1000."
     )
     flip_horizontal: bool = Field(False, description="Mirror keypoints horizontally (selfie view).")
-    input_resolution: InputSide | tuple[InputSide, InputSide] | Literal["auto"] | None = Field(
+    input_resolution: InputSide | InputSize | Literal["auto"] | None = Field(
         None,
         description="Model input size, as tfjs PoseNet's inputResolution: N (square), [height, width], "
         "or auto (the camera's aspect ratio, area nearest auto_pixels). Each side 33-2049 and "
@@ -118,10 +122,14 @@ class ModelConfig(StrictModel):
         "at most 128 characters.",
     )
     path: ConfigPath | None = Field(
-        None, description="Path of a .tflite file, instead of a name. BlazePose: the landmark model."
+        None,
+        description="Path of a .tflite file, instead of a name. BlazePose: the landmark model. "
+        "A regular file of at most 512 MiB.",
     )
     detector_path: ConfigPath | None = Field(
-        None, description="BlazePose only, with `path`: the pose_detection.tflite to use."
+        None,
+        description="BlazePose only, with `path`: the pose_detection.tflite to use; a regular file "
+        "of at most 512 MiB.",
     )
     blazepose: BlazePoseOptions = Field(
         default_factory=BlazePoseOptions,
@@ -131,11 +139,15 @@ class ModelConfig(StrictModel):
         default_factory=PoseNetOptions,
         description="Options used when the model is PoseNet.",
     )
+    movenet: MoveNetOptions = Field(
+        default_factory=MoveNetOptions,
+        description="Options used when the model is MoveNet (single pose or MultiPose).",
+    )
     precision: Literal["float", "int8"] = Field(
         "float",
         description="float: the shipped model files. int8: BlazePose's int8 variants for this "
         "backend (openvino or tflite), made once by `posed models quantize NAME`; faster on some "
-        "CPUs, less faithful to MediaPipe (see README, int8). Needs `name`, not `path`.",
+        "CPUs, less faithful to MediaPipe (docs: The model store, int8 variants). Needs `name`, not `path`.",
     )
 
     @model_validator(mode="after")
@@ -204,20 +216,18 @@ class PosedConfig(StrictModel):
     events: EventsConfig = Field(
         default_factory=EventsConfig, description="Zone, fall, rep and gesture events."
     )
+    snapshots: SnapshotsConfig = Field(
+        default_factory=SnapshotsConfig, description="Snapshots and clips of events (off by default)."
+    )
+    people: PeopleConfig = Field(
+        default_factory=PeopleConfig,
+        description="Which poses count as people (phantoms dropped) for everything that reports them.",
+    )
     motion_gate: MotionGateConfig = Field(
         default_factory=MotionGateConfig,
         description="Skip the pose estimator on still frames while nobody is tracked, and the "
         "motion masks of each camera.",
     )
-
-    @model_validator(mode="after")
-    def _ignore_zones(self) -> PosedConfig:
-        zones = {name for camera in self.cameras.values() for name in camera.zones}
-        if unknown := unknown_ignore_zones(self.events, zones):
-            raise ValueError(
-                f"events.falls.ignore_zones: {unknown[0]!r} is no camera's zone; zones: {sorted(zones)}"
-            )
-        return self
 
     @field_validator("motion_gate")
     @classmethod

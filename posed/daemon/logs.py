@@ -10,26 +10,19 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import sys
 import threading
 from collections.abc import Mapping
 from typing import TextIO
 
-from posed.urls import mask_url_credentials
+from posed.daemon.log_limit import RateLimitedHandler
+from posed.urls import mask_credentials
 
 # syslog priorities (sd-daemon.h SD_ERR .. SD_DEBUG)
 _PRIORITY = ((logging.ERROR, 3), (logging.WARNING, 4), (logging.INFO, 6))
 _HUMAN_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 _JOURNAL_FORMAT = "%(name)s: %(message)s"
 REDACTED = "***"
-
-# key=value / key: value outside URLs (URLs are posed.urls' job). The value ends at the first
-# character that cannot be part of it, and that character is kept.
-_KEY_VALUE = re.compile(
-    r"""(\b[\w.-]*?(?:password|passwd|secret|token|api_key)["']?\s*[:=]\s*["']?)[^\s"',;&)}\]]+""",
-    re.IGNORECASE,
-)
 
 
 def priority_of(levelno: int) -> int:
@@ -99,8 +92,7 @@ class Redactor:
         for secret in self._secrets:
             if secret in text:
                 text = text.replace(secret, REDACTED)
-        text = mask_url_credentials(text)
-        return _KEY_VALUE.sub(rf"\1{REDACTED}", text)
+        return mask_credentials(text)  # every credential form, in posed.urls
 
 
 class RedactingFormatter(logging.Formatter):
@@ -127,7 +119,8 @@ class DaemonLogging:
         self.stream = sys.stderr if stream is None else stream
         self.journal = journald_stream(self.stream, env)
         self.redactor = Redactor()
-        self.handler = logging.StreamHandler(self.stream)
+        # Every line passes one rate limit (posed.daemon.log_limit), so no flood fills the journal.
+        self.handler = RateLimitedHandler(self.stream)
         fmt = _JOURNAL_FORMAT if self.journal else _HUMAN_FORMAT
         self.handler.setFormatter(RedactingFormatter(fmt, self.redactor, journal=self.journal))
         root = logging.getLogger()
@@ -139,6 +132,10 @@ class DaemonLogging:
     def set_level(self, level: str) -> None:
         logging.getLogger().setLevel(level.upper())
         route_third_party(level)
+
+    def write_due(self, now: float) -> None:
+        """Write the rate limit's summaries whose window has ended (`now`: time.time())."""
+        self.handler.write_due(now)
 
     def close(self) -> None:
         logging.getLogger().removeHandler(self.handler)

@@ -1,4 +1,4 @@
-"""A remote backend that stopped answering, as one camera's worker sees it.
+"""A backend that stopped answering, or answers badly, as one camera's worker sees it.
 
 While the server is away the worker drops frames (the camera's latest-frame slot
 never queues them), retries after a delay that doubles up to a ceiling, and counts
@@ -32,16 +32,21 @@ class Outage:
     def active(self) -> bool:
         return self.reason is not None
 
-    def failed(self, reason: str, dropped: int) -> float:
-        """Count a failed inference (and `dropped` frames in flight); returns the seconds to wait."""
+    def failed(self, reason: str, dropped: int, *, unreachable: bool = True) -> float:
+        """Count a failed inference (and `dropped` frames in flight); returns the seconds to wait.
+
+        `unreachable`: the backend did not answer; otherwise it answered badly (an error,
+        a wrong tensor, values no network produces).
+        """
         self.failed_inferences += 1
         self._failures += 1
         if self.reason is None:
             self._since = self._clock()
             self._delay = FIRST_RETRY
             log.warning(
-                "camera %s: inference backend unreachable, dropping frames and retrying: %s",
+                "camera %s: inference backend %s, dropping frames and retrying: %s",
                 self._camera,
+                "unreachable" if unreachable else "failed",
                 reason,
             )
         else:

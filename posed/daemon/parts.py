@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from posed.backend import Backend
 from posed.config.loader import LoadedConfig
+from posed.daemon.evidence import EvidencePart
 from posed.daemon.preview import PreviewPart
 from posed.daemon.publishing import PublisherSlot, camera_events
 from posed.daemon.reload import ReloadPlan, configuration_url
@@ -27,6 +28,7 @@ from posed.estimator import PoseEstimator, open_estimator
 from posed.events.stage import EventStage
 from posed.gate.config import MotionGateConfig
 from posed.models.resolve import model_search_path
+from posed.people.stage import PeopleStage
 
 if TYPE_CHECKING:
     from posed.cameras import Camera
@@ -54,9 +56,13 @@ class Parts:
     events: EventStage = field(init=False)
     # The motion gate's settings for new workers: the config's, disabled by `--no-gate`.
     gate: MotionGateConfig = field(default_factory=MotionGateConfig)
+    people: PeopleStage = field(default_factory=PeopleStage)
+    evidence: EvidencePart = field(init=False)
 
     def __post_init__(self) -> None:
+        self.preview.model_dir = self.model_dir
         self.events = EventStage(self.publisher, self.preview.tap)
+        self.evidence = EvidencePart(self.publisher, self.events, self.preview.tap)
 
     # -- building ------------------------------------------------------------------------------
 
@@ -114,6 +120,7 @@ class Parts:
 
     def configure_events(self, loaded: LoadedConfig) -> None:
         cfg = loaded.config
+        self.people.configure(cfg.people, cfg.cameras)
         self.events.configure(cfg.events, {name: camera.zones for name, camera in cfg.cameras.items()})
         gate = cfg.motion_gate
         self.gate = gate.model_copy(update={"enabled": False}) if self.no_gate else gate
@@ -152,6 +159,7 @@ class Parts:
             self.publisher,
             self.preview.tap,
             events=self.events,
+            people=self.people,
             on_status=self.publisher.publish_camera_status,
             gate=self.gate,
             in_progress=functools.partial(self.events.watching, name),
@@ -169,6 +177,7 @@ class Parts:
         try:
             model = next(iter(estimators.values())).model_name
             self.configure_events(loaded)
+            self.evidence.start(loaded)
             self.publisher.replace(self.new_publisher(loaded, self.backend_name, model), names)
             for name in names:
                 if self.stop_requested():
@@ -246,6 +255,7 @@ class Parts:
                 self.close_camera(name, deadline - time.monotonic() + CAMERA_CLOSE_SHARE)
             except Exception as exc:  # keep closing the rest; the process is ending anyway
                 log.error("camera %s: close failed: %s", name, exc)
+        self.evidence.close()  # after the workers: the last snapshots still reach the publisher
         self.publisher.replace(None)
 
     # -- reloading -----------------------------------------------------------------------------
@@ -267,6 +277,7 @@ class Parts:
             # The publisher first: its start is the last step that can fail on bad settings
             # (password or TLS files), and until it succeeds nothing else has been touched.
             self.configure_events(new)
+            self.evidence.apply(old, new)
             if publisher is not None:
                 self._swap_publisher(publisher, old, new)
                 self.events.republish()

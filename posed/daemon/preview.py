@@ -8,8 +8,11 @@ restarts the server alone: the workers keep their tap.
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import time
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from posed.config.loader import LoadedConfig
@@ -32,25 +35,42 @@ def camera_views(loaded: LoadedConfig) -> dict[str, CameraView]:
     views = {}
     for name, camera in loaded.config.cameras.items():
         views[name] = CameraView(
-            zones={zone: tuple((float(x), float(y)) for x, y in z.points) for zone, z in camera.zones.items()}
+            zones={
+                zone: tuple((float(x), float(y)) for x, y in z.points) for zone, z in camera.zones.items()
+            },
+            privacy=camera.privacy,
         )
     return views
 
 
-def open_server(config: PreviewConfig, tap: PreviewTap) -> PreviewServer:
+def request_reload() -> None:
+    """A saved zone is applied as a user's `systemctl reload posed` would: a SIGHUP to ourselves."""
+    os.kill(os.getpid(), signal.SIGHUP)
+
+
+def open_server(config: PreviewConfig, tap: PreviewTap, editing: LoadedConfig | None = None,
+                model_dir: Path | None = None) -> PreviewServer:  # fmt: skip
+    """The page's server; with `editing` (the daemon's config) and `allow_edit`, zones can be saved."""
     try:
         from posed.preview.server import PreviewServer
+        from posed.preview.zone_edit import ZoneEditor
     except ImportError as exc:
         raise PreviewError(
             f"preview.enabled needs aiohttp, which is not installed ({exc}): pip install 'posed[preview]'"
         ) from exc
-    server = PreviewServer(config, tap)
+    editor = None
+    if editing is not None and config.allow_edit:
+        from posed.config.zone_write import ZoneWriter
+
+        editor = ZoneEditor(ZoneWriter(editing.path, cli_model_dir=model_dir), request_reload)
+    server = PreviewServer(config, tap, editor)
     server.start()
     return server
 
 
 class PreviewPart:
-    def __init__(self) -> None:
+    def __init__(self, model_dir: Path | None = None) -> None:
+        self.model_dir = model_dir  # the daemon's --model-dir, for validating a saved zone
         self.tap = PreviewTap()
         self.server: PreviewServer | None = None
         # Its own rates and CPU baseline, so the page's refreshes leave the MQTT stats' alone.
@@ -64,7 +84,7 @@ class PreviewPart:
     def start(self, loaded: LoadedConfig) -> None:
         self.follow(loaded)
         if loaded.config.preview.enabled:
-            self.server = open_server(loaded.config.preview, self.tap)
+            self.server = open_server(loaded.config.preview, self.tap, loaded, self.model_dir)
 
     def apply(self, old: LoadedConfig, new: LoadedConfig) -> None:
         """Follow a reload: the camera list always, the server only if `preview:` changed."""

@@ -15,6 +15,7 @@ from posed.types import Frame, Pose
 
 if TYPE_CHECKING:
     from posed.events.config import EventsConfig
+    from posed.evidence.config import SnapshotsConfig
     from posed.mqtt.events_discovery import CameraEvents
     from posed.mqtt.events_topics import ResetHandler
     from posed.mqtt.publisher import Publisher
@@ -23,19 +24,32 @@ if TYPE_CHECKING:
 def camera_events(loaded: LoadedConfig) -> dict[str, CameraEvents]:
     """What each camera's analyzers publish: its zones, falls, exercises and gestures."""
     cfg = loaded.config
-    return {name: events_published(cfg.events, camera.zones) for name, camera in cfg.cameras.items()}
+    return {
+        name: events_published(cfg.events, camera.zones, cfg.snapshots)
+        for name, camera in cfg.cameras.items()
+    }
 
 
-def events_published(events: EventsConfig, zones: Iterable[str]) -> CameraEvents:
+def events_published(
+    events: EventsConfig, zones: Iterable[str], snapshots: SnapshotsConfig | None = None
+) -> CameraEvents:
     """What one camera's analyzers publish with these settings and zones (also `posed demo`'s)."""
     from posed.mqtt.events_discovery import CameraEvents
 
-    return CameraEvents(
-        zones=tuple(zones),
+    zones = tuple(zones)
+    setup = CameraEvents(
+        zones=zones,
         falls=events.falls.enabled,
         exercises=tuple(events.reps.exercises),
         gestures=tuple(events.gestures.definitions()),
     )
+    if snapshots is None or not snapshots.enabled:
+        return setup
+    # Only the kinds this camera's analyzers can raise get an image entity.
+    possible = {"fall": setup.falls, "gesture": bool(setup.gestures), "zone": bool(zones),
+                "rep": bool(setup.exercises)}  # fmt: skip
+    kinds = tuple(kind for kind in snapshots.kinds if possible[kind])
+    return CameraEvents(setup.zones, setup.falls, setup.exercises, setup.gestures, kinds)
 
 
 class PublisherSlot:
@@ -83,6 +97,11 @@ class PublisherSlot:
         with self._lock:
             if self._publisher is not None and camera in self._cameras:
                 self._publisher.publish_events(camera, events, state)
+
+    def publish_snapshot(self, camera: str, kind: str, jpeg: bytes) -> None:
+        with self._lock:
+            if self._publisher is not None and camera in self._cameras:
+                self._publisher.publish_snapshot(camera, kind, jpeg)
 
     def publish_stats(self, stats: StatsSnapshot) -> None:
         with self._lock:

@@ -48,6 +48,8 @@ class ReloadPlan:
     log_level: bool
     daemon: bool  # timeouts and budgets, applied in place
     preview: bool = False  # the preview page's server, restarted alone
+    evidence: bool = False  # snapshots and clips (`snapshots:`), restarted alone
+    people: bool = False  # which poses are people: applied in place, the cameras' filters start afresh
 
     @property
     def changed(self) -> bool:
@@ -60,6 +62,8 @@ class ReloadPlan:
             or self.log_level
             or self.daemon
             or self.preview
+            or self.evidence
+            or self.people
         )
 
     def describe(self) -> str:
@@ -79,6 +83,10 @@ class ReloadPlan:
             parts.append("daemon")
         if self.preview:
             parts.append("preview")
+        if self.evidence:
+            parts.append("snapshots")
+        if self.people:
+            parts.append("people")
         return ", ".join(parts) or "nothing"
 
 
@@ -110,6 +118,7 @@ def plan_reload(old: LoadedConfig, new: LoadedConfig) -> ReloadPlan:
         or list(a.cameras) != list(b.cameras)
         or identity_changed
         or events_changed
+        or a.snapshots != b.snapshots  # the image entities
     )
     return ReloadPlan(
         estimators=estimators,
@@ -121,6 +130,8 @@ def plan_reload(old: LoadedConfig, new: LoadedConfig) -> ReloadPlan:
         log_level=a.log_level != b.log_level,
         daemon=a.daemon != b.daemon,
         preview=a.preview != b.preview,
+        evidence=a.snapshots != b.snapshots,
+        people=a.people != b.people,
     )
 
 

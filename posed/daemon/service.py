@@ -120,7 +120,11 @@ class Daemon:
             if now >= next_status:
                 self._notifier.status(self._status_line())
                 next_status = now + STATUS_PERIOD
-            self._parts.tick_preview(now, self.config)
+            try:
+                self._parts.tick_preview(now, self.config)
+            except OSError as exc:  # as for the stats: the page's figures wait for the next round
+                log.warning("cannot refresh the preview page's stats now: %s", exc)
+            self._logs.write_due(time.time())
             due = now >= next_stats
             if due or news:
                 self._publish_stats()
@@ -237,9 +241,13 @@ class Daemon:
             log.error("camera %s: cannot publish status %s: %s", camera, status, exc)
 
     def _publish_stats(self) -> None:
-        snapshot = self._telemetry.snapshot(
-            self._parts.workers, self._parts.cameras, backend=self._parts.backend_name
-        )
+        try:
+            snapshot = self._telemetry.snapshot(
+                self._parts.workers, self._parts.cameras, backend=self._parts.backend_name
+            )
+        except OSError as exc:  # out of descriptors (a connection flood): the next round tries again
+            log.warning("cannot gather the stats now: %s", exc)
+            return
         self._parts.publisher.publish_stats(snapshot)
 
     def _status_line(self) -> str:

@@ -7,6 +7,7 @@ are forgotten when it goes down, so a dead or new camera reports None, not 0.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -14,6 +15,8 @@ from typing import Any, Protocol
 
 from posed.daemon.outage import Outage
 from posed.stats import CameraStats, RollingWindow, StatsSnapshot
+
+log = logging.getLogger(__name__)
 
 RATE_FIRST_WINDOW = 1.0  # seconds online before a camera's first rates
 RATE_WINDOW = 5.0  # seconds over which rates are measured after that
@@ -56,6 +59,9 @@ class CountingCamera(Protocol):
     @property
     def status(self) -> str: ...
 
+    @property
+    def problem(self) -> str | None: ...
+
     def counters(self) -> Any: ...  # CameraCounters: captured, dropped, reconnects, stalls
 
 
@@ -96,9 +102,14 @@ class Telemetry:
         self._rates: dict[str, Rates] = {}
         self._measured: dict[str, tuple[str, bool, bool]] = {}
         self._process: Any = None
+        self._usage = (0.0, 0.0)
+        # np.percentile imports numpy.ma on its first call: import it now, while descriptors are
+        # free, so the stats still work when a flood of connections has taken them all.
+        import numpy.ma  # noqa: F401
+
         # psutil's first cpu_percent() only sets a baseline: take it now, so the first
         # `stats` already has a measured CPU figure, covering the time since start.
-        self._process_handle().cpu_percent(None)
+        self._process_usage()
 
     def sample(self, workers: Mapping[str, CountingWorker], cameras: Mapping[str, CountingCamera]) -> bool:
         """Update the rates; cheap, call as often as you like.
@@ -169,7 +180,11 @@ class Telemetry:
             people = worker.people if worker is not None else 0
             rates = self.rates(name)
             fps = "- fps" if rates is None else f"{rates.processed_fps:.1f} fps"
-            parts.append(f"{name}: {statuses[name]}, {fps}, {people} people")
+            persons = "1 person" if people == 1 else f"{people} people"
+            # A camera that never came up says why on every line, not only in the log's one warning.
+            problem = cameras[name].problem if statuses[name] != "online" else None
+            status = f"{statuses[name]} ({problem})" if problem else statuses[name]
+            parts.append(f"{name}: {status}, {fps}, {persons}")
         return "; ".join(parts)
 
     def snapshot(
@@ -222,5 +237,14 @@ class Telemetry:
         return self._process
 
     def _process_usage(self) -> tuple[float, float]:
-        process = self._process_handle()
-        return float(process.cpu_percent(None)), float(process.memory_info().rss) / (1024 * 1024)
+        """CPU % and RSS in MB from /proc; the last figures when it cannot be read now.
+
+        Reading /proc needs a file descriptor: a process that has run out of them (a flood
+        of connections) must keep running and publishing, with the figures of a moment ago.
+        """
+        try:
+            process = self._process_handle()
+            self._usage = float(process.cpu_percent(None)), float(process.memory_info().rss) / (1024 * 1024)
+        except OSError as exc:
+            log.warning("cannot read this process's CPU and memory use now: %s", exc)
+        return self._usage

@@ -1,4 +1,4 @@
-"""One camera's processing loop: newest frame -> estimator -> publisher, in its own thread.
+"""One camera's processing loop: newest frame -> estimator -> people -> publisher, in its own thread.
 
 The thread can hang inside a model run (a wedged accelerator, a driver bug),
 and Python cannot kill a thread. So the worker exposes how long the current
@@ -17,7 +17,7 @@ from typing import Protocol
 
 from posed.cameras import EndOfStream
 from posed.daemon.outage import Outage
-from posed.errors import BackendUnreachableError
+from posed.errors import BackendUnreachableError, InferenceFailedError
 from posed.estimator import PoseEstimator
 from posed.gate.config import MotionGateConfig
 from posed.gate.loop import GatedEstimation
@@ -51,6 +51,12 @@ class PoseSink(Protocol):
     ) -> None: ...
 
 
+class PeopleFilter(Protocol):
+    """Which of a frame's poses are people (posed.people.stage); runs before anything reports them."""
+
+    def people(self, camera: str, frame: Frame, poses: Sequence[Pose]) -> list[Pose]: ...
+
+
 class FrameObserver(Protocol):
     """Sees every processed frame after it is published (the preview's tap); must return at once."""
 
@@ -72,6 +78,7 @@ class Worker:
         observer: FrameObserver | None = None,
         *,
         events: FrameObserver | None = None,
+        people: PeopleFilter | None = None,
         on_status: Callable[[str, str], None] | None = None,
         gate: MotionGateConfig | None = None,
         in_progress: Callable[[], bool] | None = None,
@@ -87,6 +94,7 @@ class Worker:
         self._sink = sink
         self._observer = observer
         self._events = events  # the event analyzers (posed.events.stage), after the poses
+        self._people = people  # drops phantoms before the poses go anywhere (posed.people.stage)
         self._on_status = on_status
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -174,11 +182,13 @@ class Worker:
             try:
                 if not self._round(frames):
                     return
-            except BackendUnreachableError as exc:
-                # A remote backend is away: drop what is in flight, wait, and try the next
-                # frame. Tracking restarts afterwards: the frames in between are gone.
+            except InferenceFailedError as exc:
+                # A remote backend is away or answered nonsense: drop what is in flight, wait,
+                # and try the next frame. Tracking restarts afterwards: the frames in between
+                # are gone. Never a worker failure: that would spend the restart budget.
                 starting = not self.outage.active
-                delay = self.outage.failed(str(exc), frames.abandon())
+                unreachable = isinstance(exc, BackendUnreachableError)
+                delay = self.outage.failed(str(exc), frames.abandon(), unreachable=unreachable)
                 if starting and self._on_status is not None:
                     self._on_status(self.name, "degraded")
                 self._pause(delay)
@@ -231,24 +241,25 @@ class Worker:
             if self._orphaned:
                 return
             frame = item.frame
+            poses = item.poses if self._people is None else self._people.people(self.name, frame, item.poses)
             self._sink.publish_poses(
                 self.name,
                 frame,
-                item.poses,
+                poses,
                 inference_ms=item.estimate_ms,
                 width=frame.width,
                 height=frame.height,
             )
             if self._events is not None:
-                self._events.observe(self.name, frame, item.poses)
+                self._events.observe(self.name, frame, poses)
             if self._observer is not None:
-                self._observer.observe(self.name, frame, item.poses)
+                self._observer.observe(self.name, frame, poses)
             self.latency_ms.add((clock() - frame.monotonic) * 1000.0)
             if item.gated:
                 self.gated += 1
             else:
                 self.inference_ms.add(item.estimate_ms)
-            self.people = len(item.poses)
+            self.people = len(poses)
             self.processed += 1  # frames looked at, gated or not
             self.cpu_seconds = time.thread_time() - self._cpu_start
             self.last_beat = clock()

@@ -26,8 +26,9 @@ from posed.cli.estimate_events import FramePoses
 from posed.types import Pose
 
 FORMAT = 1
-# The code that turns frames into poses: a change here changes the poses.
-_POSE_CODE = ("blazepose", "posenet", "tracking", "estimator.py", "backend.py", "types.py")
+# The code that turns frames into poses (and the people stage that drops phantoms): a change
+# here changes the poses.
+_POSE_CODE = ("blazepose", "posenet", "tracking", "people", "estimator.py", "backend.py", "types.py")
 _CHUNK = 1 << 20
 
 

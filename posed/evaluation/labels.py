@@ -9,10 +9,15 @@ clock. docs/events-evaluation.md describes the format for users.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from posed.strict import StrictModel
+from posed.strict import LAX_CONTAINER, StrictModel
+
+# YAML and JSON write these as lists; their items stay strict (posed.strict).
+Window = Annotated[tuple[float, float], LAX_CONTAINER]
+GestureWindow = Annotated[tuple[float, float, list[str]], LAX_CONTAINER]
 
 MAX_SECONDS = 86400.0
 MAX_WINDOWS = 1000
@@ -30,13 +35,13 @@ class TimelineEntry(StrictModel):
 class ClipLabels(StrictModel):
     """What should (and should not) be detected in one clip."""
 
-    falls: list[tuple[float, float]] = Field(
+    falls: list[Window] = Field(
         default_factory=list,
         max_length=MAX_WINDOWS,
         description="[start of the fall, end of the lying shown] per fall; each must be detected "
         "between its start and its end plus the hold. Empty: any fall is a false one.",
     )
-    optional_falls: list[tuple[float, float]] = Field(
+    optional_falls: list[Window] = Field(
         default_factory=list,
         max_length=MAX_WINDOWS,
         description="[start, end] of quick drops the person got up from: a fall detected there is "
@@ -46,7 +51,7 @@ class ClipLabels(StrictModel):
         None, max_length=64, description="The exercise counted in this clip (turned on for it)."
     )
     reps: int | None = Field(None, ge=0, le=100000, description="How many reps of `exercise`.")
-    gestures: list[tuple[float, float, list[str]]] = Field(
+    gestures: list[GestureWindow] = Field(
         default_factory=list,
         max_length=MAX_WINDOWS,
         description="[start, end, names]: one of the names should fire inside [start, end]; "

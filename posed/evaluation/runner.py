@@ -18,6 +18,7 @@ from posed.evaluation.labels import ClipLabels
 from posed.events.config import EventsConfig, EventsFile
 from posed.events.engine import EventEngine
 from posed.events.event import Event
+from posed.people.phantoms import PhantomFilter
 from posed.types import ImageArray
 
 
@@ -96,7 +97,7 @@ class ClipRunner:
         stream: Iterable[FramePoses] | None = None
         key = ""
         if self._cache is not None:
-            key = cache_key(clip, self.settings.key())
+            key = cache_key(clip, {**self.settings.key(), "people": settings.people.model_dump_json()})
             stream = self._cache.load(clip, key)
         cached = stream is not None
         if stream is None:
@@ -104,6 +105,7 @@ class ClipRunner:
             stream = frame_poses(
                 held_frames(video_frames(clip, None), self.settings.hold, fps),
                 self._opened(),
+                PhantomFilter(settings.people.phantoms),
                 no_gate=self.settings.no_gate,
                 in_progress=lambda: engine.watching,  # a fall in progress keeps the gate open
             )

@@ -32,7 +32,8 @@ class ClipScore:
     reps_counted: int | None
     gesture_windows: int
     gestures_found: int
-    false_gestures: list[tuple[float, str]]
+    false_gestures: list[tuple[float, str]]  # outside every gesture window (or any, with no_gesture)
+    other_gestures: list[tuple[float, str]]  # inside a window, but none of the names it lists
     gestures_scored: bool
     frames: int = 0
     seconds: float = 0.0
@@ -83,13 +84,18 @@ def score_clip(
 
     gestures = [(e.timestamp, str(e.fields.get("gesture"))) for e in events if e.type == "gesture"]
     matched: set[int] = set()
+    inside: set[int] = set()
     windows_found = 0
     for start, end, names in labels.gestures:
         fired = [i for i, (t, g) in enumerate(gestures) if g in names and _inside(t, start, end)]
         matched.update(fired)
+        inside.update(i for i, (t, _) in enumerate(gestures) if _inside(t, start, end))
         windows_found += bool(fired)
     scored = labels.no_gesture or bool(labels.gestures)
-    false_gestures = [g for i, g in enumerate(gestures) if i not in matched] if scored else []
+    # As for falls, a false gesture is one where none was labelled; one with another name
+    # inside a window (a `wave` while the person waves a raised hand) is reported apart.
+    false_gestures = [g for i, g in enumerate(gestures) if i not in inside] if scored else []
+    other_gestures = [g for i, g in enumerate(gestures) if i in inside and i not in matched]
     return ClipScore(
         name=name,
         falls_labelled=len(labels.falls),
@@ -103,6 +109,7 @@ def score_clip(
         gesture_windows=len(labels.gestures),
         gestures_found=windows_found,
         false_gestures=false_gestures,
+        other_gestures=other_gestures,
         gestures_scored=scored,
         frames=frames,
         seconds=seconds,
@@ -157,7 +164,11 @@ def clip_line(score: ClipScore) -> str:
         parts.append(f"{score.exercise} reps {score.reps_counted}/{score.reps_expected}")
     if score.gestures_scored:
         found = f"gestures {score.gestures_found}/{score.gesture_windows}, " if score.gesture_windows else ""
-        parts.append(f"{found}false gestures {len(score.false_gestures)}")
+        parts.append(f"{found}false gestures {len(score.false_gestures)}" + _named(score.false_gestures))
+        if score.other_gestures:
+            parts.append(
+                f"other gestures in windows {len(score.other_gestures)}" + _named(score.other_gestures)
+            )
     if score.cached:
         parts.append("(cached poses)")
     return "  ".join(parts)
@@ -179,6 +190,10 @@ def summary_line(summary: Summary) -> str:
     parts.append(f"gestures {summary.gestures_found}/{summary.gesture_windows}")
     parts.append(f"false gestures {summary.false_gestures}")
     return " ".join(parts)
+
+
+def _named(gestures: Sequence[tuple[float, str]]) -> str:
+    return f" ({', '.join(f'{name} at {t:.1f} s' for t, name in gestures)})" if gestures else ""
 
 
 def _times(stamps: Sequence[float]) -> str:

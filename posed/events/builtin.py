@@ -2,7 +2,7 @@
 
 Thresholds were read off BlazePose's keypoints on pose_squats.mp4 (knee ~170-180
 standing, ~85-105 at the bottom, ~125 for the unfinished third squat) and on
-constructed poses for the others; see the README for what each one expects to see.
+constructed poses for the others; see docs/events.md for what each one expects to see.
 """
 
 from __future__ import annotations
@@ -22,25 +22,27 @@ _EXERCISES: dict[str, dict[str, Any]] = {
         "far_below": 100,
         "require": [{"inclination": ["shoulder", "hip"], "side": "either", "above": 60}],
     },
-    # Arms from the sides to overhead (angle at the shoulder), wrists above shoulders, feet apart.
+    # Arms from the sides to overhead (angle at the shoulder, the arms seen), a wrist above its
+    # shoulder. The legs are not checked: a side view cannot see the feet apart, and a
+    # three-quarter view shows them less than a torso length apart.
     "jumping_jack": {
         "measure": {"angle": ["hip", "shoulder", "wrist"]},
         "start_below": 50,
         "far_above": 130,
-        "require": [
-            {"height": ["wrist", "shoulder"], "side": "both", "above": 0},
-            {"distance": ["left_ankle", "right_ankle"], "above": 1.0},
-        ],
+        "require": [{"height": ["wrist", "shoulder"], "side": "either", "above": 0}],
     },
-    # Elbow angle of either arm (curls alternate), standing straight with the upper arm hanging
-    # down its full length (arms held out front during squats look vertical from the front).
+    # Elbow angle of either arm (curls alternate), closed past 70 degrees, standing straight (both
+    # sides of the torso within 15 degrees of vertical: squatting leans it) with
+    # the upper arm pointing down: the elbow at least 0.3 torso lengths (about half an upper arm)
+    # below the shoulder, so arms held out towards the camera (squats seen from the front), which
+    # look short and bent, do not count, while an elbow that drifts forward during the curl does.
     "bicep_curl": {
         "measure": {"angle": ["shoulder", "elbow", "wrist"], "side": "either"},
         "start_above": 150,
-        "far_below": 50,
+        "far_below": 70,
         "require": [
-            {"inclination": ["shoulder", "hip"], "side": "either", "below": 15},
-            {"height": ["shoulder", "elbow"], "side": "either", "above": 0.42},
+            {"inclination": ["shoulder", "hip"], "side": "both", "below": 15},
+            {"height": ["shoulder", "elbow"], "side": "either", "above": 0.3},
         ],
     },
     # The more bent knee, with the feet apart front to back (needs a side view).
@@ -56,9 +58,14 @@ _EXERCISES: dict[str, dict[str, Any]] = {
 _UPRIGHT = {"inclination": ["shoulder", "hip"], "side": "either", "below": 35}
 
 _GESTURES: dict[str, dict[str, Any]] = {
-    # A wrist well above the nose (about the top of the head), the other hand not.
-    "hand_raised": {"all": [_UPRIGHT, {"height": ["wrist", "nose"], "side": "one", "above": 0.4}]},
-    "both_hands_up": {"all": [_UPRIGHT, {"height": ["wrist", "nose"], "side": "both", "above": 0.4}]},
+    # A wrist at head height or higher (above the nose), the other hand not.
+    "hand_raised": {"all": [_UPRIGHT, {"height": ["wrist", "nose"], "side": "one", "above": 0.0}]},
+    "both_hands_up": {"all": [_UPRIGHT, {"height": ["wrist", "nose"], "side": "both", "above": 0.0}]},
+    # A hand raised above the shoulder moving side to side: two swings of 0.3 torso lengths.
+    "wave": {
+        "all": [_UPRIGHT, {"height": ["wrist", "shoulder"], "side": "either", "above": 0.0}],
+        "swing": {"keypoint": "wrist", "distance": 0.3, "swings": 2},
+    },
     # Straight arms held level, out to the sides (wrists far apart, not reaching forward).
     "t_pose": {
         "all": [

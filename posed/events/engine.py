@@ -39,6 +39,7 @@ class EventEngine:
             gestures.definitions(),
             hold_seconds=gestures.hold_seconds,
             cooldown_seconds=gestures.cooldown_seconds,
+            release_seconds=gestures.release_seconds,
             forget_seconds=config.forget_seconds,
         )
 

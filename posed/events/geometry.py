@@ -109,6 +109,14 @@ class Body:
         ys = [p[1] for p in self._points.values()]
         return (max(xs) - min(xs), max(ys) - min(ys))
 
+    def bounds(self) -> tuple[float, float, float, float] | None:
+        """Left, top, right and bottom in pixels of the visible keypoints (y grows downwards)."""
+        if not self._points:
+            return None
+        xs = [p[0] for p in self._points.values()]
+        ys = [p[1] for p in self._points.values()]
+        return (min(xs), min(ys), max(xs), max(ys))
+
     def box_bottom(self) -> Point:
         x, y, w, h = self.pose.box
         return (x + w / 2.0, y + h)

@@ -25,6 +25,15 @@ class EventSink(Protocol):
     def publish_events(self, camera: str, events: Sequence[Mapping[str, Any]], state: EventState) -> None: ...
 
 
+class EvidenceHook(Protocol):
+    """Snapshots and clips (posed.evidence.recorder): sees every frame, returns the events with
+    their `snapshot` references, at once."""
+
+    def observe(
+        self, camera: str, frame: Frame, poses: Sequence[Pose], events: Sequence[Mapping[str, Any]]
+    ) -> list[Mapping[str, Any]]: ...
+
+
 class EventTap(Protocol):
     def observe_events(
         self, camera: str, events: Sequence[Mapping[str, Any]], occupancy: Mapping[str, int] | None = None
@@ -44,6 +53,11 @@ class EventStage:
         self._tap = tap
         self._cameras: dict[str, _Camera] = {}
         self._lock = threading.Lock()  # guards the dict; each camera's own lock guards its engine
+        self._evidence: EvidenceHook | None = None
+
+    def set_evidence(self, evidence: EvidenceHook | None) -> None:
+        """Where snapshots are made from now on (None: no snapshots)."""
+        self._evidence = evidence
 
     def configure(self, events: EventsConfig, zones: Mapping[str, Mapping[str, ZoneConfig]]) -> None:
         """Analyzers for these cameras; a camera whose events and zones are unchanged keeps its
@@ -67,7 +81,10 @@ class EventStage:
         with state.lock:
             events = state.engine.update(frame.tracking_time, poses, frame.width, frame.height)
             now = state.engine.state()
-        documents = [event.to_dict(timestamp=frame.wall) for event in events]
+        documents: Sequence[Mapping[str, Any]] = [event.to_dict(timestamp=frame.wall) for event in events]
+        evidence = self._evidence
+        if evidence is not None:
+            documents = evidence.observe(camera, frame, poses, documents)
         self._sink.publish_events(camera, documents, now)
         if self._tap is not None:
             self._tap.observe_events(camera, documents, now.zones if now.zones else None)

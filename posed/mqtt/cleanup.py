@@ -30,8 +30,8 @@ log = logging.getLogger("posed.mqtt.publisher")
 RETAINED_CAMERA_KINDS: tuple[TopicKind, ...] = ("count", "presence", "status", "availability", "diagnostics")
 # The event analyzers' retained state (posed.mqtt.events_topics): a removed zone or exercise
 # must not leave an occupancy or a count behind that nothing updates.
-_EVENT_STATE_LEVELS = ("fall", "zones/+/occupancy", "zones/+/count", "reps/+/count")
-_EVENT_STATE_KINDS: tuple[TopicKind, ...] = ("fall", "zone_occupancy", "zone_count", "rep_count")
+_EVENT_STATE_LEVELS = ("fall", "zones/+/occupancy", "zones/+/count", "reps/+/count", "events/+/snapshot")
+_EVENT_STATE_KINDS: tuple[TopicKind, ...] = ("fall", "zone_occupancy", "zone_count", "rep_count", "snapshot")
 _CLEARABLE: frozenset[TopicKind | None] = frozenset(
     {*RETAINED_CAMERA_KINDS, *_EVENT_STATE_KINDS, "discovery"}
 )

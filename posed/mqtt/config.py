@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -14,8 +16,54 @@ MAX_PREFIX_CHARS = 256
 MAX_DELAY = 3600.0  # seconds; a longer reconnect delay is an outage, not a back-off
 
 
+def mqtt_text_problem(value: str) -> str | None:
+    """Why a broker refuses `value` as an MQTT UTF-8 string (MQTT 3.1.1 section 1.5.3), or None.
+
+    NUL and UTF-16 surrogates are forbidden outright (a broker drops the connection, and a
+    lone surrogate cannot even be encoded); control characters SHOULD NOT appear and
+    brokers are free to refuse them, so posed refuses them too rather than fail at CONNECT.
+    """
+    for char in value:
+        code = ord(char)
+        if code == 0:
+            return "must not contain NUL (MQTT forbids it)"
+        if 0xD800 <= code <= 0xDFFF:
+            return f"must not contain the UTF-16 surrogate U+{code:04X} (not valid UTF-8)"
+        if code < 0x20 or 0x7F <= code <= 0x9F:
+            return f"must not contain the control character U+{code:04X} (brokers may refuse it)"
+    return None
+
+
+def _check_mqtt_text(value: str | None) -> str | None:
+    if value is not None and (problem := mqtt_text_problem(value)) is not None:
+        raise ValueError(problem)
+    return value
+
+
+def _check_host(value: str) -> str:
+    """A host name or an IP address, nothing else: credentials or a URL here would be printed
+    in every connection message, and paho would only fail to resolve them."""
+    if "@" in value:
+        raise ValueError(
+            "holds user-info (user:password@): give the user as mqtt.username and the password "
+            "in mqtt.password_file or mqtt.password_env"
+        )
+    if "://" in value or "/" in value:
+        raise ValueError("a host name or address, not a URL (the port goes in mqtt.port, TLS in mqtt.tls)")
+    try:
+        ipaddress.ip_address(value.strip("[]"))
+    except ValueError:
+        if not re.fullmatch(r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_.])?", value):
+            raise ValueError(
+                "a host name (letters, digits, '-', '_' and '.') or an IP address; the port goes in mqtt.port"
+            ) from None
+    return value
+
+
 def _check_topic_prefix(value: str) -> str:
     """A topic prefix is one or more plain topic levels: no wildcards, no empty level, no `$`."""
+    if (problem := mqtt_text_problem(value)) is not None:
+        raise ValueError(problem)
     if any(c in value for c in "+#\0"):
         raise ValueError("must not contain the MQTT wildcards + or #, or NUL")
     if any(level == "" for level in value.split("/")):
@@ -28,10 +76,16 @@ def _check_topic_prefix(value: str) -> str:
 
 class TlsConfig(StrictModel):
     ca_file: ConfigPath | None = Field(
-        None, description="CA certificate (PEM) that signed the broker's certificate."
+        None,
+        description="CA certificate (PEM) that signed the broker's certificate; a regular file "
+        "of at most 1 MiB.",
     )
-    cert_file: ConfigPath | None = Field(None, description="Client certificate (PEM) for mutual TLS.")
-    key_file: ConfigPath | None = Field(None, description="Private key (PEM) of the client certificate.")
+    cert_file: ConfigPath | None = Field(
+        None, description="Client certificate (PEM) for mutual TLS; a regular file of at most 1 MiB."
+    )
+    key_file: ConfigPath | None = Field(
+        None, description="Private key (PEM) of the client certificate; a regular file of at most 1 MiB."
+    )
     insecure: bool = Field(
         False, description="Skip the broker hostname check. Only for testing; it defeats TLS."
     )
@@ -98,7 +152,9 @@ class MqttConfig(StrictModel):
         description="User name for password authentication, at most 256 characters.",
     )
     password_file: ConfigPath | None = Field(
-        None, description="File holding the password, e.g. $CREDENTIALS_DIRECTORY/mqtt_password."
+        None,
+        description="File holding the password, e.g. $CREDENTIALS_DIRECTORY/mqtt_password; a regular "
+        "file of at most 64 KiB (a FIFO or a device is refused).",
     )
     password_env: str | None = Field(
         None,
@@ -108,7 +164,8 @@ class MqttConfig(StrictModel):
         "at most 256 characters).",
     )
     tls: TlsConfig | None = Field(None, description="TLS settings; absent means plain TCP.")
-    qos: Literal[0, 1, 2] = Field(0, description="QoS of pose messages.")
+    # A whole number, not Literal[0, 1, 2]: a Literal takes `true` for 1 even in strict mode.
+    qos: int = Field(0, ge=0, le=2, description="QoS of pose messages: 0, 1 or 2.")
     max_rate_hz: float | None = Field(
         None,
         gt=0,
@@ -159,12 +216,15 @@ class MqttConfig(StrictModel):
 
     _prefix = field_validator("topic_prefix")(_check_topic_prefix)
 
+    _host = field_validator("host")(_check_host)
+    _username = field_validator("username")(_check_mqtt_text)
+
     @field_validator("client_id")
     @classmethod
     def _client_id(cls, value: str | None) -> str | None:
         if value is not None and not value:
             raise ValueError("must not be empty; leave it out for posed-<device_id>")
-        return value
+        return _check_mqtt_text(value)
 
     @model_validator(mode="after")
     def _credentials(self) -> MqttConfig:

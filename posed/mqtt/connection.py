@@ -290,6 +290,7 @@ class Connection:
                 first=self._connects == 1,
                 dropped_meanwhile=self.outbox.dropped - self._dropped_at_disconnect,
                 events_lost_meanwhile=self.outbox.events_dropped - self._events_dropped_at_disconnect,
+                now=time.monotonic(),
             )
             self._wake.set()
         except Exception:
@@ -319,7 +320,7 @@ class Connection:
             self._connack_seen = False
             self._dropped_at_disconnect = self.outbox.dropped
             self._events_dropped_at_disconnect = self.outbox.events_dropped
-            self._report.lost(reason)
+            self._report.lost(reason, now=time.monotonic())
         except Exception:
             log.exception("MQTT: error in on_disconnect")
 

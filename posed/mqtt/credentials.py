@@ -14,6 +14,7 @@ from pathlib import Path
 
 from posed.errors import MqttError
 from posed.mqtt.config import MqttConfig
+from posed.regular_files import MAX_SECRET_BYTES, read_regular
 
 CREDENTIALS_VAR = "CREDENTIALS_DIRECTORY"
 _VAR_FORMS = (f"${CREDENTIALS_VAR}", f"${{{CREDENTIALS_VAR}}}")
@@ -74,7 +75,7 @@ def read_password(config: MqttConfig, environ: Mapping[str, str]) -> Secret | No
     if config.password_file is not None:
         path = password_path(config.password_file, environ)
         try:
-            text = path.read_text(encoding="utf-8")
+            text = read_regular(path, MAX_SECRET_BYTES).decode("utf-8")
         except (OSError, UnicodeDecodeError) as err:
             reason = err.strerror if isinstance(err, OSError) and err.strerror else type(err).__name__
             raise MqttError(f"mqtt.password_file: cannot read {path}: {reason}") from None

@@ -37,6 +37,7 @@ class CameraEvents:
     falls: bool = True
     exercises: tuple[str, ...] = ()
     gestures: tuple[str, ...] = ()
+    snapshots: tuple[str, ...] = ()  # event kinds with a snapshot image (posed.mqtt.snapshot_topics)
 
 
 def _gesture_template() -> str:

@@ -35,6 +35,8 @@ class HomeAssistant:
         # A retained birth message comes with every subscription, i.e. right
         # after a connect, when everything is being re-sent anyway.
         if topic == self._topics.ha_status and payload == b"online" and not retained:
-            log.info("MQTT: Home Assistant came online; re-sending discovery and state")
-            self._connection.outbox.replay_state()
+            if self._connection.outbox.replay_state():
+                log.info("MQTT: Home Assistant came online; re-sending discovery and state")
+            else:
+                log.debug("MQTT: Home Assistant came online again during a replay; one more follows it")
             self._connection.wake()

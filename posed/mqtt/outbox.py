@@ -3,7 +3,11 @@
 Four lanes, sent in this order of priority:
 - state: the latest payload of each retained topic (discovery, availability,
   count, presence, camera status). Updates while a message waits replace it,
-  and a (re)connect marks every state topic for sending again.
+  and a (re)connect marks every state topic for sending again, ahead of all else.
+  A replay (Home Assistant restarted) sends them all again too, but takes turns
+  with the other lanes, so thousands of retained topics never hold up poses; and a
+  replay asked for while one is under way is coalesced into a single next one.
+  The next state topic comes from a heap ordered by (rank, order marked): O(log n).
 - event: the analyzers' events (a fall, a rep, a gesture) in their own bounded
   FIFO. They are rare and each one matters, so a broker outage long enough to
   overflow the pose queue must not push them out: poses never evict an event.
@@ -21,6 +25,8 @@ sent again (at-least-once); unconfirmed state needs nothing, it is re-sent anywa
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import threading
 from collections import deque
 from dataclasses import dataclass
@@ -56,7 +62,10 @@ class Outbox:
         self._event_queue_size = event_queue_size
         self._max_inflight = max_inflight
         self._state: dict[str, Message] = {}
-        self._dirty: dict[str, None] = {}  # ordered set of state topics to send
+        self._dirty = _Marks()  # state topics to send before anything else
+        self._replay = _Marks()  # state topics to send again, taking turns with the other lanes
+        self._replay_again = False  # another replay was asked for while one was under way
+        self._replay_turn = True
         self._latest: Message | None = None
         self._inflight: dict[int, Message] = {}
         self._early_acks: set[int] = set()
@@ -80,7 +89,8 @@ class Outbox:
     def put_state(self, message: Message) -> None:
         with self._lock:
             self._state[message.topic] = message
-            self._dirty[message.topic] = None
+            self._replay.discard(message.topic)
+            self._dirty.mark(message.topic, message.rank)
 
     def put_latest(self, message: Message) -> None:
         with self._lock:
@@ -99,12 +109,15 @@ class Outbox:
             if len(self._inflight) >= self._max_inflight:
                 return None
             if self._dirty:
-                topic = min(self._dirty, key=lambda t: self._state[t].rank)
-                del self._dirty[topic]
-                message = self._state[topic]
-                if message.forget:
-                    del self._state[topic]  # not replayed on the next connect
-                return message
+                return self._take_state(self._dirty)
+            if not self._replay and self._replay_again:
+                self._replay_again = False
+                self._mark_replay()
+            others = bool(self._events or self._latest is not None or self._stream)
+            if self._replay and (self._replay_turn or not others):
+                self._replay_turn = False
+                return self._take_state(self._replay)
+            self._replay_turn = True
             if self._events:
                 return self._events.popleft()
             if self._latest is not None:
@@ -113,6 +126,17 @@ class Outbox:
             if self._stream:
                 return self._stream.popleft()
             return None
+
+    def _take_state(self, marks: _Marks) -> Message:
+        message = self._state[marks.pop()]
+        if message.forget:
+            del self._state[message.topic]  # not replayed on the next connect
+        return message
+
+    def _mark_replay(self) -> None:
+        for topic, message in self._state.items():
+            if topic not in self._dirty:
+                self._replay.mark(topic, message.rank)
 
     def handed(self, mid: int, message: Message) -> None:
         """The client accepted `message` as `mid`."""
@@ -136,9 +160,9 @@ class Outbox:
                     self._latest = message
             elif message.forget and message.topic not in self._state:
                 self._state[message.topic] = message
-                self._dirty[message.topic] = None
+                self._dirty.mark(message.topic, message.rank)
             elif self._state.get(message.topic) is message:
-                self._dirty[message.topic] = None
+                self._dirty.mark(message.topic, message.rank)
 
     def drop(self, message: Message) -> None:
         """`message` is lost for good (the client refused it); count it if it was a pose or an event."""
@@ -166,14 +190,20 @@ class Outbox:
             self._early_acks.clear()
             self._trim()
             self._trim_events()
-            for topic in self._state:
-                self._dirty[topic] = None
+            self._replay.clear()  # everything goes out first anyway
+            self._replay_again = False
+            for topic, message in self._state.items():
+                self._dirty.mark(topic, message.rank)
 
-    def replay_state(self) -> None:
-        """Send every state topic again (Home Assistant restarted)."""
+    def replay_state(self) -> bool:
+        """Send every state topic again (Home Assistant restarted). False when coalesced: a
+        replay is under way, and one more follows it, however often this is called meanwhile."""
         with self._lock:
-            for topic in self._state:
-                self._dirty[topic] = None
+            if self._replay:
+                self._replay_again = True
+                return False
+            self._mark_replay()
+            return True
 
     def _trim(self) -> None:
         # Putting messages back may overfill the queue; the oldest go, as always.
@@ -217,4 +247,62 @@ class Outbox:
     def idle(self) -> bool:
         """Nothing waiting and nothing unconfirmed."""
         with self._lock:
-            return not (self._stream or self._events or self._dirty or self._latest or self._inflight)
+            return not (
+                self._stream
+                or self._events
+                or self._dirty
+                or self._replay
+                or self._replay_again
+                or self._latest
+                or self._inflight
+            )
+
+
+class _Marks:
+    """A set of state topics to send, lowest rank first, then in the order they were marked.
+
+    A heap with lazy deletion: each topic's live entry is the one `_live` names; entries
+    left behind by discard() or a new rank are skipped when they surface, and dropped when
+    they outnumber the live ones (so the heap stays within twice the topics). Not
+    thread-safe: the Outbox's lock guards it.
+    """
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[int, int, str]] = []
+        self._live: dict[str, tuple[int, int]] = {}
+        self._order = itertools.count()
+
+    def __bool__(self) -> bool:
+        return bool(self._live)
+
+    def __contains__(self, topic: str) -> bool:
+        return topic in self._live
+
+    def mark(self, topic: str, rank: int) -> None:
+        current = self._live.get(topic)
+        if current is not None and current[0] == rank:
+            return  # already marked: keeps its place, as a set would
+        entry = (rank, next(self._order))
+        self._live[topic] = entry
+        heapq.heappush(self._heap, (*entry, topic))
+        if len(self._heap) > 2 * len(self._live) + 64:
+            self._compact()
+
+    def discard(self, topic: str) -> None:
+        self._live.pop(topic, None)
+
+    def pop(self) -> str:
+        """The next topic; only when the set is not empty."""
+        while True:
+            rank, order, topic = heapq.heappop(self._heap)
+            if self._live.get(topic) == (rank, order):
+                del self._live[topic]
+                return topic
+
+    def clear(self) -> None:
+        self._heap.clear()
+        self._live.clear()
+
+    def _compact(self) -> None:
+        self._heap = [(rank, order, topic) for topic, (rank, order) in self._live.items()]
+        heapq.heapify(self._heap)

@@ -43,6 +43,7 @@ from posed.mqtt.discovery import discovery_messages
 from posed.mqtt.events_discovery import CameraEvents, events_discovery
 from posed.mqtt.events_topics import EventStateView, EventTopics, ResetHandler
 from posed.mqtt.homeassistant import HomeAssistant
+from posed.mqtt.snapshot_topics import SnapshotTopics, snapshot_discovery
 from posed.mqtt.stats_topic import StatsTopic
 from posed.mqtt.topics import Topics
 from posed.stats import MqttCounters, StatsSnapshot
@@ -78,6 +79,7 @@ class _Families:
     diagnostics: Diagnostics
     stats: StatsTopic
     events: EventTopics
+    snapshots: SnapshotTopics
     retained: frozenset[str]
 
     def __init__(
@@ -116,11 +118,13 @@ class _Families:
             identity.on_reset,
             previous=previous.events if previous is not None else None,
         )
+        self.snapshots = SnapshotTopics(topics, connection, events)
         retained = [
             topics.availability,
             *self.cameras.retained_topics(),
             *self.diagnostics.retained_topics(),
             *self.events.retained_topics(),
+            *self.snapshots.retained_topics(),
         ]
         if config.homeassistant.enabled:
             messages = discovery_messages(
@@ -133,6 +137,7 @@ class _Families:
                 configuration_url=identity.configuration_url,
             )
             messages += events_discovery(topics, events, messages)
+            messages += snapshot_discovery(topics, events, messages)
             retained += HomeAssistant(topics, connection, messages).retained_topics()
         self.retained = frozenset(retained)
         RetainedCleanup(topics, self.retained, homeassistant=config.homeassistant.enabled).attach(connection)
@@ -260,6 +265,11 @@ class Publisher:
         """One frame's events (JSON-ready) and the camera's event state; never blocks on the network."""
         self._check_open()
         self._families.events.publish(camera, events, state)
+
+    def publish_snapshot(self, camera: str, kind: str, jpeg: bytes) -> None:
+        """An event's snapshot, retained on {camera}/events/{kind}/snapshot; never blocks."""
+        self._check_open()
+        self._families.snapshots.publish(camera, kind, jpeg)
 
     def publish_stats(self, stats: StatsSnapshot) -> None:
         """The daemon's stats plus MQTT reconnects and dropped messages; only the newest waits.

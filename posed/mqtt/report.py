@@ -15,6 +15,12 @@ from posed.mqtt.config import MqttConfig
 log = logging.getLogger("posed.mqtt.publisher")
 
 _AUTH_REASONS = (134, 135)  # MQTT 5 codes; paho maps 3.1.1's CONNACK 4 and 5 onto them
+_SESSION_TAKEN_OVER = 142  # MQTT 5: another client connected with this client id
+# MQTT 3.1.1 brokers drop the older of two clients with one id without saying why; the two then
+# take turns knocking each other off, every reconnect delay. This many connections in a row
+# that each end within SHORT_LIVED_S of their CONNACK are taken for that.
+SHORT_LIVED_S = 5.0
+SHORT_LIVED_IN_A_ROW = 3
 
 
 class ConnectionReport:
@@ -24,6 +30,9 @@ class ConnectionReport:
         self._failures = 0
         self._last_failure: str | None = None
         self._warned: set[str] = set()
+        self._connected_at: float | None = None
+        self._short_lived = 0
+        self._duplicate_said = False
 
     @property
     def _where(self) -> str:
@@ -63,7 +72,11 @@ class ConnectionReport:
         else:
             log.debug("%s (attempt %d)", line, self._failures)
 
-    def connected(self, *, first: bool, dropped_meanwhile: int, events_lost_meanwhile: int = 0) -> None:
+    def connected(
+        self, *, first: bool, dropped_meanwhile: int, events_lost_meanwhile: int = 0, now: float = 0.0
+    ) -> None:
+        """`now`: time.monotonic() of the CONNACK, to tell a connection that lasted from one that did not."""
+        self._connected_at = now
         after = f" after {self._failures} failed attempts" if self._failures else ""
         if first:
             log.info("MQTT: connected to %s%s", self._where, after)
@@ -85,7 +98,12 @@ class ConnectionReport:
         self._last_failure = None
         self._warned.clear()
 
-    def lost(self, reason: object) -> None:
+    def lost(self, reason: object, now: float = 0.0) -> None:
+        """The connection dropped without posed asking; `now` is time.monotonic()."""
+        lasted = None if self._connected_at is None else now - self._connected_at
+        self._short_lived = self._short_lived + 1 if lasted is not None and lasted < SHORT_LIVED_S else 0
+        if getattr(reason, "value", None) == _SESSION_TAKEN_OVER or self._short_lived >= SHORT_LIVED_IN_A_ROW:
+            self._duplicate_client_id()
         log.warning(
             "MQTT: connection to %s lost (%s); queueing up to %d pose messages and %d events, "
             "and reconnecting",
@@ -104,4 +122,18 @@ class ConnectionReport:
         self._warned.add(key)
         log.warning(
             "MQTT: a message to %s was refused: %s (further ones are logged at debug level)", topic, why
+        )
+
+    def _duplicate_client_id(self) -> None:
+        if self._duplicate_said:
+            log.debug("MQTT: client id %s still in use by another client", self._client_id)
+            return
+        self._duplicate_said = True
+        log.error(
+            "MQTT: the broker keeps dropping posed's connection right after accepting it: another "
+            "client is most likely using the same client id %r (two posed with the same device_id "
+            "on one broker, e.g. `posed demo` and a config with `device_id: demo`). The two knock "
+            "each other off every few seconds and overwrite each other's retained state. Give each "
+            "its own device_id (or mqtt.client_id)",
+            self._client_id,
         )

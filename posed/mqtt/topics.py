@@ -14,7 +14,7 @@ from typing import Literal
 # The payload kinds of posed's topics; each has a JSON Schema in posed/schemas/.
 TopicKind = Literal[
     "availability", "poses", "count", "presence", "status", "stats", "discovery", "diagnostics", "host",
-    "events", "fall", "zone_occupancy", "zone_count", "rep_count",
+    "events", "fall", "zone_occupancy", "zone_count", "rep_count", "snapshot",
 ]  # fmt: skip
 
 CAMERA_KINDS: tuple[TopicKind, ...] = ("poses", "count", "presence", "status", "availability", "diagnostics")
@@ -26,6 +26,7 @@ _NESTED_KINDS: dict[tuple[str, str], TopicKind] = {
     ("zones", "occupancy"): "zone_occupancy",
     ("zones", "count"): "zone_count",
     ("reps", "count"): "rep_count",
+    ("events", "snapshot"): "snapshot",  # {camera}/events/{kind}/snapshot: JPEG bytes
 }
 
 # Home Assistant entity components and the object ids posed gives them per camera.
@@ -139,6 +140,10 @@ class Topics:
 
     def rep_count(self, camera: str, exercise: str) -> str:
         return f"{self.base}/{camera}/reps/{exercise}/count"
+
+    def snapshot(self, camera: str, kind: str) -> str:
+        """The newest snapshot (JPEG bytes, retained) of the camera's events of one kind."""
+        return f"{self.base}/{camera}/events/{kind}/snapshot"
 
     def rep_reset(self, camera: str, exercise: str) -> str:
         """The command topic posed subscribes to: any payload zeroes the exercise's count."""

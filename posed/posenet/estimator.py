@@ -23,6 +23,7 @@ from posed.backend import (
     InferenceSession,
     OverlappingSession,
     TensorSpec,
+    check_outputs,
     open_resized_session,
 )
 from posed.config.schema import PoseNetOptions
@@ -180,6 +181,7 @@ class PoseNetEstimator:
         log.info("PoseNet %s: input %dx%d for %dx%d frames (auto)", self._name, *size, *frame_size[::-1])
 
     def _load_maps(self, raw: tuple[npt.NDArray[np.generic], ...]) -> PoseNetMaps:
+        check_outputs(self._name, raw)
         maps, layout, quant = self._maps, self.layout, self._quant
         maps.set_heatmaps(raw[self._index[layout.heatmaps]], quant[layout.heatmaps])
         maps.set_short_offsets(raw[self._index[layout.short_offsets]], quant[layout.short_offsets])

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import ipaddress
+from typing import Annotated
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from posed.strict import StrictModel
+from posed.strict import SECRET, StrictModel
 
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
 
@@ -24,7 +25,7 @@ def is_loopback(host: str) -> bool:
 class PreviewConfig(StrictModel):
     enabled: bool = Field(False, description="Serve the live preview page from `posed run`.")
     # Before `host`, so that the host's validator can see it (pydantic validates in field order).
-    token: str | None = Field(
+    token: Annotated[str, SECRET] | None = Field(
         None,
         min_length=16,
         max_length=256,
@@ -45,10 +46,18 @@ class PreviewConfig(StrictModel):
         5.0, ge=0.2, le=30.0, description="Most frames per second encoded and sent to viewers (0.2 to 30)."
     )
 
+    allow_edit: bool = Field(
+        False,
+        description="Let the page save a drawn zone into the config file (validated, atomic, with a "
+        "backup, applied by reload). Off by default: the page only shows a snippet to paste.",
+    )
+
     @field_validator("host")
     @classmethod
     def _token_off_loopback(cls, host: str, info: ValidationInfo) -> str:
-        if info.data.get("enabled") and not is_loopback(host) and not info.data.get("token"):
+        # A token that was given but is invalid is not in `info.data`: it has its own error.
+        missing = "token" in info.data and not info.data["token"]
+        if info.data.get("enabled") and not is_loopback(host) and missing:
             raise ValueError(
                 f"host {host!r} is not a loopback address, so the page needs `preview.token` "
                 "(16+ characters, e.g. from `openssl rand -hex 16`), or use host 127.0.0.1"

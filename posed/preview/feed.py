@@ -21,6 +21,8 @@ import numpy as np
 
 from posed.draw import SCORE_COLORS, edges_for
 from posed.events import wording
+from posed.evidence.config import Privacy
+from posed.evidence.privacy import private_image
 from posed.keypoints import BLAZEPOSE_33, COCO_17
 from posed.preview.tap import PreviewTap, Processed
 from posed.types import ImageArray
@@ -44,6 +46,11 @@ def encode_jpeg(rgb: ImageArray) -> bytes:
     if not ok:  # OpenCV reports no reason; a uint8 RGB image always encodes
         raise RuntimeError("JPEG encoding failed")
     return bytes(data)
+
+
+def encode_view(rgb: ImageArray, privacy: Privacy) -> bytes:
+    """The JPEG a viewer gets: the picture as the camera's privacy allows (the page draws the poses)."""
+    return encode_jpeg(private_image(rgb, privacy))
 
 
 def poses_json(item: Processed) -> list[dict[str, Any]]:
@@ -139,7 +146,9 @@ class Feed:
                 next_at = time.monotonic() + self._period
                 seq = item.seq
                 text = describe(self.camera, item, self._tap)
-                jpeg = await loop.run_in_executor(None, encode_jpeg, item.frame.image)
+                view = self._tap.cameras().get(self.camera)
+                privacy: Privacy = "full" if view is None else view.privacy
+                jpeg = await loop.run_in_executor(None, encode_view, item.frame.image, privacy)
                 async with self._changed:
                     self._latest = Message(seq, text, jpeg)
                     self._changed.notify_all()

@@ -23,10 +23,11 @@ from posed.preview.config import is_loopback
 COOKIE = "posed_preview"
 TOKEN_PARAM = "token"
 
-# Everything is same-origin and nothing runs inline; frames are drawn from blob: URLs.
+# Everything is same-origin and nothing runs inline; frames are drawn from blob: URLs; the
+# timeline plays stored clips (media-src).
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; "
-    "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    "connect-src 'self'; media-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
 HEADERS = {
     "Content-Security-Policy": CSP,

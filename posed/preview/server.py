@@ -21,7 +21,10 @@ from posed.errors import PreviewError
 from posed.preview.config import PreviewConfig
 from posed.preview.feed import Feed, hello
 from posed.preview.guard import add_headers, make_guard
+from posed.preview.limits import HANDLER_LIMITS, MAX_BODY, MAX_CONNECTIONS, ConnectionGate
 from posed.preview.tap import PreviewTap
+from posed.preview.timeline import Timeline
+from posed.preview.zone_edit import ZoneEditor
 
 log = logging.getLogger(__name__)
 
@@ -31,21 +34,25 @@ SHUTDOWN_GRACE = 1.0  # seconds aiohttp gives a plain request in flight when sto
 
 
 class PreviewApp:
-    """The routes. Every one is GET: no endpoint changes anything."""
+    """The routes. Every one is GET, except saving a zone with `allow_edit` (posed.preview.zone_edit)."""
 
-    def __init__(self, config: PreviewConfig, tap: PreviewTap) -> None:
+    def __init__(self, config: PreviewConfig, tap: PreviewTap, editor: ZoneEditor | None = None) -> None:
         self._config = config
         self._tap = tap
+        self._editor = editor if config.allow_edit else None
         self._feeds: dict[str, Feed] = {}
         self._websockets: weakref.WeakSet[web.WebSocketResponse] = weakref.WeakSet()
 
     def build(self) -> web.Application:
-        app = web.Application(middlewares=[make_guard(self._config.token)])
+        app = web.Application(middlewares=[make_guard(self._config.token)], client_max_size=MAX_BODY)
         app.on_response_prepare.append(add_headers)
         app.router.add_get("/", self._page("index.html"))
         app.router.add_get("/camera/{camera}", self._camera_page)
         app.router.add_get("/api/stats", self._stats)
         app.router.add_get("/api/cameras/{camera}/ws", self._stream)
+        Timeline(self._tap).add_routes(app)
+        if self._editor is not None:
+            self._editor.add_routes(app)
         app.router.add_static("/static/", STATIC, follow_symlinks=False)
         app.on_shutdown.append(self._close_streams)
         return app
@@ -109,11 +116,13 @@ class PreviewApp:
 class PreviewServer:
     """Serves the page on `config.host:config.port` until `close()`."""
 
-    def __init__(self, config: PreviewConfig, tap: PreviewTap) -> None:
+    def __init__(self, config: PreviewConfig, tap: PreviewTap, editor: ZoneEditor | None = None) -> None:
         self.config = config
-        self._app = PreviewApp(config, tap)
+        self._app = PreviewApp(config, tap, editor)
         self._loop = asyncio.new_event_loop()
         self._runner: web.AppRunner | None = None
+        self._listener: asyncio.Server | None = None
+        self.gate: ConnectionGate | None = None
         self._started = threading.Event()
         self._failure: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="preview", daemon=True)
@@ -170,19 +179,32 @@ class PreviewServer:
 
     async def _bind(self) -> None:
         runner = web.AppRunner(
-            self._app.build(), handle_signals=False, access_log=None, shutdown_timeout=SHUTDOWN_GRACE
+            self._app.build(),
+            handle_signals=False,
+            access_log=None,
+            shutdown_timeout=SHUTDOWN_GRACE,
+            **HANDLER_LIMITS,
         )
         await runner.setup()
         self._runner = runner
-        site = web.TCPSite(runner, self.config.host, self.config.port, reuse_address=True)
+        server = runner.server
+        assert server is not None  # set by setup()
+        # The listening socket is ours, not a web.TCPSite's: its protocol factory is the
+        # connection gate (posed.preview.limits), which aiohttp's sites cannot take.
+        self.gate = ConnectionGate(server, MAX_CONNECTIONS)
         try:
-            await site.start()
+            self._listener = await asyncio.get_running_loop().create_server(
+                self.gate, self.config.host, self.config.port, reuse_address=True, backlog=MAX_CONNECTIONS
+            )
         except BaseException:
             await runner.cleanup()
             raise
-        if runner.addresses:  # the port really bound, when the config asked for any free one
-            self.port = int(runner.addresses[0][1])
+        sockets = self._listener.sockets
+        if sockets:  # the port really bound, when the config asked for any free one
+            self.port = int(sockets[0].getsockname()[1])
 
     async def _unbind(self) -> None:
+        if self._listener is not None:
+            self._listener.close()  # no new connections; the open ones close below
         if self._runner is not None:
             await self._runner.cleanup()  # on_shutdown closes the streams first

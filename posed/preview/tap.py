@@ -18,8 +18,10 @@ from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
+from posed.evidence.config import Privacy
 from posed.types import Frame, Pose
 
 EVENTS_KEPT = 50  # per camera, for the page's side list
@@ -36,9 +38,21 @@ class Processed:
 
 @dataclass(frozen=True, slots=True)
 class CameraView:
-    """What the page shows of a camera besides its frames: its configured zones."""
+    """What the page shows of a camera besides its frames: its configured zones, and how much
+    of its picture it may show."""
 
     zones: Mapping[str, tuple[tuple[float, float], ...]]  # name -> normalized (x, y) points
+    privacy: Privacy = "full"
+
+
+class EvidenceView(Protocol):
+    """The stored snapshots and clips the page's timeline reads (posed.evidence.store)."""
+
+    def entries(
+        self, camera: str | None = None, kind: str | None = None, limit: int = 50
+    ) -> Sequence[Any]: ...
+
+    def path(self, entry_id: str, suffix: Any) -> Path | None: ...
 
 
 class PreviewTap:
@@ -60,6 +74,7 @@ class PreviewTap:
         self._occupancy: dict[str, Mapping[str, int]] = {}
         self._cameras: Mapping[str, CameraView] = {}
         self._stats: Mapping[str, Any] = {}
+        self._evidence: EvidenceView | None = None
 
     # -- the workers' side -----------------------------------------------------------------
 
@@ -100,6 +115,14 @@ class PreviewTap:
                 del self._events[gone]
             for gone in set(self._occupancy) - set(cameras):
                 del self._occupancy[gone]
+
+    def set_evidence(self, evidence: EvidenceView | None) -> None:
+        """The store of snapshots and clips the timeline shows (None: snapshots are off)."""
+        self._evidence = evidence
+
+    @property
+    def evidence(self) -> EvidenceView | None:
+        return self._evidence
 
     def set_stats(self, stats: Mapping[str, Any]) -> None:
         """The JSON document the page and `/api/stats` show (what `stats` publishes)."""

@@ -34,11 +34,11 @@ INSTALL_HINT = "pip install 'posed[quantize]'"
 OptionValue = str | int | float | bool | list[str] | None
 # Static int8: weights and activations, activation ranges from calibration. (Dynamic
 # activations were 3-6x slower than float here: this LiteRT's XNNPACK runs them on
-# reference kernels; see README, int8.)
+# reference kernels; see docs/model-store.md, int8.)
 TFLITE_RECIPE = "static_wi8_ai8"
 # The landmark model's output layers (landmarks, world landmarks, presence, heatmap,
 # segmentation) and the graph outputs stay float: int8 there moved the landmarks most
-# for least speed (README, int8). The names are the same in lite, full and heavy.
+# for least speed (docs/model-store.md, int8). The names are the same in lite, full and heavy.
 HEADS_IN_FLOAT = (
     "^model_1/model/(convld_3d|convworld_3d|conv_poseflag|output_heatmap|output_segmentation)/",
     "^Identity",

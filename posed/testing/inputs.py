@@ -21,6 +21,8 @@ from posed.types import ImageArray
 # BlazePose's detector takes [-1, 1], its landmark model [0, 1]; uint8 models take raw pixels.
 DETECTOR_RANGE = (-1.0, 1.0)
 UNIT_RANGE = (0.0, 1.0)
+# MoveNet's int32 and float32 inputs take raw pixel values.
+PIXEL_RANGE = (0.0, 255.0)
 
 
 def load_rgb(path: Path) -> ImageArray:

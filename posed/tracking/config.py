@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, PositiveFloat, PositiveInt, field_validator
 
-from posed.strict import StrictModel
+from posed.strict import LAX_CONTAINER, StrictModel
 
 # COCO's per-keypoint OKS constants (https://cocodataset.org/#keypoints-eval),
 # the ones tfjs pose-detection's KeypointTracker uses by default.
@@ -51,7 +51,7 @@ class TrackerOptions(StrictModel):
     keypoint_confidence_threshold: float = Field(
         0.3, ge=0.0, le=1.0, description="keypoint: keypoints scoring below this (0 to 1) are not compared."
     )
-    keypoint_falloff: tuple[float, ...] = Field(
+    keypoint_falloff: Annotated[tuple[float, ...], LAX_CONTAINER] = Field(
         COCO_FALLOFF,
         description="keypoint: per-keypoint OKS falloff, 17 values in COCO order (COCO's own by default).",
     )

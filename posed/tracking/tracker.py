@@ -10,7 +10,7 @@ One addition to tfjs: with `predict_motion`, a track is compared at where
 its recent velocity puts it now, not where it was last seen. tfjs's defaults
 suit MoveNet at 30 fps; at the 5-10 fps of a home camera, or after a few
 missed frames, a walking person has moved by about their own width, and the
-unshifted similarity drops to zero (measured on vtest.avi, see the README).
+unshifted similarity drops to zero (measured on vtest.avi, see docs/people.md).
 
 Track state lives in arrays, so similarity is one NumPy expression per frame.
 """
@@ -59,9 +59,17 @@ class PoseTracker:
         return [self._ids.take() for _ in range(count)]
 
     def update(
-        self, keypoints: npt.NDArray[np.floating], scores: npt.NDArray[np.floating], timestamp: float
+        self,
+        keypoints: npt.NDArray[np.floating],
+        scores: npt.NDArray[np.floating],
+        timestamp: float,
+        boxes: npt.NDArray[np.floating] | None = None,
     ) -> list[int]:
-        """Ids for poses (P, K, 3: normalised x, y, score) with pose scores (P,), seen at `timestamp` s."""
+        """Ids for poses (P, K, 3: normalised x, y, score) with pose scores (P,), seen at `timestamp` s.
+
+        `boxes` (P, 4: normalised xmin, ymin, xmax, ymax) are the model's own boxes where it
+        outputs them (MoveNet MultiPose); otherwise each pose's box is the one around its keypoints.
+        """
         if self._latest is not None and timestamp < self._latest:
             # Time went backwards (a recording started over): ages would be negative
             # and stale tracks would look fresh forever.
@@ -69,7 +77,7 @@ class PoseTracker:
         self._latest = timestamp
         self._select(timestamp - self._last_seen <= self.options.max_age)
         points = np.asarray(keypoints, dtype=np.float64)
-        boxes = _boxes(points)
+        boxes = _boxes(points) if boxes is None else np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
         elapsed = timestamp - self._last_seen
         shift = self._velocity * elapsed[:, None] if self.options.predict_motion else 0.0 * self._velocity
         assigned = self._link(self._similarity(points, boxes, shift), np.asarray(scores, dtype=np.float64))

@@ -6,9 +6,10 @@ on Python 3.11; `josepy<2` because josepy 2 breaks that release's acme import; t
 requirements of the integrations it always loads are installed up front, so Home
 Assistant runs with --skip-pip and installs nothing during a test.
 
-Setup, as a user would do it: a config with only http, api, config, onboarding and
-logger; the first user through the onboarding API; a long-lived token through the
-websocket API; MQTT added through the REST config flow.
+Setup, as a user would do it: a config with only http, api, config, onboarding,
+logger, and notify, counter and automation (for posed's blueprints); the first user
+through the onboarding API; a long-lived token through the websocket API; MQTT added
+through the REST config flow.
 """
 
 from __future__ import annotations
@@ -64,6 +65,9 @@ config:
 onboarding:
 logger:
   default: info
+notify:
+counter:
+automation: !include automations.yaml
 """
 
 
@@ -99,6 +103,9 @@ class HomeAssistantCore:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         (directory / "configuration.yaml").write_text(CONFIG.format(port=self.port))
+        automations = directory / "automations.yaml"
+        if not automations.exists():
+            automations.write_text("[]\n")
         self.log_path = directory / "hass.out"
         self.token = ""
         self._process: subprocess.Popen[bytes] | None = None
@@ -195,6 +202,17 @@ class HomeAssistantCore:
     def states(self) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = self._request("GET", "/api/states")
         return result
+
+    def call(self, domain: str, service: str, data: dict[str, Any] | None = None) -> None:
+        """A service call through the REST API (e.g. automation.reload)."""
+        self._request("POST", f"/api/services/{domain}/{service}", data or {})
+
+    def raw(self, path: str) -> bytes:
+        """The body of an authenticated GET (e.g. /api/image_proxy/ENTITY)."""
+        request = urllib.request.Request(self.base + path, headers={"Authorization": f"Bearer {self.token}"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            body: bytes = response.read()
+            return body
 
     def ws(self, *commands: dict[str, Any]) -> list[Any]:
         done = subprocess.run(

@@ -10,12 +10,15 @@ to 1.2 GB.
 
 from __future__ import annotations
 
+import errno
 import functools
 import glob
+import io
 import logging
+import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import BinaryIO, TypeVar
 
 import cv2
 import imagesize
@@ -26,6 +29,7 @@ from posed.cameras.config import ImagesCamera
 from posed.cameras.convert import PREVIEW_WIDTH, ToRgb, as_u8, target_size
 from posed.cameras.source import Deferred, EndOfStream
 from posed.errors import CameraError
+from posed.regular_files import file_problem
 from posed.types import ImageArray
 
 log = logging.getLogger(__name__)
@@ -85,10 +89,47 @@ def list_images(path: str) -> list[Path]:
     return sorted(found)
 
 
-def image_problem(path: Path, max_pixels: int) -> str | None:
-    """Why `path` must not be decoded (from its header alone), or None when it may be."""
+# Failures of the machine, not of a file: out of descriptors or memory. The file is not to blame,
+# so it is not skipped; the camera reports the failure and reopens with back-off.
+_MACHINE_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.ENOBUFS})
+
+
+def read_image_file(path: Path, max_pixels: int, *, limit_name: str = "max_pixels") -> bytes | str:
+    """The file's bytes, or why it must not be decoded (its own fault): its header first.
+
+    The file is opened here, once, and not by imagesize or OpenCV: both report any
+    failure to open a file as a bad image (imagesize as "-1 x -1", OpenCV as None), so a
+    good file would be called "not an image" when the process runs out of descriptors.
+    No image within `max_pixels` takes more than 4 bytes a pixel (a BMP takes 3), so a
+    larger file is refused before it is read.
+    CameraError when the machine, not the file, is at fault (_MACHINE_ERRNOS).
+    A FIFO or a device is refused before it is opened: opening a FIFO blocks.
+    """
+    if path.exists() and (refused := file_problem(path, None)) is not None:
+        return f"cannot read it: {refused}"
     try:
-        width, height = imagesize.get(str(path))
+        with path.open("rb") as file:
+            problem = image_problem(file, max_pixels, limit_name=limit_name)
+            if problem is not None:
+                return problem
+            limit = 4 * max_pixels + (1 << 20)
+            if os.fstat(file.fileno()).st_size > limit:
+                return f"it is larger than {limit:,} bytes, more than an image of {limit_name} takes"
+            file.seek(0)
+            return file.read()
+    except OSError as exc:
+        if exc.errno in _MACHINE_ERRNOS:
+            raise CameraError(f"cannot open {path} now: {exc.strerror or exc}") from exc
+        if isinstance(exc, FileNotFoundError):
+            return "it is gone"
+        return f"cannot read it: {exc.strerror or exc}"
+
+
+def image_problem(path: Path | BinaryIO, max_pixels: int, *, limit_name: str = "max_pixels") -> str | None:
+    """Why an image (a path, or an open file) must not be decoded, from its header alone; None
+    when it may be."""
+    try:
+        width, height = imagesize.get(str(path) if isinstance(path, Path) else path)
     except OSError as exc:
         return f"cannot read it: {exc.strerror or exc}"
     except Exception as exc:  # imagesize raises ValueError and others on malformed headers
@@ -96,9 +137,8 @@ def image_problem(path: Path, max_pixels: int) -> str | None:
     if width <= 0 or height <= 0:
         return "it is empty or not a JPEG, PNG or BMP image"
     if width * height > max_pixels:
-        return (
-            f"{width}x{height} is {width * height:,} pixels, more than max_pixels ({max_pixels:,}); "
-            "raise the camera's max_pixels to read it"
+        return f"{width}x{height} is {width * height:,} pixels, more than {limit_name} ({max_pixels:,})" + (
+            "; raise the camera's max_pixels to read it" if limit_name == "max_pixels" else ""
         )
     return None
 
@@ -158,11 +198,10 @@ class ImagesSource:
         self._next = 0
 
     def _decode(self, path: Path) -> ImageArray | None:
-        problem = image_problem(path, self._config.max_pixels)
-        bgr = cv2.imread(str(path), cv2.IMREAD_COLOR) if problem is None else None
-        if problem is None and bgr is None:
-            problem = "it is gone" if not path.exists() else "OpenCV cannot decode it"
-        if problem is not None:
+        data = read_image_file(path, self._config.max_pixels)
+        bgr = None if isinstance(data, str) else cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+        if bgr is None:
+            problem = data if isinstance(data, str) else "OpenCV cannot decode it"
             self._skip(path, problem)
             return None
         self._skipped.discard(path)
@@ -172,25 +211,19 @@ class ImagesSource:
         if path.suffix.lower() not in JPEG_SUFFIXES:
             image = self._decode(path)
             return None if image is None else Deferred(rgb_preview(image), lambda: image, size_of(image))
-        problem = image_problem(path, self._config.max_pixels)
-        data: npt.NDArray[np.uint8] | None = None
+        read = read_image_file(path, self._config.max_pixels)
+        data = None if isinstance(read, str) else np.frombuffer(read, np.uint8)
         preview = None
-        if problem is None:
-            try:
-                data = np.fromfile(path, dtype=np.uint8)
-            except OSError as exc:
-                problem = f"cannot read it: {exc.strerror or exc}"
-        if data is not None:
-            width, _ = imagesize.get(str(path))
-            preview = cv2.imdecode(data, reduced_grey_flag(width))
-            if preview is None:
-                problem = "OpenCV cannot decode it"
-        if problem is not None or data is None or preview is None:
-            self._skip(path, problem or "OpenCV cannot decode it")
+        header = (0, 0)
+        if data is not None and not isinstance(read, str):
+            header = imagesize.get(io.BytesIO(read))
+            preview = cv2.imdecode(data, reduced_grey_flag(header[0]))
+        if data is None or preview is None:
+            self._skip(path, read if isinstance(read, str) else "OpenCV cannot decode it")
             return None
         self._skipped.discard(path)
         preview = as_u8(preview)
-        size = oriented_size(imagesize.get(str(path)), preview)
+        size = oriented_size(header, preview)
         config = self._config
         size = target_size((size[1], size[0]), config.width, config.height) or size
         return Deferred(
@@ -203,7 +236,10 @@ class ImagesSource:
             log.warning("%s: skipping %s: %s", self.description, path, problem)
 
     def _list(self) -> list[Path]:
-        files = list_images(self._config.path)
+        try:
+            files = list_images(self._config.path)
+        except OSError as exc:  # the folder went away, or no descriptor is left to read it
+            raise CameraError(f"cannot list {self._config.path}: {exc.strerror or exc}") from exc
         if not files:
             raise CameraError(
                 f"no images at {self._config.path} (a folder of .jpg/.jpeg/.png/.bmp files, or a glob)"

@@ -16,7 +16,7 @@ from posed.cameras.convert import ToRgb, as_u8, defer_bgr
 from posed.cameras.source import Deferred, LiveSource
 from posed.errors import CameraError
 from posed.types import ImageArray
-from posed.urls import mask_url_credentials
+from posed.urls import mask_credentials
 
 DEFAULT_PORTS = {"rtsp": 554, "rtsps": 322, "rtmp": 1935, "http": 80, "https": 443}
 
@@ -30,7 +30,7 @@ _options_lock = threading.Lock()
 
 def redact(url: str) -> str:
     """`url` with its password and secret query parameters masked, safe for logs and error messages."""
-    return mask_url_credentials(url)
+    return mask_credentials(url)
 
 
 @contextlib.contextmanager

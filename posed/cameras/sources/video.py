@@ -10,6 +10,7 @@ from posed.cameras.config import VideoCamera
 from posed.cameras.convert import ToRgb, as_u8, defer_bgr
 from posed.cameras.source import Deferred, EndOfStream
 from posed.errors import CameraError
+from posed.regular_files import file_problem
 from posed.types import ImageArray
 
 DEFAULT_FRAME_STEP = 1.0 / 30.0  # seconds, for files that do not state their frame rate
@@ -113,8 +114,10 @@ class VideoSource:
 
     def _open_file(self) -> cv2.VideoCapture:
         path = self._config.path
-        if not path.is_file():
+        if not path.exists():
             raise CameraError(f"video file not found: {path}")
+        if (problem := file_problem(path, None)) is not None:  # FFmpeg would block on a FIFO
+            raise CameraError(f"cannot read video file {path}: {problem}")
         cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
         if not cap.isOpened():
             cap.release()

