@@ -12,12 +12,14 @@ drawn on them into a video file, and publishes over MQTT when a broker answers.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import socket
 from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from posed.cli.run import add_no_gate_argument
 from posed.errors import EXIT_FAILURE, EXIT_OK, ModelNotFoundError, PosedError
 
 if TYPE_CHECKING:
@@ -100,6 +102,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "lunge (default: squat). Falls and gestures are always watched for.",
     )
     parser.add_argument("--no-events", action="store_true", help="Do not run the event analyzers.")
+    add_no_gate_argument(parser)
 
 
 def execute(args: argparse.Namespace) -> int:
@@ -112,6 +115,7 @@ def execute(args: argparse.Namespace) -> int:
     from posed.daemon.signals import SignalEvents
     from posed.daemon.worker import Worker
     from posed.events.stage import EventStage
+    from posed.gate.config import MotionGateConfig
     from posed.people.config import PeopleConfig
     from posed.people.stage import PeopleStage
 
@@ -143,7 +147,7 @@ def execute(args: argparse.Namespace) -> int:
                     stack.callback(preview.close)
             out = stack.enter_context(VideoOut(args.out, fps))
             on_status = publisher.publish_camera_status if publisher is not None else None
-            camera = open_camera(CAMERA_NAME, camera_config, on_status=on_status)
+            camera = open_camera(CAMERA_NAME, camera_config, on_status=on_status, previews=not args.no_gate)
             stack.callback(camera.close)
             sink = DemoSink(
                 out, publisher, tap=preview.tap if preview else None, max_out=round(fps * VIDEO_MAX_S)
@@ -155,7 +159,15 @@ def execute(args: argparse.Namespace) -> int:
                 stage.configure(events_config, {CAMERA_NAME: {}})
             people = PeopleStage()  # phantoms dropped, as in the daemon
             people.configure(PeopleConfig(), [CAMERA_NAME])
-            worker = Worker(camera, estimator, sink, events=stage, people=people)  # owns the estimator
+            worker = Worker(  # owns the estimator from here
+                camera,
+                estimator,
+                sink,
+                events=stage,
+                people=people,
+                gate=MotionGateConfig(enabled=not args.no_gate),
+                in_progress=None if stage is None else functools.partial(stage.watching, CAMERA_NAME),
+            )
             shown = preview
 
             def refresh() -> None:

@@ -1,7 +1,8 @@
 """`posed estimate`: one-shot estimation for trying models and tuning.
 
 Images are estimated one by one with no tracking; the result is one JSON list.
-A video is estimated with tracking, as in the daemon; the result is JSON Lines.
+A video is estimated with tracking and the motion gate, as in the daemon (`--no-gate`
+runs the estimator on every frame); the result is JSON Lines.
 `--draw OUT` also writes the input with the poses drawn on it (posed.draw):
 an image for an image, a folder of images for several, a video at the input's
 frame rate for a video. Ctrl-C stops after the frame in progress: the output so
@@ -13,10 +14,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -25,6 +26,7 @@ from posed.cameras.config import DEFAULT_MAX_PIXELS
 from posed.cli.annotate import VIDEO_SUFFIXES, VideoOut, write_image
 from posed.cli.names import add_model_dir_argument, check_inputs_exist, check_model_name
 from posed.cli.progress import ProgressBar
+from posed.cli.run import add_no_gate_argument
 from posed.config.schema import ModelConfig, PoseNetOptions
 from posed.draw import draw_poses
 from posed.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_SKIPPED, EXIT_USAGE, CameraError, PosedError
@@ -35,7 +37,10 @@ from posed.people.phantoms import PhantomFilter
 from posed.plugins import load_backend
 from posed.posenet.resolution import Resolution, parse_resolution
 from posed.tracking.ids import IdSource
-from posed.types import ImageArray
+from posed.types import Frame, ImageArray
+
+if TYPE_CHECKING:
+    from posed.gate.loop import GatedEstimation
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 
@@ -114,6 +119,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="Also write the input with the poses drawn on it: an image (.png, .jpg) for an image, "
         "a folder for several images, a video (.mp4, .avi) for a video (default: draw nothing).",
     )
+    add_no_gate_argument(parser)
     parser.add_argument(
         "--max-pixels",
         type=int,
@@ -257,8 +263,9 @@ def execute(args: argparse.Namespace) -> int:
     # Each run numbers its people from 1, also when called twice in one process (tests, scripts).
     with open_estimator(model, backend, config, model_dirs=dirs, ids=IdSource()) as estimator:
         if videos:
+            frames = gated(estimator, no_gate=args.no_gate)
             phantoms = PhantomConfig(enabled=not args.keep_phantoms)
-            return _estimate_video(estimator, videos[0], args.fps, args.draw, PhantomFilter(phantoms))
+            return _estimate_video(frames, videos[0], args.fps, args.draw, PhantomFilter(phantoms))
         return _estimate_images(estimator, inputs, args.draw, args.max_pixels)
 
 
@@ -372,8 +379,27 @@ def video_info(path: Path) -> tuple[float, int]:
         capture.release()
 
 
+def gated(
+    estimator: PoseEstimator, *, no_gate: bool, in_progress: Callable[[], bool] | None = None
+) -> GatedEstimation:
+    """A video's frames through the motion gate (default settings) to `estimator`, one at a time."""
+    from posed.gate.config import MotionGateConfig
+    from posed.gate.loop import GatedEstimation
+    from posed.gate.stage import MotionGate
+
+    gate = MotionGate(MotionGateConfig(enabled=not no_gate))
+    if in_progress is None:
+        return GatedEstimation(estimator, gate, overlap=False)
+    return GatedEstimation(estimator, gate, overlap=False, in_progress=in_progress)
+
+
+def file_frame(number: int, stamp: float, image: ImageArray) -> Frame:
+    """A frame of a file, on the file's own clock."""
+    return Frame(image, number, stamp, stamp, media_time=stamp)
+
+
 def _estimate_video(
-    estimator: PoseEstimator, path: Path, fps: float | None, draw: Path | None, people: PhantomFilter
+    frames: GatedEstimation, path: Path, fps: float | None, draw: Path | None, people: PhantomFilter
 ) -> int:
     from posed.daemon.signals import SignalEvents
 
@@ -385,10 +411,16 @@ def _estimate_video(
         SignalEvents() as signals,  # Ctrl-C (or SIGTERM) ends the loop between two frames
     ):
         for number, stamp, image in video_frames(path, fps):
-            poses = people.update(stamp, image, estimator.estimate(image, stamp))
+            (done_frame,) = frames.push(file_frame(number, stamp, image))
+            poses = people.update(stamp, image, done_frame.poses)
             if out is not None:
                 out.write(draw_poses(image, poses))
-            line = {"frame": number, "timestamp": round(stamp, 6), "poses": [p.to_dict() for p in poses]}
+            line = {
+                "frame": number,
+                "timestamp": round(stamp, 6),
+                "gated": done_frame.gated,
+                "poses": [p.to_dict() for p in poses],
+            }
             sys.stdout.write(json.dumps(line) + "\n")
             done += 1
             progress.advance()

@@ -12,7 +12,7 @@ import argparse
 import json
 import sys
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +20,8 @@ from posed.cameras.config import DEFAULT_MAX_PIXELS
 from posed.cli.estimate import (
     IMAGE_SUFFIXES,
     backend_config,
+    file_frame,
+    gated,
     model_config,
     read_image,
     report_skipped,
@@ -75,7 +77,11 @@ def execute_events(args: argparse.Namespace) -> int:
         open_estimator(model, backend, config, model_dirs=dirs) as estimator,
         SignalEvents() as signals,
     ):
-        for seen in frame_poses(frames, estimator, people):
+        # Through the motion gate, as in the daemon: a fall in progress keeps it open.
+        seen_frames = frame_poses(
+            frames, estimator, people, no_gate=args.no_gate, in_progress=lambda: engine.watching
+        )
+        for seen in seen_frames:
             count += 1
             for event in frame_events(seen, engine):
                 payload = event.to_dict()
@@ -110,12 +116,20 @@ class FramePoses:
 
 
 def frame_poses(
-    frames: Iterable[tuple[int, float, ImageArray]], estimator: PoseEstimator, people: PhantomFilter
+    frames: Iterable[tuple[int, float, ImageArray]],
+    estimator: PoseEstimator,
+    people: PhantomFilter,
+    *,
+    no_gate: bool = False,
+    in_progress: Callable[[], bool] | None = None,
 ) -> Iterator[FramePoses]:
-    """The estimator (tracked and smoothed, as in the daemon), then the people stage (phantoms
-    dropped), on each frame, in order."""
+    """The estimator (tracked and smoothed, as in the daemon) behind the motion gate, then the
+    people stage (phantoms dropped), on each frame in order; `in_progress()` (the analyzers have
+    a fall in progress) keeps the gate open. A frame the gate skips has no poses, as in the daemon."""
+    gate = gated(estimator, no_gate=no_gate, in_progress=in_progress)
     for number, stamp, image in frames:
-        poses = people.update(stamp, image, estimator.estimate(image, stamp))
+        (done,) = gate.push(file_frame(number, stamp, image))
+        poses = people.update(stamp, image, done.poses)
         yield FramePoses(number, stamp, int(image.shape[1]), int(image.shape[0]), poses)
 
 

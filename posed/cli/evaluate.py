@@ -17,6 +17,7 @@ from pathlib import Path
 
 from posed.cli.estimate import add_precision, model_config, stopped_code
 from posed.cli.names import add_model_dir_argument, check_inputs_exist, check_model_name
+from posed.cli.run import add_no_gate_argument
 from posed.errors import EXIT_OK, EXIT_USAGE, PosedError
 
 DEFAULT_HOLD = 10.0
@@ -59,6 +60,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_model_dir_argument(parser)
     add_precision(parser)
+    add_no_gate_argument(parser)
     parser.add_argument(
         "--cache",
         type=Path,
@@ -121,6 +123,7 @@ def execute(args: argparse.Namespace) -> int:
         model_dir=args.model_dir,
         hold=args.hold,
         cache=args.cache,
+        no_gate=args.no_gate,
     )
     scores = []
     started = time.monotonic()

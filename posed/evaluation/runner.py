@@ -31,6 +31,7 @@ class RunnerSettings:
     model_dir: Path | None
     hold: float
     cache: Path | None
+    no_gate: bool = False  # the motion gate off: the estimator on every frame
 
     def key(self) -> dict[str, str | float | None]:
         """What the poses depend on (besides the clip and posed's code)."""
@@ -40,6 +41,7 @@ class RunnerSettings:
             "device": self.device,
             "precision": self.precision,
             "hold": self.hold,
+            "gate": "off" if self.no_gate else "on",
         }
 
 
@@ -104,6 +106,8 @@ class ClipRunner:
                 held_frames(video_frames(clip, None), self.settings.hold, fps),
                 self._opened(),
                 PhantomFilter(settings.people.phantoms),
+                no_gate=self.settings.no_gate,
+                in_progress=lambda: engine.watching,  # a fall in progress keeps the gate open
             )
             if self._cache is not None:
                 stream = self._cache.store(clip, key, stream)
