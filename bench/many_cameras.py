@@ -38,7 +38,8 @@ from posed.benchmark.records import load_note
 from posed.cameras.slot import FrameSlot
 from posed.config.schema import ModelConfig
 from posed.daemon.worker import Worker
-from posed.estimator import PoseEstimator, open_estimator
+from posed.estimator import open_estimator
+from posed.estimator_contract import PoseEstimator
 from posed.models.resolve import resolve_model
 from posed.mqtt import payloads
 from posed.plugins import load_backend

@@ -11,8 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
-from types import TracebackType
-from typing import TYPE_CHECKING, Protocol, Self, runtime_checkable
+from typing import TYPE_CHECKING
 
 from posed.backend import ROLE_DETECTOR, ROLE_LANDMARKS, Backend, BackendConfig
 from posed.blazepose.estimator import BlazePoseEstimator
@@ -20,67 +19,21 @@ from posed.blazepose.multi import MultiBlazePoseEstimator
 from posed.blazepose.multi_detect import BlazePoseSeeds, PoseNetSeeds, SeedDetector
 from posed.config.schema import ModelConfig
 from posed.errors import ModelError
+from posed.estimator_contract import OverlappingEstimator, PoseEstimator
 from posed.keypoints import COCO_17
 from posed.models.resolve import resolve_model
 from posed.movenet.estimator import MoveNetEstimator
 from posed.posenet.estimator import PoseNetEstimator
 from posed.posenet.options import PoseNetOptions
 from posed.tracking.ids import RUN_IDS, IdSource
-from posed.types import ImageArray, Pose
 
 if TYPE_CHECKING:
     from posed.model_files import ResolvedModel
 
 
-class PoseEstimator(Protocol):
-    @property
-    def model_name(self) -> str: ...
-
-    @property
-    def keypoint_names(self) -> tuple[str, ...]: ...
-
-    @property
-    def devices(self) -> dict[str, str]:
-        """Device really in use per model role, e.g. {"landmarks": "CPU"}."""
-        ...
-
-    def estimate(self, image: ImageArray, timestamp: float | None = None) -> list[Pose]:
-        """Poses in `image` (RGB, H x W x 3 uint8), each with its person id.
-
-        `timestamp` is the capture time in seconds, for tracking and smoothing.
-        None means a still image: no tracking, no smoothing, and new ids.
-        """
-        ...
-
-    def reset(self) -> None:
-        """Forget tracking state, e.g. after a camera reconnect; people found afterwards get new ids."""
-        ...
-
-    def close(self) -> None: ...
-
-    def __enter__(self) -> Self: ...
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None: ...
-
-
-@runtime_checkable
-class OverlappingEstimator(PoseEstimator, Protocol):
-    """Optional: an estimator that can infer one image while the previous one is decoded.
-
-    submit() prepares an image and starts its inference; collect() returns the
-    poses of the oldest submitted image. posed.overlap.EstimationLoop drives it.
-    """
-
-    @property
-    def can_overlap(self) -> bool:
-        """True when the backend session can run in the background (posed.backend.OverlappingSession)."""
-        ...
-
-    def submit(self, image: ImageArray, timestamp: float | None = None) -> None: ...
-
-    def collect(self) -> list[Pose]: ...
+# The estimator contract has its own module (posed.estimator_contract), so code that only runs an
+# estimator does not import every model family; its names stay importable from here.
+__all__ = ["OverlappingEstimator", "PoseEstimator", "open_estimator"]
 
 
 def open_estimator(

@@ -20,17 +20,22 @@ from dataclasses import dataclass
 
 from posed.backend import MAX_IN_FLIGHT
 from posed.errors import BackendError
-from posed.estimator import OverlappingEstimator, PoseEstimator
+from posed.estimator_contract import OverlappingEstimator, PoseEstimator
 from posed.types import Frame, Pose
 
 
 @dataclass(frozen=True, slots=True)
 class Estimated:
-    """One frame's poses, and the time from handing the frame over to its poses being ready."""
+    """One frame's poses, and the time from handing the frame over to its poses being ready.
+
+    `gated`: the motion gate skipped the estimator (nobody was watched and nothing
+    moved), so the frame has no poses, as the estimator finds none in a still, empty view.
+    """
 
     frame: Frame
     poses: list[Pose]
     estimate_ms: float
+    gated: bool = False
 
 
 class EstimationLoop:

@@ -27,13 +27,16 @@ class CameraStats:
     camera: str
     status: CameraStatus
     camera_fps: float | None  # frames the camera delivered per second
-    processed_fps: float | None  # frames estimated per second
+    processed_fps: float | None  # frames looked at per second (estimated, or skipped by the gate)
     skipped_fps: float | None  # frames dropped by latest-frame-wins per second
     inference_ms: Percentiles | None
     latency_ms: Percentiles | None  # capture to publish
     reconnects: int
     stalls: int
     failed_inferences: int = 0  # the backend was unreachable (remote inference)
+    gated_fps: float | None = None  # of processed_fps, frames the motion gate kept from the estimator
+    gated_frames: int = 0  # since the worker started
+    cpu_percent: float | None = None  # the camera's worker thread, % of one core
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,17 +13,59 @@ FloatArray = npt.NDArray[np.float32]
 ImageArray = npt.NDArray[np.uint8]
 
 
-@dataclass(frozen=True, slots=True)
 class Frame:
-    """One RGB frame from a camera, stamped when it was captured."""
+    """One RGB frame from a camera, stamped when it was captured.
 
-    image: ImageArray  # H x W x 3, RGB, uint8
-    number: int
-    monotonic: float  # time.monotonic() at capture, seconds
-    wall: float  # time.time() at capture, seconds since the epoch
-    # Seconds into a recording played faster than real time (a video with realtime: false):
-    # tracking and smoothing must see the recording's own clock, not the read time.
-    media_time: float | None = None
+    A source that can read a small grey copy cheaply (a reduced JPEG decode, a
+    low-resolution camera stream) gives it as `preview` and passes `decode` and
+    `size` instead of the image: the full image is then decoded the first time
+    `image` is read, which the motion gate avoids for frames it skips. Two threads
+    reading `image` at once may both decode it; each gets an equal array.
+    """
+
+    __slots__ = ("_decode", "_image", "_size", "media_time", "monotonic", "number", "preview", "wall")
+
+    def __init__(
+        self,
+        image: ImageArray | None,
+        number: int,
+        monotonic: float,
+        wall: float,
+        media_time: float | None = None,
+        *,
+        preview: ImageArray | None = None,
+        decode: Callable[[], ImageArray] | None = None,
+        size: tuple[int, int] | None = None,
+    ) -> None:
+        """`image` (H x W x 3, RGB, uint8), or None with `decode` and `size` (width, height)."""
+        if image is None and (decode is None or size is None):
+            raise ValueError("a frame without its image needs `decode` and `size`")
+        self._image = image
+        self._decode = decode
+        self._size = size if image is None else (int(image.shape[1]), int(image.shape[0]))
+        self.number = number
+        self.monotonic = monotonic  # time.monotonic() at capture, seconds
+        self.wall = wall  # time.time() at capture, seconds since the epoch
+        # Seconds into a recording played faster than real time (a video with realtime: false):
+        # tracking and smoothing must see the recording's own clock, not the read time.
+        self.media_time = media_time
+        # A small grey copy (any size) for the motion gate, when the source made one cheaply.
+        self.preview = preview
+
+    @property
+    def image(self) -> ImageArray:
+        """The RGB image, decoded now if the source deferred it."""
+        image = self._image
+        if image is None:
+            assert self._decode is not None
+            image = self._image = self._decode()
+            self._decode = None
+        return image
+
+    @property
+    def decoded(self) -> bool:
+        """Whether the full image exists yet (False: only the preview was made)."""
+        return self._image is not None
 
     @property
     def tracking_time(self) -> float:
@@ -31,11 +74,13 @@ class Frame:
 
     @property
     def width(self) -> int:
-        return int(self.image.shape[1])
+        assert self._size is not None
+        return self._size[0]
 
     @property
     def height(self) -> int:
-        return int(self.image.shape[0])
+        assert self._size is not None
+        return self._size[1]
 
 
 @dataclass(frozen=True, slots=True)

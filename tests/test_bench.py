@@ -35,6 +35,10 @@ def test_records_have_exactly_the_contract_keys(lite_records):
 
 def test_model_record_is_sane(lite_records):
     lite = lite_records["blazepose-lite"]
+    # The gate is on by default, and pose_squats shows a person in every frame: nothing is skipped.
+    assert lite["gate"] is True and lite["video"] == "pose_squats.mp4"
+    assert lite["gated_fraction"] == 0.0
+    assert lite["cpu_ms_per_video_s"] == pytest.approx(lite["cpu_ms_per_frame"] * 5.0, rel=0.01)
     raw, latency = lite["raw_inference_ms"], lite["latency_ms"]
     assert set(raw) == {"p50", "p95"} and 0 < raw["p50"] <= raw["p95"]
     assert set(latency) == {"p50", "p99"} and 0 < latency["p50"] <= latency["p99"]
@@ -65,8 +69,30 @@ def test_table_has_one_row_per_record_and_the_ratio():
     lines = format_table([record, detector]).splitlines()
     assert len(lines) == 3
     assert "0.90" in lines[1].split()  # 90 fps x 10 ms / 1000
-    assert lines[1].split()[5:7] == ["0.90", "17.25"]  # ratio, then cpu ms per frame
-    assert lines[2].split()[3:] == ["5.00/5.00", "-", "-", "-", "-", "-", "-"]
+    assert lines[1].split()[7:9] == ["0.90", "17.25"]  # ratio, then cpu ms per frame
+    assert lines[2].split()[3:] == ["-", "-", "5.00/5.00", "-", "-", "-", "-", "-", "-", "-"]
+
+
+def test_table_shows_the_clip_the_gate_and_cpu_per_second_of_video():
+    record = BenchRecord(
+        "tflite",
+        "cpu",
+        "blazepose-full",
+        spread([10.0], 50, 95),
+        90.0,
+        None,
+        120.0,
+        1.5,
+        2.0,
+        video="empty.mp4",
+        gate=True,
+        gated_fraction=0.9,
+        cpu_ms_per_video_s=30.0,
+    )
+    cells = format_table([record]).splitlines()[1].split()
+    assert cells[3:5] == ["empty.mp4", "on"]
+    assert cells[8:10] == ["2.00", "30.0"]  # cpu ms per frame, then per second of video
+    assert record.as_dict()["gated_fraction"] == 0.9
 
 
 def test_replay_goes_forwards_then_backwards_without_repeating_ends():

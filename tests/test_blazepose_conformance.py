@@ -27,7 +27,8 @@ from posed.backend import BackendConfig, BackendStatus, InferenceSession, Role, 
 from posed.blazepose.estimator import BlazePoseEstimator
 from posed.config.schema import BlazePoseOptions, ModelConfig
 from posed.errors import ClosedError
-from posed.estimator import PoseEstimator, open_estimator
+from posed.estimator import open_estimator
+from posed.estimator_contract import PoseEstimator
 from posed.keypoints import BLAZEPOSE_33
 from posed.models.resolve import resolve_named
 from posed.plugins import load_backend

@@ -42,6 +42,8 @@ class Worker:
     latency_ms: RollingWindow = field(default_factory=RollingWindow)
     estimator: Estimator = field(default_factory=Estimator)
     outage: Outage = field(default_factory=lambda: Outage("front"))
+    gated: int = 0
+    cpu_seconds: float = 0.0
 
 
 class Clock:
@@ -102,3 +104,21 @@ def test_cpu_is_measured_from_construction_and_memory_always() -> None:
     first = telemetry.snapshot({}, {}, backend="b")
     assert first.cpu_percent is not None and first.rss_mb > 0
     assert telemetry.snapshot({}, {}, backend="b").cpu_percent is not None
+
+
+def test_gated_frames_count_as_looked_at_and_their_rate_and_the_worker_cpu_are_reported() -> None:
+    clock = Clock()
+    telemetry = Telemetry(clock)
+    camera, worker = Camera(), Worker()
+    camera.status = CameraStatus.ONLINE
+    cameras, workers = {"front": camera}, {"front": worker}
+    telemetry.sample(workers, cameras)
+    clock.now += RATE_FIRST_WINDOW
+    # 10 frames looked at, 8 of them kept from the estimator; 0.05 s of worker CPU in 1 s.
+    camera.totals.captured, worker.processed, worker.gated, worker.cpu_seconds = 10, 10, 8, 0.05
+    telemetry.sample(workers, cameras)
+    snap = telemetry.snapshot(workers, cameras, backend="b").cameras[0]
+    assert snap.processed_fps == 10.0, "gated frames were looked at: the fps sensor counts them"
+    assert snap.gated_fps == 8.0 and snap.gated_frames == 8
+    assert snap.cpu_percent is not None and abs(snap.cpu_percent - 5.0) < 1e-9
+    assert snap.status == "online", "a gated camera stays online"

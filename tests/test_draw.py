@@ -26,7 +26,8 @@ from posed.draw import (
     person_color,
     score_bins,
 )
-from posed.estimator import PoseEstimator, open_estimator
+from posed.estimator import open_estimator
+from posed.estimator_contract import PoseEstimator
 from posed.plugins import load_backend
 from posed.posenet.options import PoseNetOptions
 from posed.types import Pose

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from posed.config.schema import ModelConfig
-from posed.estimator import PoseEstimator, open_estimator
+from posed.estimator import open_estimator
+from posed.estimator_contract import PoseEstimator
 from posed.movenet.config import MoveNetOptions
 from posed.plugins import load_backend
 from posed.testing.inputs import load_rgb

@@ -264,6 +264,9 @@ def test_unmeasured_values_are_null_never_zero() -> None:
         "reconnects": 2,
         "stalls": 1,
         "failed_inferences": 0,
+        "gated_fps": None,
+        "gated_frames": 0,
+        "cpu_percent": None,
     }
     validate(TOPICS, _received(TOPICS.stats, payloads.encode(doc)))
     diagnostics = payloads.camera_diagnostics(unmeasured)

@@ -20,7 +20,8 @@ from posed.cameras import EndOfStream
 from posed.config.schema import ModelConfig
 from posed.daemon.worker import Worker
 from posed.errors import BackendError, ClosedError
-from posed.estimator import OverlappingEstimator, open_estimator
+from posed.estimator import open_estimator
+from posed.estimator_contract import OverlappingEstimator
 from posed.overlap import EstimationLoop
 from posed.plugins import load_backend
 from posed.posenet.estimator import PoseNetEstimator

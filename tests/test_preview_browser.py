@@ -287,3 +287,32 @@ def test_events_and_zone_occupancy_show_on_the_page(browser: Any) -> None:
     assert items[0].endswith(" squat 1 (person 3, 1.5 s)"), items
     assert items[1].endswith(" zone mat: enter (person 3)"), items
     assert shown["zones"]["mat"]["occupancy"] == 1
+
+
+def test_a_motion_mask_drawn_on_the_page_gives_a_snippet_posed_check_accepts(
+    browser: Any, served: tuple[str, Path], tmp_path: Path
+) -> None:
+    from selenium.webdriver.support.ui import Select  # noqa: PLC0415 (test-only)
+
+    url, config = served
+    browser.get(url + "camera/squats")
+    wait_for(lambda: browser.execute_script("return window.posedPreview.frames"), "a first frame")
+    Select(browser.find_element("id", "zone-kind")).select_by_value("mask")
+    canvas = browser.find_element("id", "view")
+    corners = [(0.6, 0.1), (0.95, 0.1), (0.95, 0.5)]
+    for fx, fy in corners:
+        click_at(browser, canvas, fx, fy)
+    assert browser.find_element("id", "zone-problem").text == ""
+    parsed = YAML(typ="safe").load(StringIO(browser.find_element("id", "zone-yaml").text))
+    (mask,) = parsed["motion_gate"]["masks"]["squats"]
+    for (x, y), (fx, fy) in zip(mask["points"], corners, strict=True):
+        assert x == pytest.approx(fx, abs=0.01) and y == pytest.approx(fy, abs=0.01)
+    document = YAML(typ="rt").load(config.read_text())
+    document["motion_gate"] = parsed["motion_gate"]
+    pasted = tmp_path / "with-mask.yaml"
+    with pasted.open("w") as out:
+        YAML(typ="rt").dump(document, out)
+    result = subprocess.run(
+        [*POSED, "check", "-c", str(pasted), "--model-dir", str(MODELS)], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr

@@ -22,7 +22,8 @@ import pytest
 
 from posed.backend import Backend, BackendConfig
 from posed.config.schema import ModelConfig
-from posed.estimator import PoseEstimator, open_estimator
+from posed.estimator import open_estimator
+from posed.estimator_contract import PoseEstimator
 from posed.movenet.config import MoveNetOptions
 from posed.overlap import EstimationLoop
 from posed.plugins import load_backend

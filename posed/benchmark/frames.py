@@ -25,6 +25,8 @@ POSENET_MEDIA = Path("media/vtest.avi")
 # OpenCV alone, because bench/compare_mediapipe.py loads it in MediaPipe's venv.
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 
+DEFAULT_CLIP_FPS = 15.0  # the camera rate an image, or a video that states none, stands for
+
 # Enough frames for the replay to look like video, without holding a whole file.
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 
@@ -60,6 +62,19 @@ def load_frames(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> list[ImageArr
     if not frames:
         raise CameraError(f"video {path} has no decodable frames")
     return frames
+
+
+def clip_fps(path: Path) -> float:
+    """The frame rate a video declares (the rate of the camera it stands for); DEFAULT_CLIP_FPS for
+    an image or a file that does not say."""
+    if path.suffix.lower() in IMAGE_SUFFIXES:
+        return DEFAULT_CLIP_FPS
+    capture = cv2.VideoCapture(str(path))
+    try:
+        fps = float(capture.get(cv2.CAP_PROP_FPS) or 0.0)
+    finally:
+        capture.release()
+    return fps if 0.0 < fps <= 1000.0 else DEFAULT_CLIP_FPS
 
 
 def replay_order(count: int) -> Iterator[int]:

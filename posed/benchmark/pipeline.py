@@ -20,19 +20,23 @@ import numpy as np
 from posed.backend import InferenceSession
 from posed.benchmark.frames import replay_order
 from posed.benchmark.inference import RawTimer
-from posed.estimator import PoseEstimator
+from posed.estimator_contract import PoseEstimator
+from posed.gate.config import MotionGateConfig
+from posed.gate.loop import GatedEstimation
+from posed.gate.stage import MotionGate
 from posed.mqtt import payloads
-from posed.overlap import Estimated, EstimationLoop
+from posed.overlap import Estimated
 from posed.types import Frame, ImageArray
 
 WARMUP_FRAMES = 5
 
 
 class FrameStep:
-    """Frames in, encoded MQTT payloads out, through the daemon's own EstimationLoop.
+    """Frames in, encoded MQTT payloads out, through the daemon's own gate and EstimationLoop.
 
     With an estimator that overlaps (PoseNet on OpenVINO), a pushed frame may come
-    back only with the next push or a flush(), as in the daemon's worker.
+    back only with the next push or a flush(), as in the daemon's worker. `gate`:
+    the motion gate's settings (None: off, every frame to the estimator).
     """
 
     def __init__(
@@ -43,8 +47,10 @@ class FrameStep:
         camera: str = "bench",
         *,
         overlap: bool = True,
+        gate: MotionGateConfig | None = None,
     ) -> None:
-        self._loop = EstimationLoop(estimator, overlap=overlap)
+        settings = gate if gate is not None else MotionGateConfig(enabled=False)
+        self._loop = GatedEstimation(estimator, MotionGate(settings), overlap=overlap)
         self._model = estimator.model_name
         self._backend = backend
         self._device_id = device_id
@@ -58,6 +64,16 @@ class FrameStep:
     @property
     def overlapping(self) -> bool:
         return self._loop.overlapping
+
+    @property
+    def gated(self) -> int:
+        """Frames the motion gate kept from the estimator so far."""
+        return self._loop.counters().gated
+
+    @property
+    def looked(self) -> int:
+        """Frames pushed so far."""
+        return self._loop.counters().looked
 
     def push(self, frame: Frame) -> list[tuple[Frame, bytes]]:
         """Hand a frame over; the frames finished meanwhile, each with its payload."""
@@ -93,33 +109,39 @@ class FrameStep:
 class PipelineTimer:
     """Feeds in-memory frames back to back through a step, in blocks, counting frames and time.
 
-    Each frame is stamped when it is handed over, as a camera stamps its captures,
-    so tracking and smoothing see real time. The process's CPU time (user and
+    Each frame is stamped when it is handed over, as a camera stamps its captures;
+    with `clip_fps`, its media time rises by 1/clip_fps per frame, so tracking,
+    smoothing and the motion gate's keep-alive see the clip's own clock, as for a
+    camera at that rate (or a file read with `realtime: false`). The process's CPU time (user and
     system, every thread: the backend's own worker threads included) is summed
     over the same blocks, for `cpu_ms_per_frame`.
     """
 
-    def __init__(self, step: FrameStep, images: Sequence[ImageArray]) -> None:
+    def __init__(self, step: FrameStep, images: Sequence[ImageArray], clip_fps: float | None = None) -> None:
         self._step = step
+        self._frame_time = None if clip_fps is None else 1.0 / clip_fps
         self._images = images
         self._order = replay_order(len(images))
         self._number = 0
         self.frames = 0
         self.seconds = 0.0
         self.cpu_seconds = 0.0
+        self.gated = 0  # of `frames`, those the motion gate kept from the estimator
         for _ in range(WARMUP_FRAMES):
             self._next()
         self._step.flush()
 
     def _next(self) -> int:
         image = self._images[next(self._order)]
-        finished = self._step.push(Frame(image, self._number, time.monotonic(), time.time()))
+        media = None if self._frame_time is None else self._number * self._frame_time
+        finished = self._step.push(Frame(image, self._number, time.monotonic(), time.time(), media))
         self._number += 1
         return len(finished)
 
     def run_for(self, seconds: float) -> None:
         """Feed frames for `seconds`, then finish those in flight; only finished frames count."""
         cpu_start = process_cpu_seconds()
+        gated_start = self._step.gated
         start = time.perf_counter()
         deadline = start + seconds
         while True:
@@ -129,11 +151,22 @@ class PipelineTimer:
                 self.frames += len(self._step.flush())
                 self.seconds += time.perf_counter() - start
                 self.cpu_seconds += process_cpu_seconds() - cpu_start
+                self.gated += self._step.gated - gated_start
                 return
+
+    def run_frames(self, count: int) -> None:
+        """Feed `count` frames and finish them, untimed (the caller measures a group of steps)."""
+        for _ in range(count):
+            self._next()
+        self._step.flush()
 
     @property
     def fps(self) -> float:
         return self.frames / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def gated_fraction(self) -> float:
+        return self.gated / self.frames if self.frames > 0 else 0.0
 
     @property
     def cpu_ms_per_frame(self) -> float:

@@ -21,6 +21,10 @@ RECORD_KEYS = (
     "latency_ms",
     "rss_mb",
     "startup_s",
+    "video",
+    "gate",
+    "gated_fraction",
+    "cpu_ms_per_video_s",
 )
 
 
@@ -60,6 +64,11 @@ class BenchRecord:
     startup_s: float | None = None
     # Process CPU time (all threads) per frame over the pipeline blocks.
     cpu_ms_per_frame: float | None = None
+    video: str | None = None  # the input file's name
+    gate: bool | None = None  # whether the motion gate was on
+    gated_fraction: float | None = None  # of the frames, those the gate kept from the estimator
+    # cpu_ms_per_frame x the clip's frame rate: CPU per second of a camera at that rate.
+    cpu_ms_per_video_s: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -72,6 +81,10 @@ class BenchRecord:
             "latency_ms": self.latency_ms.as_dict() if self.latency_ms else None,
             "rss_mb": _round(self.rss_mb, 1),
             "startup_s": _round(self.startup_s, 3),
+            "video": self.video,
+            "gate": self.gate,
+            "gated_fraction": _round(self.gated_fraction, 3),
+            "cpu_ms_per_video_s": _round(self.cpu_ms_per_video_s, 2),
         }
 
     def to_json(self) -> str:
@@ -98,10 +111,13 @@ _COLUMNS = (
     ("backend", 8),
     ("device", 12),
     ("model", 30),
+    ("video", 24),
+    ("gate", 4),
     ("raw ms p50/p95", 15),
     ("pipe fps", 9),
     ("ratio", 6),
     ("cpu ms/f", 8),
+    ("cpu ms/s", 8),
     ("lat ms p50/p99", 15),
     ("rss MB", 7),
     ("start s", 7),
@@ -116,10 +132,13 @@ def format_table(records: Iterable[BenchRecord]) -> str:
             record.backend,
             record.device,
             record.model,
+            record.video or "-",
+            "-" if record.gate is None else ("on" if record.gate else "off"),
             _pair(record.raw_inference_ms, 2),
             _num(record.pipeline_fps, 1),
             _num(record.overhead_ratio, 2),
             _num(record.cpu_ms_per_frame, 2),
+            _num(record.cpu_ms_per_video_s, 1),
             _pair(record.latency_ms, 1),
             _num(record.rss_mb, 0),
             _num(record.startup_s, 2),

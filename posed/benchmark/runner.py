@@ -26,7 +26,7 @@ from posed.backend import (
     backend_settings,
     open_resized_session,
 )
-from posed.benchmark.frames import default_media, load_frames
+from posed.benchmark.frames import DEFAULT_CLIP_FPS, clip_fps, default_media, load_frames
 from posed.benchmark.inference import RawTimer, time_model
 from posed.benchmark.latency import measure_latency
 from posed.benchmark.pipeline import FrameStep, PipelineTimer
@@ -35,6 +35,7 @@ from posed.benchmark.records import BenchRecord, spread
 from posed.config.schema import BlazePoseOptions, ModelConfig
 from posed.errors import ModelNotFoundError, PosedError
 from posed.estimator import open_estimator
+from posed.gate.config import MotionGateConfig
 from posed.model_files import ResolvedModel
 from posed.models.resolve import known_models, model_search_path, resolve_model
 from posed.movenet.layout import detect_layout as detect_movenet_layout
@@ -62,6 +63,9 @@ class BenchOptions:
     models: Sequence[str] = ()  # names or .tflite paths; empty: every known model found
     model_dir: Path | None = None
     video: Path | None = None  # None: the default media of each model family
+    more_videos: Sequence[Path] = ()  # measured too, after `video` (an empty room beside a person)
+    gates: Sequence[bool] = (True,)  # motion gate on, off, or both (each a record)
+    camera_fps: float | None = None  # frames stamped at this rate; None: each clip's own
     shared_dir: Path = Path("../shared")
     seconds: float = 5.0
     input_resolution: Resolution | None = None  # PoseNet models run at this size
@@ -117,7 +121,9 @@ def run_bench(
     frames = _FrameCache(options)
     detectors: dict[str, Path] = {}  # target name -> the BlazePose detector file it ran
     with tempfile.TemporaryDirectory(prefix="posed-bench-") as scratch:
-        for model in models:
+        for model, video, gate in [
+            (m, v, g) for m in models for v in (options.video, *options.more_videos) for g in options.gates
+        ]:
             label = model.name or str(model.path)
             for target in targets:
                 try:
@@ -130,7 +136,15 @@ def run_bench(
                     detectors[target.name] = resolved.files["detector"]
                 try:
                     record = measure_one(
-                        target, model, resolved, frames, options, dirs=dirs, scratch=Path(scratch)
+                        target,
+                        model,
+                        resolved,
+                        frames,
+                        options,
+                        dirs=dirs,
+                        scratch=Path(scratch),
+                        video=video,
+                        gate=gate,
                     )
                 except PosedError as exc:
                     on_failure(Failure(target.name, str(target.device), label, str(exc)))
@@ -160,10 +174,14 @@ def measure_one(
     *,
     dirs: Sequence[Path],
     scratch: Path,
+    video: Path | None = None,
+    gate: bool = True,
 ) -> BenchRecord:
     backend, config = target.backend, target.config
     role = ROLE_LANDMARKS if resolved.family == "blazepose" else ROLE_MAIN
-    media, images = frames.get(_media_family(resolved, role))
+    media, images, clip_fps = frames.get(_media_family(resolved, role), video)
+    clip_fps = options.camera_fps or clip_fps
+    gate_config = MotionGateConfig(enabled=gate)
     name, input_shape = resolved.name, None
     if resolved.family == "movenet":
         input_shape = _movenet_input_shape(resolved.files[role], model, images[0])
@@ -178,8 +196,8 @@ def measure_one(
         open_resized_session(backend, resolved.files[role], config, input_shape, role=role) as session,
         open_estimator(model, backend, config, model_dirs=dirs) as estimator,
     ):
-        step = FrameStep(estimator, backend.name)
-        raw, pipeline = RawTimer(session), PipelineTimer(step, images)
+        step = FrameStep(estimator, backend.name, gate=gate_config)
+        raw, pipeline = RawTimer(session), PipelineTimer(step, images, clip_fps)
         # Alternate short blocks so that both see the same load on a busy machine.
         blocks = max(1, round(options.seconds / INTERLEAVE_BLOCK_S))
         for _ in range(blocks):
@@ -187,7 +205,9 @@ def measure_one(
             pipeline.run_for(options.seconds / blocks)
         device = session.device
         fps, cpu_ms = pipeline.fps, pipeline.cpu_ms_per_frame
-        latency = measure_latency(step, images, fps * CAMERA_RATE_FRACTION, options.seconds)
+        # A fresh gate: the latency run is on the capture clock, not the clip's.
+        latency_step = FrameStep(estimator, backend.name, gate=gate_config)
+        latency = measure_latency(latency_step, images, fps * CAMERA_RATE_FRACTION, options.seconds)
     log.info(
         "%s %s: camera %.1f fps, %d frames, %d dropped",
         backend.name,
@@ -213,6 +233,10 @@ def measure_one(
         backend=backend.name,
         device=device,
         model=name,
+        video=media.name,
+        gate=gate,
+        gated_fraction=pipeline.gated_fraction,
+        cpu_ms_per_video_s=cpu_ms * clip_fps,
         raw_inference_ms=spread(raw.samples_ms, 50, 95),
         pipeline_fps=fps,
         latency_ms=spread(latency.latencies_ms, 50, 99),
@@ -341,14 +365,17 @@ class _FrameCache:
         self._options = options
         self._path: Path | None = None
         self._images: list[ImageArray] = []
+        self._fps = DEFAULT_CLIP_FPS
 
-    def get(self, family: str) -> tuple[Path, list[ImageArray]]:
-        path = self._options.video or default_media(family, self._options.shared_dir)
+    def get(self, family: str, video: Path | None) -> tuple[Path, list[ImageArray], float]:
+        """The file's path, its frames, and its frame rate (the camera rate it stands for)."""
+        path = video or default_media(family, self._options.shared_dir)
         if path != self._path:
             self._images = []  # drop the previous file's frames before decoding the next
             self._images = load_frames(path)
+            self._fps = clip_fps(path)
             self._path = path
-        return path, self._images
+        return path, self._images, self._fps
 
 
 def shared_dir_default() -> Path:

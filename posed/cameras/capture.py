@@ -23,7 +23,7 @@ from typing import Self
 
 from posed.cameras.config import CameraCommon
 from posed.cameras.slot import FrameSlot
-from posed.cameras.source import EndOfStream, Source, TimedSource
+from posed.cameras.source import DeferringSource, EndOfStream, Source, TimedSource
 from posed.cameras.status import CameraStatus
 from posed.clock import SYSTEM_CLOCK, Clock
 from posed.errors import CameraError, ClosedError
@@ -64,8 +64,12 @@ class Camera:
         *,
         on_status: StatusCallback | None = None,
         clock: Clock = SYSTEM_CLOCK,
+        previews: bool = False,
     ) -> None:
+        """`previews`: read each frame as a small grey preview with the full image decoded on
+        demand, where the source can (the motion gate is on); other sources read as usual."""
         self.name = name
+        self._previews = previews
         self._clock = clock  # paces realtime files, times the back-off, stamps the frames
         self._source = source
         self._min_delay = config.reconnect_min_delay
@@ -204,9 +208,11 @@ class Camera:
         interval = source.interval
         lossless = source.lossless
         timed = source if isinstance(source, TimedSource) else None
+        deferring = source if self._previews and isinstance(source, DeferringSource) else None
         due = 0.0
         while not self._stop.is_set():
-            image = source.read()
+            deferred = deferring.read_deferred() if deferring is not None else None
+            image = source.read() if deferred is None else None
             if interval is not None:
                 now = self._clock.monotonic()
                 if now - due > interval:
@@ -215,7 +221,20 @@ class Camera:
                     return
                 due += interval
             media_time = timed.media_time if timed is not None else None
-            frame = Frame(image, self._next_number, self._clock.monotonic(), time.time(), media_time)
+            number, now = self._next_number, self._clock.monotonic()
+            if deferred is not None:
+                frame = Frame(
+                    None,
+                    number,
+                    now,
+                    time.time(),
+                    media_time,
+                    preview=deferred.preview,
+                    decode=deferred.decode,
+                    size=deferred.size,
+                )
+            else:
+                frame = Frame(image, number, now, time.time(), media_time)
             self._next_number += 1
             with self._count_lock:
                 self._captured += 1

@@ -8,8 +8,29 @@ import cv2
 import numpy as np
 
 from posed.cameras.config import frame_memory_problem
+from posed.cameras.source import Deferred
 from posed.errors import CameraError
 from posed.types import ImageArray
+
+# Sources aim their grey previews at this width (the motion gate's default); any width works.
+PREVIEW_WIDTH = 160
+
+
+def grey_preview(bgr: ImageArray, width: int = PREVIEW_WIDTH) -> ImageArray:
+    """A small grey copy of a BGR image, shrunk first (bilinear) so that few pixels are converted."""
+    height = max(1, round(bgr.shape[0] * width / bgr.shape[1]))
+    small = cv2.resize(bgr, (width, height), interpolation=cv2.INTER_LINEAR)
+    return as_u8(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY))
+
+
+def defer_bgr(bgr: ImageArray, width: int | None = None, height: int | None = None) -> Deferred:
+    """A decoded BGR frame whose conversion to RGB (and resize) is put off until it is needed.
+
+    `bgr` must not be reused by the source afterwards: the decode reads it later.
+    """
+    size = target_size(bgr.shape, width, height) or (int(bgr.shape[1]), int(bgr.shape[0]))
+    # A fresh converter per frame: its resize buffer must not be shared across threads.
+    return Deferred(grey_preview(bgr), lambda: ToRgb(width=width, height=height)(bgr), size)
 
 
 def as_u8(array: object) -> ImageArray:

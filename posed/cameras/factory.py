@@ -15,8 +15,11 @@ from posed.cameras.source import Source
 from posed.clock import SYSTEM_CLOCK, Clock
 
 
-def make_source(config: CameraConfig) -> Source:
-    """The source for `config`, not yet opened. Each type's module is imported here, on demand."""
+def make_source(config: CameraConfig, *, previews: bool = False) -> Source:
+    """The source for `config`, not yet opened. Each type's module is imported here, on demand.
+
+    `previews`: the motion gate will want grey previews (a picamera2 camera then also
+    configures a small lores stream for them)."""
     if isinstance(config, VideoCamera):
         from posed.cameras.sources.video import VideoSource  # noqa: PLC0415 (imports OpenCV)
 
@@ -36,7 +39,7 @@ def make_source(config: CameraConfig) -> Source:
     if isinstance(config, Picamera2Camera):
         from posed.cameras.sources.picamera2 import Picamera2Source  # noqa: PLC0415 (imports OpenCV, picamera2)
 
-        return Picamera2Source(config)
+        return Picamera2Source(config, previews=previews)
     raise TypeError(f"unknown camera config {type(config).__name__}")
 
 
@@ -46,6 +49,11 @@ def open_camera(
     *,
     on_status: StatusCallback | None = None,
     clock: Clock = SYSTEM_CLOCK,
+    previews: bool = False,
 ) -> Camera:
-    """A Camera for `config`. Nothing is opened until `start()`."""
-    return Camera(name, make_source(config), config, on_status=on_status, clock=clock)
+    """A Camera for `config`. Nothing is opened until `start()`.
+
+    `previews`: frames carry a grey preview and decode their full image on demand, where the
+    source can (for the motion gate, which then skips decoding what it skips)."""
+    source = make_source(config, previews=previews)
+    return Camera(name, source, config, on_status=on_status, clock=clock, previews=previews)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from posed.types import ImageArray
@@ -79,4 +81,27 @@ class TimedSource(Source, Protocol):
     def media_time(self) -> float | None:
         """Seconds into the recording of the frame `read()` returned last, rising across loops;
         None when frames should be stamped with the read time (played in real time)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Deferred:
+    """A frame read without its full RGB image: a small grey copy, and how to make the image.
+
+    `decode` may run on another thread than the capture thread and more than once; it
+    shares no buffer with the source.
+    """
+
+    preview: ImageArray  # grey, H x W, uint8, any size (the motion gate scales it)
+    decode: Callable[[], ImageArray]  # the RGB image read() would have returned
+    size: tuple[int, int]  # (width, height) of that image
+
+
+@runtime_checkable
+class DeferringSource(Source, Protocol):
+    """A source that can hand over a cheap grey preview and decode the full image only on demand
+    (a reduced JPEG decode, a camera's low-resolution stream, a conversion put off)."""
+
+    def read_deferred(self) -> Deferred:
+        """Like read(), with the same errors; the full image is made when `decode` is called."""
         ...

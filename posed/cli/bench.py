@@ -1,12 +1,15 @@
 """`posed bench`: raw inference, pipeline throughput, latency, memory and startup per backend x model.
 
-    posed bench [--backend B] [--device D] [--model M] [--video FILE] [--seconds S] [--json]
+    posed bench [--backend B] [--device D] [--model M] [--video FILE]... [--seconds S] [--json]
+                [--no-gate | --compare-gate]
 
 Defaults: every runnable backend with every device it sees, and every known model
-found in the model directories. `--json` prints one object per record on stdout
-with exactly the keys backend, device, model, raw_inference_ms {p50, p95},
-pipeline_fps, latency_ms {p50, p99}, rss_mb and startup_s; progress, the load
-average and failures go to stderr.
+found in the model directories, with the motion gate on as in `posed run`. Frames
+are timed on the clip's own clock (its frame rate), so the gate's keep-alive and
+`cpu_ms_per_video_s` mean what they would for a camera at that rate. `--json`
+prints one object per record on stdout with exactly the keys of
+posed.benchmark.records.RECORD_KEYS; progress, the load average and failures go
+to stderr.
 """
 
 from __future__ import annotations
@@ -63,10 +66,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--video",
         type=Path,
+        action="append",
+        default=[],
+        help="Input video or image for every model; repeatable, each measured in turn (e.g. an empty "
+        "room and a person) (default: pose_squats.mp4 for BlazePose, vtest.avi for PoseNet, from "
+        "$POSED_SHARED_DIR or ../shared; without those, the sample clip of `posed demo`, downloaded "
+        "once if needed).",
+    )
+    gate = parser.add_mutually_exclusive_group()
+    gate.add_argument(
+        "--no-gate",
+        action="store_true",
+        help="Measure with the motion gate off: the estimator on every frame (default: on, as in "
+        "`posed run`).",
+    )
+    gate.add_argument(
+        "--compare-gate",
+        action="store_true",
+        help="Measure every combination twice, motion gate on and off (the `gate` column).",
+    )
+    parser.add_argument(
+        "--camera-fps",
+        type=float,
         default=None,
-        help="Input video or image for every model (default: pose_squats.mp4 for BlazePose, "
-        "vtest.avi for PoseNet, from $POSED_SHARED_DIR or ../shared; without those, the sample clip "
-        "of `posed demo`, downloaded once if needed).",
+        help="Stamp the frames as a camera at this rate would (the motion gate's keep-alive and "
+        "cpu ms per second follow it) (default: each clip's own frame rate).",
     )
     parser.add_argument("--seconds", type=float, default=5.0, help="Duration of each timed phase.")
     parser.add_argument("--json", action="store_true", help="One JSON object per record on stdout.")
@@ -88,16 +112,23 @@ def execute(args: argparse.Namespace) -> int:
     if args.seconds <= 0:
         print("posed bench: --seconds must be positive", file=sys.stderr)
         return EXIT_USAGE
-    if args.video is not None and not args.video.is_file():
-        print(f"posed bench: --video {args.video}: no such file", file=sys.stderr)
+    if args.camera_fps is not None and not 0 < args.camera_fps <= 1000:
+        print("posed bench: --camera-fps must be above 0 and at most 1000", file=sys.stderr)
         return EXIT_USAGE
+    for video in args.video:
+        if not video.is_file():
+            print(f"posed bench: --video {video}: no such file", file=sys.stderr)
+            return EXIT_USAGE
     shared = shared_dir_default()
     options = BenchOptions(
         backends=tuple(args.backend),
         device=args.device,
         models=tuple(args.model),
         model_dir=args.model_dir,
-        video=args.video or fallback_input(shared),
+        video=args.video[0] if args.video else fallback_input(shared),
+        more_videos=tuple(args.video[1:]),
+        gates=(True, False) if args.compare_gate else (not args.no_gate,),
+        camera_fps=args.camera_fps,
         shared_dir=shared,
         seconds=args.seconds,
         input_resolution=args.input_resolution,
@@ -170,4 +201,5 @@ def expected_records(options: BenchOptions) -> int | None:
     except PosedError:
         return None
     blazepose = any(str(m).startswith("blazepose") or str(m).endswith(".tflite") for m in models)
-    return targets * (len(models) + (1 if blazepose else 0))
+    runs = (1 + len(options.more_videos)) * len(options.gates)
+    return targets * (len(models) * runs + (1 if blazepose else 0))

@@ -12,6 +12,7 @@ drawn on them into a video file, and publishes over MQTT when a broker answers.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import socket
 from contextlib import ExitStack
@@ -26,6 +27,7 @@ from posed.cli.demo_events import DEFAULT_EXERCISES, DemoEvents, demo_events_con
 from posed.cli.demo_preview import DemoPreview, start_preview
 from posed.cli.demo_session import DemoSink, run_session
 from posed.cli.models import report_fetch
+from posed.cli.run import add_no_gate_argument
 from posed.config.schema import ModelConfig
 from posed.daemon.publishing import events_published
 from posed.daemon.signals import SignalEvents
@@ -33,6 +35,7 @@ from posed.daemon.worker import Worker
 from posed.errors import EXIT_FAILURE, EXIT_OK, ModelNotFoundError, PosedError
 from posed.estimator import open_estimator
 from posed.events.stage import EventStage
+from posed.gate.config import MotionGateConfig
 from posed.models.fetch import Fetcher, FetchFailedError
 from posed.models.registry import packaged_registry
 from posed.models.resolve import model_search_path, resolve_named
@@ -132,6 +135,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "lunge (default: squat). Falls and gestures are always watched for.",
     )
     parser.add_argument("--no-events", action="store_true", help="Do not run the event analyzers.")
+    add_no_gate_argument(parser)
 
 
 def execute(args: argparse.Namespace) -> int:
@@ -163,7 +167,7 @@ def execute(args: argparse.Namespace) -> int:
                     stack.callback(preview.close)
             out = stack.enter_context(VideoOut(args.out, fps))
             on_status = publisher.publish_camera_status if publisher is not None else None
-            camera = open_camera(CAMERA_NAME, camera_config, on_status=on_status)
+            camera = open_camera(CAMERA_NAME, camera_config, on_status=on_status, previews=not args.no_gate)
             stack.callback(camera.close)
             sink = DemoSink(
                 out, publisher, tap=preview.tap if preview else None, max_out=round(fps * VIDEO_MAX_S)
@@ -175,7 +179,15 @@ def execute(args: argparse.Namespace) -> int:
                 stage.configure(events_config, {CAMERA_NAME: {}})
             people = PeopleStage()  # phantoms dropped, as in the daemon
             people.configure(PeopleConfig(), [CAMERA_NAME])
-            worker = Worker(camera, estimator, sink, events=stage, people=people)  # owns the estimator
+            worker = Worker(  # owns the estimator from here
+                camera,
+                estimator,
+                sink,
+                events=stage,
+                people=people,
+                gate=MotionGateConfig(enabled=not args.no_gate),
+                in_progress=None if stage is None else functools.partial(stage.watching, CAMERA_NAME),
+            )
             shown = preview
 
             def refresh() -> None:

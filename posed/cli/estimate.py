@@ -1,7 +1,8 @@
 """`posed estimate`: one-shot estimation for trying models and tuning.
 
 Images are estimated one by one with no tracking; the result is one JSON list.
-A video is estimated with tracking, as in the daemon; the result is JSON Lines.
+A video is estimated with tracking and the motion gate, as in the daemon (`--no-gate`
+runs the estimator on every frame); the result is JSON Lines.
 `--draw OUT` also writes the input with the poses drawn on it (posed.draw):
 an image for an image, a folder of images for several, a video at the input's
 frame rate for a video. Ctrl-C stops after the frame in progress: the output so
@@ -23,10 +24,14 @@ from posed.cli.estimate_events import execute_events
 from posed.cli.flags import backend_config, model_config
 from posed.cli.names import add_model_dir_argument, check_inputs_exist, check_model_name
 from posed.cli.progress import ProgressBar, report_skipped
+from posed.cli.run import add_no_gate_argument
 from posed.daemon.signals import SignalEvents, stopped_code
 from posed.draw import draw_poses
 from posed.errors import EXIT_OK, EXIT_USAGE, CameraError, PosedError
-from posed.estimator import PoseEstimator, open_estimator
+from posed.estimator import open_estimator
+from posed.estimator_contract import PoseEstimator
+from posed.evaluation.frames import file_frame, gated
+from posed.gate.loop import GatedEstimation
 from posed.models.resolve import model_search_path
 from posed.people.config import PhantomConfig
 from posed.people.phantoms import PhantomFilter
@@ -110,6 +115,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="Also write the input with the poses drawn on it: an image (.png, .jpg) for an image, "
         "a folder for several images, a video (.mp4, .avi) for a video (default: draw nothing).",
     )
+    add_no_gate_argument(parser)
     parser.add_argument(
         "--max-pixels",
         type=int,
@@ -188,8 +194,9 @@ def execute(args: argparse.Namespace) -> int:
     # Each run numbers its people from 1, also when called twice in one process (tests, scripts).
     with open_estimator(model, backend, config, model_dirs=dirs, ids=IdSource()) as estimator:
         if videos:
+            frames = gated(estimator, no_gate=args.no_gate)
             phantoms = PhantomConfig(enabled=not args.keep_phantoms)
-            return _estimate_video(estimator, videos[0], args.fps, args.draw, PhantomFilter(phantoms))
+            return _estimate_video(frames, videos[0], args.fps, args.draw, PhantomFilter(phantoms))
         return _estimate_images(estimator, inputs, args.draw, args.max_pixels)
 
 
@@ -245,7 +252,7 @@ def _estimate_images(estimator: PoseEstimator, paths: list[Path], draw: Path | N
 
 
 def _estimate_video(
-    estimator: PoseEstimator, path: Path, fps: float | None, draw: Path | None, people: PhantomFilter
+    frames: GatedEstimation, path: Path, fps: float | None, draw: Path | None, people: PhantomFilter
 ) -> int:
     file_fps, count = video_info(path)
     done = 0
@@ -255,10 +262,16 @@ def _estimate_video(
         SignalEvents() as signals,  # Ctrl-C (or SIGTERM) ends the loop between two frames
     ):
         for number, stamp, image in video_frames(path, fps):
-            poses = people.update(stamp, image, estimator.estimate(image, stamp))
+            (done_frame,) = frames.push(file_frame(number, stamp, image))
+            poses = people.update(stamp, image, done_frame.poses)
             if out is not None:
                 out.write(draw_poses(image, poses))
-            line = {"frame": number, "timestamp": round(stamp, 6), "poses": [p.to_dict() for p in poses]}
+            line = {
+                "frame": number,
+                "timestamp": round(stamp, 6),
+                "gated": done_frame.gated,
+                "poses": [p.to_dict() for p in poses],
+            }
             sys.stdout.write(json.dumps(line) + "\n")
             done += 1
             progress.advance()

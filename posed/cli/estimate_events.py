@@ -65,7 +65,11 @@ def execute_events(args: argparse.Namespace) -> int:
         open_estimator(model, backend, config, model_dirs=dirs) as estimator,
         SignalEvents() as signals,
     ):
-        for seen in frame_poses(frames, estimator, people):
+        # Through the motion gate, as in the daemon: a fall in progress keeps it open.
+        seen_frames = frame_poses(
+            frames, estimator, people, no_gate=args.no_gate, in_progress=lambda: engine.watching
+        )
+        for seen in seen_frames:
             count += 1
             for event in frame_events(seen, engine):
                 payload = event.to_dict()

@@ -19,6 +19,7 @@ from posed.backend import Backend, BackendConfig
 from posed.cli.estimate import add_precision
 from posed.cli.flags import backend_config, model_config
 from posed.cli.names import add_model_dir_argument, check_inputs_exist, check_model_name
+from posed.cli.run import add_no_gate_argument
 from posed.config.loader import load_model
 from posed.daemon.signals import SignalEvents, stopped_code
 from posed.errors import EXIT_OK, EXIT_USAGE, PosedError
@@ -69,6 +70,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_model_dir_argument(parser)
     add_precision(parser)
+    add_no_gate_argument(parser)
     parser.add_argument(
         "--cache",
         type=Path,
@@ -123,6 +125,7 @@ def execute(args: argparse.Namespace) -> int:
         model_dir=args.model_dir,
         hold=args.hold,
         cache=args.cache,
+        no_gate=args.no_gate,
     )
     scores = []
     started = time.monotonic()

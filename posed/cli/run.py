@@ -21,10 +21,21 @@ from posed.daemon.service import run_daemon
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-c", "--config", type=Path, required=True, help="Config file (YAML); required.")
     add_model_dir_argument(parser)
+    add_no_gate_argument(parser)
+
+
+def add_no_gate_argument(parser: argparse.ArgumentParser) -> None:
+    """`--no-gate`, shared by run, demo, estimate and bench."""
+    parser.add_argument(
+        "--no-gate",
+        action="store_true",
+        help="Run the estimator on every frame, as with `motion_gate.enabled: false` (default: the "
+        "motion gate skips still frames while nobody is tracked).",
+    )
 
 
 def execute(args: argparse.Namespace) -> int:
-    code = run_daemon(args.config, model_dir=args.model_dir, log_level=args.log_level)
+    code = run_daemon(args.config, model_dir=args.model_dir, log_level=args.log_level, no_gate=args.no_gate)
     _leave_past_stuck_threads(code)
     return code
 

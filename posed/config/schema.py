@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from posed.cameras.config import CameraConfig
 from posed.events.config import EventsConfig
 from posed.evidence.config import SnapshotsConfig
+from posed.gate.config import MotionGateConfig
 from posed.movenet.config import MoveNetOptions
 from posed.mqtt.config import MqttConfig
 from posed.people.config import PeopleConfig
@@ -180,3 +181,18 @@ class PosedConfig(StrictModel):
         default_factory=PeopleConfig,
         description="Which poses count as people (phantoms dropped) for everything that reports them.",
     )
+    motion_gate: MotionGateConfig = Field(
+        default_factory=MotionGateConfig,
+        description="Skip the pose estimator on still frames while nobody is tracked, and the "
+        "motion masks of each camera.",
+    )
+
+    @field_validator("motion_gate")
+    @classmethod
+    def _mask_cameras(cls, gate: MotionGateConfig, info: ValidationInfo) -> MotionGateConfig:
+        cameras = info.data.get("cameras")
+        if cameras is None:
+            return gate  # the cameras are invalid and reported already
+        if unknown := sorted(set(gate.masks) - set(cameras)):
+            raise ValueError(f"masks.{unknown[0]} names no camera; cameras: {sorted(cameras)}")
+        return gate

@@ -8,6 +8,7 @@ when all of them could be built, so a failed reload leaves the old ones running.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -25,8 +26,10 @@ from posed.daemon.publishing import PublisherSlot, camera_events
 from posed.daemon.reload import ReloadPlan, configuration_url
 from posed.daemon.worker import Worker
 from posed.errors import BackendUnavailableError
-from posed.estimator import PoseEstimator, open_estimator
+from posed.estimator import open_estimator
+from posed.estimator_contract import PoseEstimator
 from posed.events.stage import EventStage
+from posed.gate.config import MotionGateConfig
 from posed.models.resolve import model_search_path
 from posed.mqtt.publisher import Publisher
 from posed.people.stage import PeopleStage
@@ -54,7 +57,10 @@ class Parts:
     cameras: dict[str, Camera] = field(default_factory=dict)
     workers: dict[str, Worker] = field(default_factory=dict)
     preview: PreviewPart = field(default_factory=PreviewPart)
+    no_gate: bool = False  # `--no-gate`: every frame runs, whatever the config says
     events: EventStage = field(init=False)
+    # The motion gate's settings for new workers: the config's, disabled by `--no-gate`.
+    gate: MotionGateConfig = field(default_factory=MotionGateConfig)
     people: PeopleStage = field(default_factory=PeopleStage)
     evidence: EvidencePart = field(init=False)
 
@@ -117,9 +123,13 @@ class Parts:
         cfg = loaded.config
         self.people.configure(cfg.people, cfg.cameras)
         self.events.configure(cfg.events, {name: camera.zones for name, camera in cfg.cameras.items()})
+        gate = cfg.motion_gate
+        self.gate = gate.model_copy(update={"enabled": False}) if self.no_gate else gate
 
     def open_camera(self, loaded: LoadedConfig, name: str) -> Camera:
-        camera = open_camera(name, loaded.config.cameras[name], on_status=self.on_status)
+        camera = open_camera(
+            name, loaded.config.cameras[name], on_status=self.on_status, previews=self.gate.enabled
+        )
         try:
             camera.start()
         except BaseException:
@@ -150,6 +160,8 @@ class Parts:
             events=self.events,
             people=self.people,
             on_status=self.publisher.publish_camera_status,
+            gate=self.gate,
+            in_progress=functools.partial(self.events.watching, name),
         )
         self.workers[name] = worker
         worker.start()

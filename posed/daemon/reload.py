@@ -80,7 +80,12 @@ def plan_reload(old: LoadedConfig, new: LoadedConfig) -> ReloadPlan:
     estimators = a.model != b.model or old.backend != new.backend or a.model_dir != b.model_dir
     added = tuple(name for name in b.cameras if name not in a.cameras)
     removed = tuple(name for name in a.cameras if name not in b.cameras)
-    changed = tuple(name for name in b.cameras if name in a.cameras and a.cameras[name] != b.cameras[name])
+    changed = tuple(
+        name
+        for name in b.cameras
+        if name in a.cameras
+        and (a.cameras[name] != b.cameras[name] or _gate_of(old, name) != _gate_of(new, name))
+    )
     identity_changed = (
         a.model.name != b.model.name
         or a.model.path != b.model.path
@@ -113,6 +118,12 @@ def plan_reload(old: LoadedConfig, new: LoadedConfig) -> ReloadPlan:
         evidence=a.snapshots != b.snapshots,
         people=a.people != b.people,
     )
+
+
+def _gate_of(loaded: LoadedConfig, camera: str) -> tuple[object, ...]:
+    """What a camera's motion gate is built from: the shared knobs and its own masks."""
+    gate = loaded.config.motion_gate
+    return (gate.model_copy(update={"masks": {}}), tuple(gate.masks.get(camera, ())))
 
 
 def configuration_url(loaded: LoadedConfig) -> str | None:

@@ -53,6 +53,7 @@ class Daemon:
         log_level_override: str | None,
         notifier: Notifier,
         signals: SignalEvents,
+        no_gate: bool = False,
     ) -> None:
         self._path = config_path
         self._model_dir = model_dir
@@ -61,7 +62,10 @@ class Daemon:
         self._notifier = notifier
         self._signals = signals
         self._parts = Parts(
-            model_dir=model_dir, on_status=self._on_status, stop_requested=lambda: signals.stop_requested
+            model_dir=model_dir,
+            on_status=self._on_status,
+            stop_requested=lambda: signals.stop_requested,
+            no_gate=no_gate,
         )
         self._telemetry = Telemetry()
         self._console = console_wanted(logs)  # a status line every stats_interval on a terminal
@@ -279,7 +283,9 @@ def _secrets(loaded: LoadedConfig) -> list[str]:
     return secrets if password is None else [*secrets, password.reveal()]
 
 
-def run_daemon(config_path: Path, *, model_dir: Path | None, log_level: str | None) -> int:
+def run_daemon(
+    config_path: Path, *, model_dir: Path | None, log_level: str | None, no_gate: bool = False
+) -> int:
     """`posed run`: returns the process exit code."""
     logs = DaemonLogging(log_level or "info")
     with Notifier() as notifier, SignalEvents() as signals:
@@ -290,6 +296,7 @@ def run_daemon(config_path: Path, *, model_dir: Path | None, log_level: str | No
             log_level_override=log_level,
             notifier=notifier,
             signals=signals,
+            no_gate=no_gate,
         )
         try:
             return daemon.run()

@@ -54,6 +54,12 @@ class CountingWorker(Protocol):
     @property
     def outage(self) -> Outage: ...
 
+    @property
+    def gated(self) -> int: ...
+
+    @property
+    def cpu_seconds(self) -> float: ...
+
 
 class CountingCamera(Protocol):
     @property
@@ -71,6 +77,8 @@ class _Mark:
     captured: int
     dropped: int
     processed: int
+    gated: int = 0
+    cpu_seconds: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +86,8 @@ class Rates:
     camera_fps: float
     processed_fps: float
     skipped_fps: float
+    gated_fps: float = 0.0
+    cpu_percent: float = 0.0
 
 
 def camera_status(camera: CountingCamera, worker: CountingWorker | None) -> CameraStatus:
@@ -136,7 +146,9 @@ class Telemetry:
     ) -> None:
         counters = camera.counters()
         processed = worker.processed if worker is not None else 0
-        mark = _Mark(now, counters.captured, counters.dropped, processed)
+        gated = worker.gated if worker is not None else 0
+        cpu = worker.cpu_seconds if worker is not None else 0.0
+        mark = _Mark(now, counters.captured, counters.dropped, processed, gated, cpu)
         previous = self._marks.get(name)
         if previous is None:
             self._marks[name] = mark
@@ -150,6 +162,8 @@ class Telemetry:
             # A restarted worker counts from zero again.
             processed_fps=max(mark.processed - previous.processed, 0) / dt,
             skipped_fps=max(mark.dropped - previous.dropped, 0) / dt,
+            gated_fps=max(mark.gated - previous.gated, 0) / dt,
+            cpu_percent=max(mark.cpu_seconds - previous.cpu_seconds, 0.0) / dt * 100.0,
         )
 
     def rates(self, name: str) -> Rates | None:
@@ -202,6 +216,9 @@ class Telemetry:
                     reconnects=counters.reconnects,
                     stalls=counters.stalls,
                     failed_inferences=worker.outage.failed_inferences if worker else 0,
+                    gated_fps=None if rates is None else rates.gated_fps,
+                    gated_frames=worker.gated if worker else 0,
+                    cpu_percent=None if rates is None else rates.cpu_percent,
                 )
             )
         cpu, rss = self._process_usage()

@@ -19,8 +19,11 @@ from posed.cameras import EndOfStream
 from posed.cameras.status import CameraStatus
 from posed.daemon.outage import Outage
 from posed.errors import BackendUnreachableError, InferenceFailedError
-from posed.estimator import PoseEstimator
-from posed.overlap import Estimated, EstimationLoop
+from posed.estimator_contract import PoseEstimator
+from posed.gate.config import MotionGateConfig
+from posed.gate.loop import GatedEstimation
+from posed.gate.stage import MotionGate
+from posed.overlap import Estimated
 from posed.stats import RollingWindow
 from posed.types import Frame, Pose
 
@@ -78,9 +81,14 @@ class Worker:
         events: FrameObserver | None = None,
         people: PeopleFilter | None = None,
         on_status: Callable[[str, CameraStatus], None] | None = None,
+        gate: MotionGateConfig | None = None,
+        in_progress: Callable[[], bool] | None = None,
     ) -> None:
         """`on_status(camera, status)` hears `degraded` when the backend stops answering and
-        `online` when it answers again (the camera's own states come from the camera)."""
+        `online` when it answers again (the camera's own states come from the camera).
+
+        `gate`: the motion gate's settings (None: every frame runs); `in_progress()` says
+        whether the event analyzers watch over someone (a fall), which keeps the gate open."""
         self.camera = camera
         self.name = camera.name
         self.estimator = estimator
@@ -96,6 +104,7 @@ class Worker:
         self._closed = False
         self._reset_requested = False
         self._busy_since: float | None = None
+        self._cpu_start = 0.0
         self._thread = threading.Thread(target=self._run, name=f"worker-{self.name}", daemon=True)
         self.last_beat = time.monotonic()
         self.end_of_stream = False
@@ -105,6 +114,11 @@ class Worker:
         self.inference_ms = RollingWindow()
         self.latency_ms = RollingWindow()
         self.outage = Outage(self.name)
+        config = gate if gate is not None else MotionGateConfig(enabled=False)
+        self.gate = MotionGate.for_camera(config, self.name)
+        self._in_progress = in_progress
+        self.gated = 0  # frames the gate kept from the estimator
+        self.cpu_seconds = 0.0  # CPU time of this worker's thread (gate, estimator, publishing)
 
     def start(self) -> None:
         with self._lock:
@@ -162,7 +176,8 @@ class Worker:
                 self.estimator.close()
 
     def _loop(self) -> None:
-        frames = EstimationLoop(self.estimator)
+        frames = GatedEstimation(self.estimator, self.gate, in_progress=self._in_progress or (lambda: False))
+        self._cpu_start = time.thread_time()
         # Orphaned: the supervisor gave up on this thread and a new worker owns the camera.
         while not self._stop.is_set() and not self._orphaned:
             try:
@@ -189,7 +204,7 @@ class Worker:
             self.last_beat = time.monotonic()
             self._stop.wait(min(left, FRAME_WAIT))
 
-    def _round(self, frames: EstimationLoop) -> bool:
+    def _round(self, frames: GatedEstimation) -> bool:
         """One frame (or none) through the estimator; False at the end of the stream."""
         clock = time.monotonic
         self.last_beat = clock()
@@ -209,6 +224,7 @@ class Worker:
             self._reset_requested = False
             self._publish(self._timed(frames.flush))
             self.estimator.reset()
+            frames.reset()
         self._publish(self._timed(functools.partial(frames.push, frame)))
         return True
 
@@ -240,9 +256,13 @@ class Worker:
             if self._observer is not None:
                 self._observer.observe(self.name, frame, poses)
             self.latency_ms.add((clock() - frame.monotonic) * 1000.0)
-            self.inference_ms.add(item.estimate_ms)
+            if item.gated:
+                self.gated += 1
+            else:
+                self.inference_ms.add(item.estimate_ms)
             self.people = len(poses)
-            self.processed += 1
+            self.processed += 1  # frames looked at, gated or not
+            self.cpu_seconds = time.thread_time() - self._cpu_start
             self.last_beat = clock()
             if self.outage.active:
                 self.outage.recovered()

@@ -13,7 +13,8 @@ from typing import Self
 from posed.backend import Backend, BackendConfig
 from posed.cameras.media_files import video_frames, video_info
 from posed.config.schema import ModelConfig
-from posed.estimator import PoseEstimator, open_estimator
+from posed.estimator import open_estimator
+from posed.estimator_contract import PoseEstimator
 from posed.evaluation.cache import PoseCache, cache_key
 from posed.evaluation.frames import FramePoses, frame_events, frame_poses
 from posed.evaluation.labels import ClipLabels
@@ -35,6 +36,7 @@ class RunnerSettings:
     model_dir: Path | None
     hold: float
     cache: Path | None
+    no_gate: bool = False  # the motion gate off: the estimator on every frame
 
     def key(self) -> dict[str, str | float | None]:
         """What the poses depend on (besides the clip and posed's code)."""
@@ -44,6 +46,7 @@ class RunnerSettings:
             "device": self.device,
             "precision": self.precision,
             "hold": self.hold,
+            "gate": "off" if self.no_gate else "on",
         }
 
 
@@ -106,6 +109,8 @@ class ClipRunner:
                 held_frames(video_frames(clip, None), self.settings.hold, fps),
                 self._opened(),
                 PhantomFilter(settings.people.phantoms),
+                no_gate=self.settings.no_gate,
+                in_progress=lambda: engine.watching,  # a fall in progress keeps the gate open
             )
             if self._cache is not None:
                 stream = self._cache.store(clip, key, stream)

@@ -53,6 +53,12 @@ class EventEngine:
         events += self.gestures.update(timestamp, bodies)
         return events
 
+    @property
+    def watching(self) -> bool:
+        """Whether an analyzer watches over someone the estimator may no longer see (a fall in
+        progress): the motion gate then keeps the estimator on every frame."""
+        return self.falls is not None and self.falls.in_progress
+
     def state(self) -> EventState:
         return EventState(
             zones=self.zones.counts(),

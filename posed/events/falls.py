@@ -44,6 +44,7 @@ class Phase(enum.Enum):
 
 # A fall in progress belongs to the place: whoever appears there next continues it.
 FALLEN = (Phase.FALLING, Phase.DOWN, Phase.DETECTED)
+_IN_PROGRESS = frozenset(FALLEN)  # the motion gate keeps every frame running meanwhile
 
 
 @dataclass(slots=True)
@@ -95,6 +96,11 @@ class FallAnalyzer:
     def fallen(self) -> bool:
         """Whether any person's fall is reported and not cleared: the camera's fall state."""
         return any(p.phase is Phase.DETECTED for p in self._people.values())
+
+    @property
+    def in_progress(self) -> bool:
+        """Whether anyone's fall has started and is not cleared (falling, down or detected)."""
+        return any(p.phase in _IN_PROGRESS for p in self._people.values())
 
     def phase_of(self, person: int) -> Phase | None:
         state = self._people.get(person)

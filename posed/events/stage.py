@@ -89,6 +89,11 @@ class EventStage:
         if self._tap is not None:
             self._tap.observe_events(camera, documents, now.zones if now.zones else None)
 
+    def watching(self, camera: str) -> bool:
+        """Whether `camera`'s analyzers have a fall in progress (read by its worker's gate)."""
+        state = self._cameras.get(camera)
+        return state is not None and state.engine.watching
+
     def reset_reps(self, camera: str, exercise: str | None = None) -> None:
         """Zero a camera's rep count (None: every exercise) and publish the new state at once."""
         state = self._cameras.get(camera)

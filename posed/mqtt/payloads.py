@@ -178,6 +178,9 @@ def _camera_stats(cam: CameraStats) -> dict[str, Any]:
         "reconnects": cam.reconnects,
         "stalls": cam.stalls,
         "failed_inferences": cam.failed_inferences,
+        "gated_fps": _maybe(cam.gated_fps, 2),
+        "gated_frames": cam.gated_frames,
+        "cpu_percent": _maybe(cam.cpu_percent, 1),
     }
 
 

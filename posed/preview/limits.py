@@ -6,7 +6,7 @@ need theirs, so a client (or many) must not be able to hold them all:
 - time: aiohttp's own `keepalive_timeout` closes a connection that has not sent a
   complete request head within REQUEST_TIMEOUT of connecting or of its last response
   (a half-open `GET / HTTP/1.1` with no blank line included); `lingering_time` bounds
-  the reading of a request body nobody asked for (every route is a GET); a request
+  the reading of a request body nobody asked for (only the zone save takes one); a request
   line or header field over MAX_LINE bytes is refused with 400.
 - count: aiohttp has no bound on concurrent connections, so ConnectionGate, the
   listening socket's protocol factory, counts them: beyond MAX_CONNECTIONS a new
@@ -28,7 +28,7 @@ REQUEST_TIMEOUT = 10.0  # seconds to send a complete request head (and idle keep
 BODY_TIMEOUT = 5.0  # seconds aiohttp spends reading (and discarding) an unwanted request body
 MAX_LINE = 8190  # bytes in the request line and in each header field
 MAX_HEADERS = 64  # header fields in one request
-MAX_BODY = 64 * 1024  # bytes of a request body (no route takes one)
+MAX_BODY = 64 * 1024  # bytes of any request body; the zone save caps its own lower
 
 # What aiohttp's RequestHandler takes (AppRunner passes them on).
 HANDLER_LIMITS: dict[str, Any] = {

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from posed.estimator import PoseEstimator
+from posed.estimator_contract import PoseEstimator
 from posed.types import ImageArray, Pose
 
 Array = npt.NDArray[np.float64]

@@ -11,19 +11,23 @@ to 1.2 GB.
 from __future__ import annotations
 
 import errno
+import functools
 import glob
+import io
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
 import cv2
 import imagesize
 import numpy as np
+import numpy.typing as npt
 
 from posed.cameras.config import ImagesCamera
-from posed.cameras.convert import ToRgb, as_u8
-from posed.cameras.source import EndOfStream
+from posed.cameras.convert import PREVIEW_WIDTH, ToRgb, as_u8, target_size
+from posed.cameras.source import Deferred, EndOfStream
 from posed.errors import CameraError
 from posed.regular_files import file_problem
 from posed.types import ImageArray
@@ -31,6 +35,48 @@ from posed.types import ImageArray
 log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp"})
+JPEG_SUFFIXES = frozenset({".jpg", ".jpeg"})
+T = TypeVar("T")
+
+
+def reduced_grey_flag(width: int) -> int:
+    """The largest JPEG reduction (1/2, 1/4, 1/8) that keeps the preview at least PREVIEW_WIDTH wide."""
+    for factor, flag in (
+        (8, cv2.IMREAD_REDUCED_GRAYSCALE_8),
+        (4, cv2.IMREAD_REDUCED_GRAYSCALE_4),
+        (2, cv2.IMREAD_REDUCED_GRAYSCALE_2),
+    ):
+        if width // factor >= PREVIEW_WIDTH:
+            return flag
+    return cv2.IMREAD_GRAYSCALE
+
+
+def oriented_size(header: tuple[int, int], preview: ImageArray) -> tuple[int, int]:
+    """The (width, height) the full decode will have: the header's, turned as OpenCV turns the
+    image for its EXIF orientation (the preview shows whether it did)."""
+    width, height = header
+    if width != height and (preview.shape[1] > preview.shape[0]) != (width > height):
+        return height, width
+    return width, height
+
+
+def decode_jpeg(data: npt.NDArray[np.uint8], path: Path, width: int | None, height: int | None) -> ImageArray:
+    """The full RGB image of JPEG bytes already read (the reduced decode of them succeeded)."""
+    bgr = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    if bgr is None:
+        raise CameraError(f"{path}: the full JPEG decode failed where its reduced decode worked")
+    return ToRgb(width=width, height=height)(as_u8(bgr))
+
+
+def rgb_preview(image: ImageArray) -> ImageArray:
+    """A small grey copy of an RGB image already decoded (a PNG or BMP has no reduced decode)."""
+    height = max(1, round(image.shape[0] * PREVIEW_WIDTH / image.shape[1]))
+    small = cv2.resize(image, (PREVIEW_WIDTH, height), interpolation=cv2.INTER_LINEAR)
+    return as_u8(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY))
+
+
+def size_of(image: ImageArray) -> tuple[int, int]:
+    return int(image.shape[1]), int(image.shape[0])
 
 
 def list_images(path: str) -> list[Path]:
@@ -124,6 +170,14 @@ class ImagesSource:
         self._next = 0
 
     def read(self) -> ImageArray:
+        return self._next_image(self._decode)
+
+    def read_deferred(self) -> Deferred:
+        """A JPEG is decoded at 1/2 to 1/8 scale in grey for the preview (libjpeg scales while
+        decoding, a fraction of a full decode); its full decode waits until the frame is used."""
+        return self._next_image(self._defer)
+
+    def _next_image(self, decode: Callable[[Path], T | None]) -> T:
         tried = 0
         while True:
             if self._next >= len(self._files):
@@ -135,7 +189,7 @@ class ImagesSource:
             path = self._files[self._next]
             self._next += 1
             tried += 1
-            image = self._decode(path)
+            image = decode(path)
             if image is not None:
                 return image
 
@@ -148,12 +202,38 @@ class ImagesSource:
         bgr = None if isinstance(data, str) else cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
         if bgr is None:
             problem = data if isinstance(data, str) else "OpenCV cannot decode it"
-            if path not in self._skipped:
-                self._skipped.add(path)
-                log.warning("%s: skipping %s: %s", self.description, path, problem)
+            self._skip(path, problem)
             return None
         self._skipped.discard(path)
         return self._to_rgb(as_u8(bgr))
+
+    def _defer(self, path: Path) -> Deferred | None:
+        if path.suffix.lower() not in JPEG_SUFFIXES:
+            image = self._decode(path)
+            return None if image is None else Deferred(rgb_preview(image), lambda: image, size_of(image))
+        read = read_image_file(path, self._config.max_pixels)
+        data = None if isinstance(read, str) else np.frombuffer(read, np.uint8)
+        preview = None
+        header = (0, 0)
+        if data is not None and not isinstance(read, str):
+            header = imagesize.get(io.BytesIO(read))
+            preview = cv2.imdecode(data, reduced_grey_flag(header[0]))
+        if data is None or preview is None:
+            self._skip(path, read if isinstance(read, str) else "OpenCV cannot decode it")
+            return None
+        self._skipped.discard(path)
+        preview = as_u8(preview)
+        size = oriented_size(header, preview)
+        config = self._config
+        size = target_size((size[1], size[0]), config.width, config.height) or size
+        return Deferred(
+            preview, functools.partial(decode_jpeg, data, path, config.width, config.height), size
+        )
+
+    def _skip(self, path: Path, problem: str) -> None:
+        if path not in self._skipped:
+            self._skipped.add(path)
+            log.warning("%s: skipping %s: %s", self.description, path, problem)
 
     def _list(self) -> list[Path]:
         try:

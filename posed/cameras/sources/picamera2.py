@@ -7,6 +7,7 @@ picamera2 is imported in `open()`, so posed runs and tests without it.
 
 from __future__ import annotations
 
+import functools
 import glob
 import logging
 from collections.abc import Sequence
@@ -16,9 +17,9 @@ import cv2
 import numpy as np
 
 from posed.cameras.config import Picamera2Camera
-from posed.cameras.convert import as_u8
+from posed.cameras.convert import PREVIEW_WIDTH, as_u8
 from posed.cameras.devices import describe_holders
-from posed.cameras.source import LiveSource
+from posed.cameras.source import Deferred, LiveSource
 from posed.errors import CameraError
 from posed.types import ImageArray
 
@@ -63,8 +64,13 @@ def explain(camera_num: int, exc: BaseException, nodes: Sequence[str] | None = N
 
 
 class Picamera2Source(LiveSource):
-    def __init__(self, config: Picamera2Camera) -> None:
+    """`previews`: also configure a small lores stream whose luma plane is the motion gate's
+    grey preview (read_deferred); the main frame is then converted only when it is used."""
+
+    def __init__(self, config: Picamera2Camera, *, previews: bool = False) -> None:
         self._config = config
+        self._previews = previews
+        self._preview_size = (0, 0)
         self._camera: Any = None
         self._mapped_array: Any = None
         self._stream = "lores" if config.lores else "main"
@@ -114,10 +120,14 @@ class Picamera2Source(LiveSource):
             frame_us = round(1_000_000 / cfg.fps)
             controls["FrameDurationLimits"] = (frame_us, frame_us)
         lores = None
+        # The video configuration's own default main size, when none is given.
+        main_size = main.get("size", (1280, 720))
         if cfg.lores:
-            # The video configuration's own default main size, when none is given.
-            main_size = main.get("size", (1280, 720))
             lores = {"size": lores_size(cfg, main_size), "format": "YUV420"}
+        elif self._previews:
+            width = min(PREVIEW_WIDTH, main_size[0])
+            height = round(width * main_size[1] / main_size[0])
+            lores = {"size": (width - width % 2, max(2, height - height % 2)), "format": "YUV420"}
         # queue=False: a capture waits for a frame taken after it was asked for, never an old one.
         video = camera.create_video_configuration(
             main=main, lores=lores, buffer_count=cfg.buffer_count, controls=controls, queue=False
@@ -126,18 +136,15 @@ class Picamera2Source(LiveSource):
         # configure() may align sizes; the camera's own copy has what the buffers really hold.
         width, height = camera.camera_config[self._stream]["size"]
         self._size = (int(width), int(height))
+        if lores is not None:
+            width, height = camera.camera_config["lores"]["size"]
+            self._preview_size = (int(width), int(height))
 
     def read(self) -> ImageArray:
         camera = self._camera
         if camera is None:
             raise CameraError(f"{self.description} is not open")
-        timeout = self._config.stall_timeout
-        try:
-            request = camera.capture_request(wait=timeout)
-        except TimeoutError as exc:
-            raise CameraError(f"{self.description}: no frame within {timeout:g} s") from exc
-        except Exception as exc:
-            raise CameraError(explain(self._config.camera_num, exc)) from exc
+        request = self._capture(camera)
         try:
             with self._mapped_array(request, self._stream, write=False) as mapped:
                 return self._convert(mapped.array)
@@ -145,6 +152,47 @@ class Picamera2Source(LiveSource):
             raise CameraError(f"{self.description}: cannot read the frame buffer: {exc}") from exc
         finally:
             request.release()
+
+    def read_deferred(self) -> Deferred:
+        """The lores stream's luma plane as the preview; the frame's pixels copied out of the
+        request (it must be released) and converted to RGB only when used."""
+        camera = self._camera
+        if camera is None or self._preview_size == (0, 0):
+            image = self.read()
+            return Deferred(as_u8(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)), lambda: image, self._size)
+        request = self._capture(camera)
+        try:
+            with self._mapped_array(request, "lores", write=False) as mapped:
+                width, height = self._preview_size
+                preview = np.array(mapped.array[:height, :width], dtype=np.uint8, copy=True)
+            with self._mapped_array(request, self._stream, write=False) as mapped:
+                pixels = np.array(mapped.array, dtype=np.uint8, copy=True)
+        except Exception as exc:
+            raise CameraError(f"{self.description}: cannot read the frame buffer: {exc}") from exc
+        finally:
+            request.release()
+        return Deferred(preview, functools.partial(self._convert_copy, pixels), self._size)
+
+    def _convert_copy(self, pixels: ImageArray) -> ImageArray:
+        """_convert on a private copy, from any thread: the I420 repacking buffer is not shared."""
+        width, height = self._size
+        if self._stream == "lores":
+            packed = _pack_i420(pixels, width, height, None)
+            return as_u8(cv2.cvtColor(packed, cv2.COLOR_YUV2RGB_I420))
+        code = _MAIN_TO_RGB[self._config.format]
+        frame = pixels[:height, :width]
+        if code < 0:
+            return np.array(frame[:, :, :3], dtype=np.uint8, copy=True)
+        return as_u8(cv2.cvtColor(frame, code))
+
+    def _capture(self, camera: Any) -> Any:
+        timeout = self._config.stall_timeout
+        try:
+            return camera.capture_request(wait=timeout)
+        except TimeoutError as exc:
+            raise CameraError(f"{self.description}: no frame within {timeout:g} s") from exc
+        except Exception as exc:
+            raise CameraError(explain(self._config.camera_num, exc)) from exc
 
     def close(self) -> None:
         camera, self._camera = self._camera, None
@@ -162,22 +210,28 @@ class Picamera2Source(LiveSource):
         return as_u8(cv2.cvtColor(pixels, code))
 
     def _packed_i420(self, array: ImageArray, width: int, height: int) -> ImageArray:
-        """The YUV420 planes without row padding, as cvtColor needs them."""
-        stride = array.shape[1]
-        if stride == width:
-            return array[: height * 3 // 2]
+        """The YUV420 planes without row padding, as cvtColor needs them (buffer reused)."""
         if self._i420 is None or self._i420.shape != (height * 3 // 2, width):
             self._i420 = np.empty((height * 3 // 2, width), dtype=np.uint8)
-        out = self._i420
-        out[:height] = array[:height, :width]
-        # Chroma rows are half as wide, so two of them share one padded row of the mapped array.
-        flat = array[height : height * 3 // 2].reshape(-1)
-        quarter = (height // 2) * (stride // 2)
-        chroma_dst = out[height:].reshape(2, height // 2, width // 2)
-        for plane in range(2):
-            rows = flat[plane * quarter : (plane + 1) * quarter].reshape(height // 2, stride // 2)
-            chroma_dst[plane] = rows[:, : width // 2]
-        return out
+        return _pack_i420(array, width, height, self._i420)
+
+
+def _pack_i420(array: ImageArray, width: int, height: int, out: ImageArray | None) -> ImageArray:
+    """The YUV420 planes of a mapped buffer without row padding, into `out` (or a new array)."""
+    stride = array.shape[1]
+    if stride == width:
+        return array[: height * 3 // 2]
+    if out is None:
+        out = np.empty((height * 3 // 2, width), dtype=np.uint8)
+    out[:height] = array[:height, :width]
+    # Chroma rows are half as wide, so two of them share one padded row of the mapped array.
+    flat = array[height : height * 3 // 2].reshape(-1)
+    quarter = (height // 2) * (stride // 2)
+    chroma_dst = out[height:].reshape(2, height // 2, width // 2)
+    for plane in range(2):
+        rows = flat[plane * quarter : (plane + 1) * quarter].reshape(height // 2, stride // 2)
+        chroma_dst[plane] = rows[:, : width // 2]
+    return out
 
 
 def _close_quietly(camera: Any) -> None:

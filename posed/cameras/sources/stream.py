@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 import cv2
 
 from posed.cameras.config import StreamCamera
-from posed.cameras.convert import ToRgb, as_u8
-from posed.cameras.source import LiveSource
+from posed.cameras.convert import ToRgb, as_u8, defer_bgr
+from posed.cameras.source import Deferred, LiveSource
 from posed.errors import CameraError
 from posed.types import ImageArray
 from posed.urls import mask_credentials
@@ -123,13 +123,21 @@ class StreamSource(LiveSource):
         self._cap = cap
 
     def read(self) -> ImageArray:
+        self._bgr = bgr = self._read_bgr(self._bgr)
+        return self._to_rgb(bgr)
+
+    def read_deferred(self) -> Deferred:
+        """The driver decodes the whole frame anyway; the conversion to RGB is put off."""
+        return defer_bgr(self._read_bgr(None), self._config.width, self._config.height)
+
+    def _read_bgr(self, reuse: ImageArray | None) -> ImageArray:
+        """The next frame, into `reuse` when given (a fresh array otherwise)."""
         if self._cap is None:
             raise CameraError(f"{self.description} is not open")
-        ok, bgr = self._cap.read(self._bgr)
+        ok, bgr = self._cap.read(reuse)
         if not ok:
             raise CameraError(f"{self.description}: no frame (the stream ended, stalled or was cut)")
-        self._bgr = bgr = as_u8(bgr)
-        return self._to_rgb(bgr)
+        return as_u8(bgr)
 
     def close(self) -> None:
         if self._cap is not None:

@@ -10,9 +10,9 @@ import stat
 import cv2
 
 from posed.cameras.config import V4L2Camera
-from posed.cameras.convert import ToRgb, as_u8
+from posed.cameras.convert import ToRgb, as_u8, defer_bgr
 from posed.cameras.devices import describe_holders
-from posed.cameras.source import LiveSource
+from posed.cameras.source import Deferred, LiveSource
 from posed.errors import CameraError
 from posed.types import ImageArray
 
@@ -98,13 +98,21 @@ class V4L2Source(LiveSource):
         self._report_mode(cap)
 
     def read(self) -> ImageArray:
+        self._bgr = bgr = self._read_bgr(self._bgr)
+        return self._to_rgb(bgr)
+
+    def read_deferred(self) -> Deferred:
+        """The driver decodes the whole frame anyway; the conversion to RGB is put off."""
+        return defer_bgr(self._read_bgr(None))
+
+    def _read_bgr(self, reuse: ImageArray | None) -> ImageArray:
+        """The next frame, into `reuse` when given (a fresh array otherwise)."""
         if self._cap is None:
             raise CameraError(f"{self.description} is not open")
-        ok, bgr = self._cap.read(self._bgr)
+        ok, bgr = self._cap.read(reuse)
         if not ok:
             raise CameraError(explain(self._path, "delivers no frames"))
-        self._bgr = bgr = as_u8(bgr)
-        return self._to_rgb(bgr)
+        return as_u8(bgr)
 
     def close(self) -> None:
         if self._cap is not None:

@@ -7,8 +7,8 @@ import math
 import cv2
 
 from posed.cameras.config import VideoCamera
-from posed.cameras.convert import ToRgb, as_u8
-from posed.cameras.source import EndOfStream
+from posed.cameras.convert import ToRgb, as_u8, defer_bgr
+from posed.cameras.source import Deferred, EndOfStream
 from posed.errors import CameraError
 from posed.regular_files import file_problem
 from posed.types import ImageArray
@@ -68,9 +68,18 @@ class VideoSource:
             self._interval = 1.0 / fps
 
     def read(self) -> ImageArray:
+        self._bgr = bgr = self._read_bgr(self._bgr)
+        return self._to_rgb(bgr)
+
+    def read_deferred(self) -> Deferred:
+        """FFmpeg decodes the whole frame anyway; the conversion to RGB (and resize) is put off."""
+        return defer_bgr(self._read_bgr(None), self._config.width, self._config.height)
+
+    def _read_bgr(self, reuse: ImageArray | None) -> ImageArray:
+        """The next decoded frame, into `reuse` when given (a fresh array otherwise)."""
         if self._cap is None:
             raise CameraError(f"{self.description} is not open")
-        ok, bgr = self._cap.read(self._bgr)
+        ok, bgr = self._cap.read(reuse)
         if not ok:
             if self._frames_this_pass == 0:
                 raise CameraError(f"{self.description}: no frame could be decoded")
@@ -80,13 +89,12 @@ class VideoSource:
             self._cap = self._open_file()
             self._frames_this_pass = 0
             self._pass_offset = self._next_pass_offset()
-            ok, bgr = self._cap.read(self._bgr)
+            ok, bgr = self._cap.read(reuse)
             if not ok:
                 raise CameraError(f"{self.description}: no frame could be decoded after looping")
-        self._bgr = bgr = as_u8(bgr)
         self._frames_this_pass += 1
         self._stamp(self._cap)
-        return self._to_rgb(bgr)
+        return as_u8(bgr)
 
     def _stamp(self, cap: cv2.VideoCapture) -> None:
         # The decoded frame's presentation time, as `posed estimate` reads it.

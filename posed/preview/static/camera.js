@@ -183,15 +183,18 @@ function connect() {
 // -- zone editor ------------------------------------------------------------------------------
 
 function zoneYaml() {
+  const mask = document.getElementById("zone-kind").value === "mask";
   const name = document.getElementById("zone-name").value.trim();
   const problem = document.getElementById("zone-problem");
   const yaml = document.getElementById("zone-yaml");
   const points = draft.map(([x, y]) => "[" + x.toFixed(3) + ", " + y.toFixed(3) + "]").join(", ");
-  if (!NAME_PATTERN.test(name)) problem.textContent = "The name may use letters, digits, - and _ only.";
+  document.getElementById("zone-name").disabled = mask; // masks have no name
+  if (!mask && !NAME_PATTERN.test(name)) problem.textContent = "The name may use letters, digits, - and _ only.";
   else if (draft.length < 3) problem.textContent = "Click " + (3 - draft.length) + " more point(s) on the image.";
   else problem.textContent = "";
-  yaml.textContent =
-    "cameras:\n  " + camera + ":\n    zones:\n      " + (name || "zone1") + ":\n        points: [" + points + "]\n";
+  yaml.textContent = mask
+    ? "motion_gate:\n  masks:\n    " + camera + ":\n      - points: [" + points + "]\n"
+    : "cameras:\n  " + camera + ":\n    zones:\n      " + (name || "zone1") + ":\n        points: [" + points + "]\n";
 }
 
 canvas.addEventListener("click", (event) => {
@@ -213,6 +216,7 @@ document.getElementById("zone-clear").addEventListener("click", () => {
   draw();
 });
 document.getElementById("zone-name").addEventListener("input", zoneYaml);
+document.getElementById("zone-kind").addEventListener("change", zoneYaml);
 
 setInterval(() => {
   if (lastShown && Date.now() - lastShown > 5000) showLive("no new frame for " + ((Date.now() - lastShown) / 1000).toFixed(0) + " s");
