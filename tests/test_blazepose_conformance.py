@@ -301,7 +301,7 @@ def test_cli_estimate_image_and_video(
     assert len(pose["keypoints3d"]) == 33
 
     video = subprocess.run(
-        [*base, str(DATA / "pose_squats.mp4"), "--fps", "30"],
+        [*base, str(DATA / "pose_squats.mp4"), "--fps", "30", "--keep-phantoms", "--no-gate"],
         cwd=REPO,
         capture_output=True,
         text=True,
