@@ -3,6 +3,8 @@ camera, no CPU figure without a baseline, and it says when a first measurement e
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import dataclass, field
 
 from posed.cameras.status import CameraStatus
@@ -122,3 +124,11 @@ def test_gated_frames_count_as_looked_at_and_their_rate_and_the_worker_cpu_are_r
     assert snap.gated_fps == 8.0 and snap.gated_frames == 8
     assert snap.cpu_percent is not None and abs(snap.cpu_percent - 5.0) < 1e-9
     assert snap.status == "online", "a gated camera stays online"
+
+
+def test_the_module_loads_numpy_ma_itself_so_a_first_percentile_opens_no_file() -> None:
+    # np.percentile imports numpy.ma on its first call; a flood of connections that takes every
+    # descriptor before the first stats round must not leave that import for then.
+    code = "import sys, posed.daemon.telemetry\nprint('numpy.ma' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "True"
