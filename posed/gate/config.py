@@ -6,19 +6,21 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from posed.strict import Name, StrictModel
+from posed.strict import LAX_CONTAINER, Name, StrictModel
 
 # Bounds keep a hand-written config from costing the gate more than the estimator it saves.
 MAX_MASKS_PER_CAMERA = 32
 MAX_MASK_POINTS = 100
 
 Coordinate = Annotated[float, Field(ge=0, le=1)]
+# A YAML list of two numbers; the numbers themselves stay strict (no '0.1' text).
+MaskPoint = Annotated[tuple[Coordinate, Coordinate], LAX_CONTAINER]
 
 
 class MotionMask(StrictModel):
     """A polygon of the image where motion is ignored (a TV, a curtain, a tree outside a window)."""
 
-    points: list[tuple[Coordinate, Coordinate]] = Field(
+    points: list[MaskPoint] = Field(
         min_length=3,
         max_length=MAX_MASK_POINTS,
         description="Corners as [x, y], normalized to 0..1 of the image width and height (so a mask "
