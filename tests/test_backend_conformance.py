@@ -29,7 +29,7 @@ from posed.testing.backend_conformance import (
     reference_outputs,
 )
 from posed.testing.compare import Tolerance
-from posed.testing.cpu_features import has_int8_dot_product
+from posed.testing.cpu_features import NO_VNNI_POSENET_TOLERANCES, has_int8_dot_product
 from posed.testing.inputs import DETECTOR_RANGE, PIXEL_RANGE, model_inputs
 from posed.testing.overlap_conformance import check_overlap, exactly_equal
 from posed.testing.resize_conformance import check_resize
@@ -49,11 +49,7 @@ POSENET_TOLERANCES = {
     "float_short_offsets": Tolerance(quant_mean_steps=4.5, quant_p99_steps=24, quant_max_steps=80)
 }
 if not has_int8_dot_product():  # a CPU without VNNI rounds uint8 layers its own way (cpu_features.py)
-    POSENET_TOLERANCES = {
-        "float_heatmaps": Tolerance(quant_mean_steps=2.5, quant_p99_steps=16, quant_max_steps=40),
-        "float_short_offsets": Tolerance(quant_mean_steps=15, quant_p99_steps=100, quant_max_steps=255),
-        "float_mid_offsets": Tolerance(quant_mean_steps=1.5, quant_p99_steps=8, quant_max_steps=24),
-    }
+    POSENET_TOLERANCES = NO_VNNI_POSENET_TOLERANCES
 
 
 class TestTFLiteConformance(BackendConformance):
